@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Bring up a one-node Docker Swarm for the lab tests (tests/lab), the same way in CI and on a
+# developer's machine. Idempotent: each step checks first and says what it did. Everything it
+# creates is recorded in "$GHOSTGATES_LAB_STATE/created" so scripts/swarm-teardown.sh removes
+# only that.
+#
+# Environment (all optional):
+#   GHOSTGATES_LAB_STATE   where the record of what was created lives  (/var/lib/ghostgates-lab)
+#   GHOSTGATES_DOCKERD_LOG the log file of a dockerd this script starts (/var/log/ghostgates-dockerd.log)
+#   GHOSTGATES_LAB_IMAGE   the tiny image built from Debian's static busybox (ghostgates/busybox:lab)
+#   GHOSTGATES_ADDR_POOL   the swarm's default address pool, if it must differ from the pick below
+#   GHOSTGATES_SOCKET      the engine socket (/var/run/docker.sock)
+set -euo pipefail
+
+STATE_DIR=${GHOSTGATES_LAB_STATE:-/var/lib/ghostgates-lab}
+DOCKERD_LOG=${GHOSTGATES_DOCKERD_LOG:-/var/log/ghostgates-dockerd.log}
+IMAGE=${GHOSTGATES_LAB_IMAGE:-ghostgates/busybox:lab}
+SOCKET=${GHOSTGATES_SOCKET:-/var/run/docker.sock}
+RECORD="$STATE_DIR/created"
+# Candidate default address pools for the swarm's overlay networks, in order of preference; the
+# first that overlaps no route or address of this host is used (docker's own default 10.0.0.0/8
+# is too wide to be sure of).
+POOL_CANDIDATES=${GHOSTGATES_ADDR_POOL:-"10.213.0.0/16 10.214.0.0/16 172.29.0.0/16 192.168.213.0/24"}
+POOL_SUBNET_SIZE=${GHOSTGATES_ADDR_POOL_SIZE:-26}
+
+export DEBIAN_FRONTEND=noninteractive
+mkdir -p "$STATE_DIR"
+touch "$RECORD"
+
+say() { printf '[swarm-setup] %s\n' "$*"; }
+record() { grep -qxF "$1" "$RECORD" || echo "$1" >>"$RECORD"; }
+now_ms() { date +%s%3N; }
+TOTAL_START=$(now_ms)
+step() { # step NAME FUNCTION: run and time one step
+    local name=$1 start end
+    shift
+    start=$(now_ms)
+    "$@"
+    end=$(now_ms)
+    say "step '$name' took $(((end - start) / 1000)).$(printf '%03d' $(((end - start) % 1000)))s"
+}
+
+docker_cli() { docker -H "unix://$SOCKET" "$@"; }
+engine_answers() { docker_cli version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+install_engine() {
+    local missing=()
+    command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+    command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+    if ! { [ -x /bin/busybox ] && file_is_static /bin/busybox; }; then missing+=(busybox-static); fi
+    if [ ${#missing[@]} -eq 0 ]; then
+        say "dockerd and a static busybox are installed: nothing to install"
+        return
+    fi
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    say "installing with apt: ${missing[*]}"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    for p in "${missing[@]}"; do record "package $p"; done
+}
+
+file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
+
+start_engine() {
+    if engine_answers; then
+        say "an engine already answers at $SOCKET: not starting one"
+        return
+    fi
+    if pgrep -x dockerd >/dev/null 2>&1; then
+        say "dockerd runs but does not answer at $SOCKET yet: waiting for it"
+    elif [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ] && systemctl list-unit-files docker.service >/dev/null 2>&1; then
+        say "starting dockerd with systemd (docker.service)"
+        systemctl start docker
+        record "systemd-started docker"
+    else
+        say "no systemd here: starting dockerd in the background, log in $DOCKERD_LOG"
+        mkdir -p "$(dirname "$DOCKERD_LOG")"
+        # containerd comes with docker.io as its own binary; dockerd starts a managed one itself.
+        nohup dockerd --host "unix://$SOCKET" --log-level info >>"$DOCKERD_LOG" 2>&1 &
+        local pid=$!
+        echo "$pid" >"$STATE_DIR/dockerd.pid"
+        record "dockerd-started $pid"
+        record "dockerd-log $DOCKERD_LOG"
+    fi
+    local deadline=$((SECONDS + 60))
+    until engine_answers; do
+        if [ $SECONDS -ge $deadline ]; then
+            say "the engine did not answer at $SOCKET within 60s; last lines of $DOCKERD_LOG:"
+            tail -n 30 "$DOCKERD_LOG" >&2 || true
+            exit 1
+        fi
+        sleep 0.5
+    done
+    say "engine $(docker_cli version --format '{{.Server.Version}} (API {{.Server.APIVersion}})') answers at $SOCKET"
+}
+
+overlaps_host() { # overlaps_host CIDR: does it overlap any route or address on this host?
+    python3 - "$1" <<'EOF'
+import ipaddress, subprocess, sys
+cand = ipaddress.ip_network(sys.argv[1])
+nets = []
+for cmd in (["ip", "-4", "-o", "addr"], ["ip", "-4", "route"]):
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    for word in out.split():
+        try:
+            nets.append(ipaddress.ip_network(word, strict=False))
+        except ValueError:
+            pass
+sys.exit(0 if any(n.version == 4 and n.overlaps(cand) and n.prefixlen > 0 for n in nets) else 1)
+EOF
+}
+
+init_swarm() {
+    local state
+    state=$(docker_cli info --format '{{.Swarm.LocalNodeState}}')
+    if [ "$state" = active ]; then
+        say "the swarm is already active: not initialising ($(docker_cli info --format '{{.Swarm.NodeID}}'))"
+        return
+    fi
+    local pool=""
+    for c in $POOL_CANDIDATES; do
+        if overlaps_host "$c"; then
+            say "address pool $c overlaps a route or address of this host: skipping it"
+        else
+            pool=$c
+            break
+        fi
+    done
+    [ -n "$pool" ] || { say "no candidate address pool is free of this host's routes"; exit 1; }
+    say "docker swarm init on 127.0.0.1 with default address pool $pool (/$POOL_SUBNET_SIZE subnets)"
+    docker_cli swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 \
+        --default-addr-pool "$pool" --default-addr-pool-mask-length "$POOL_SUBNET_SIZE" >/dev/null
+    record "swarm-init"
+    local deadline=$((SECONDS + 30))
+    until [ "$(docker_cli info --format '{{.Swarm.LocalNodeState}}/{{.Swarm.ControlAvailable}}')" = active/true ]; do
+        [ $SECONDS -lt $deadline ] || { say "the swarm did not become active within 30s"; exit 1; }
+        sleep 0.5
+    done
+}
+
+build_image() {
+    if docker_cli image inspect "$IMAGE" >/dev/null 2>&1; then
+        say "image $IMAGE exists: not rebuilding"
+        return
+    fi
+    local root tarball
+    root=$(mktemp -d)
+    tarball=$(mktemp --suffix .tar)
+    mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/proc" "$root/sys" "$root/dev"
+    chmod 1777 "$root/tmp"
+    cp /bin/busybox "$root/bin/busybox"
+    local applet
+    for applet in sh sleep wget touch test cat ls echo true false rm mkdir ps hostname \
+        env date nc ip ifconfig id head tail grep kill; do
+        ln -s busybox "$root/bin/$applet"
+    done
+    printf 'root:x:0:0:root:/:/bin/sh\n' >"$root/etc/passwd"
+    printf 'root:x:0:\n' >"$root/etc/group"
+    tar -C "$root" -cf "$tarball" .
+    docker_cli import --change 'CMD ["sh"]' --change 'ENV PATH=/bin' \
+        --message "ghost-gates lab image: Debian busybox-static" "$tarball" "$IMAGE" >/dev/null
+    rm -rf "$root" "$tarball"
+    record "image $IMAGE"
+    say "built $IMAGE by docker import ($(docker_cli image inspect "$IMAGE" --format '{{.Size}}') bytes)"
+}
+
+step "install engine and busybox" install_engine
+step "start engine" start_engine
+step "swarm init" init_swarm
+step "build lab image" build_image
+END=$(now_ms)
+say "ready in $(((END - TOTAL_START) / 1000)).$(printf '%03d' $(((END - TOTAL_START) % 1000)))s: DOCKER_HOST=unix://$SOCKET, image $IMAGE, record $RECORD"
+say "created by this and earlier runs: $(tr '\n' ';' <"$RECORD")"
