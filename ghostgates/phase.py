@@ -1,0 +1,192 @@
+"""The phase settings of gates.md: one TOML file a phase, or a world's `phase:` block."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .timeutil import parse_time
+
+KEYS = (
+    "repo", "recipe", "drone_repo", "build_params", "status_context", "default_branch",
+    "upgrade_pattern", "expected_pr", "proxy_fixed_at", "phase_started_at",
+    "max_post_proxy_attempts", "classify_failure_on", "builder_logins", "leak_patterns",
+    "test_paths", "proxy_network", "min_free_addresses", "stuck_task_minutes", "blackouts", "waivers",
+)
+
+
+@dataclass(frozen=True)
+class Blackout:
+    name: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Waiver:
+    requirement: str
+    allow: int
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TestPath:
+    repo: str
+    path: str
+
+    def covers(self, filename: str) -> bool:
+        prefix = self.path.strip("/")
+        name = filename.strip("/")
+        return prefix == "" or name == prefix or name.startswith(prefix + "/")
+
+    def __str__(self) -> str:
+        return f"{self.repo}:{self.path}"
+
+
+@dataclass(frozen=True)
+class Phase:
+    repo: str = "recipe-maintainers/ghost"
+    recipe: str = "ghost"
+    drone_repo: str = "recipe-maintainers/cc-ci"
+    build_params: dict[str, str] = field(
+        default_factory=lambda: {"recipe": "RECIPE", "pr": "PR", "sha": "REF"})
+    status_context: str = "cc-ci/testme"
+    default_branch: str = "main"
+    upgrade_pattern: str = "(?i)upgrade"
+    expected_pr: int | None = None
+    proxy_fixed_at: datetime | None = None
+    phase_started_at: datetime | None = None
+    max_post_proxy_attempts: int = 3
+    classify_failure_on: date | None = None
+    builder_logins: tuple[str, ...] = ()
+    leak_patterns: tuple[str, ...] = ("ghos-*", "dev-ghost*")
+    test_paths: tuple[TestPath, ...] = ()
+    proxy_network: str = "proxy"
+    min_free_addresses: int = 32
+    stuck_task_minutes: float = 10
+    blackouts: tuple[Blackout, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    source: str = "<defaults>"
+
+    @property
+    def owner(self) -> str:
+        return self.repo.split("/", 1)[0]
+
+    def is_upgrade(self, title: str, branch: str) -> bool:
+        pattern = re.compile(self.upgrade_pattern)
+        return bool(pattern.search(title or "") or pattern.search(branch or ""))
+
+    def matches_branch(self, branch: str) -> bool:
+        return bool(re.compile(self.upgrade_pattern).search(branch or ""))
+
+    def param(self, which: str) -> str:
+        return self.build_params.get(which, which.upper())
+
+    def waived_limit(self, requirement: str, default: int) -> tuple[int, Waiver | None]:
+        best: tuple[int, Waiver | None] = (default, None)
+        for waiver in self.waivers:
+            if waiver.requirement == requirement and waiver.allow > best[0]:
+                best = (waiver.allow, waiver)
+        return best
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], source: str = "<mapping>",
+                     base: Phase | None = None) -> Phase:
+        """Validate `data` (keys of gates.md) over `base`; errors name the source and the key."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: the phase settings must be a mapping")
+        unknown = sorted(set(data) - set(KEYS))
+        if unknown:
+            raise ConfigError(f"{source}: {unknown[0]}: unknown phase key (known: {', '.join(KEYS)})")
+        values: dict[str, Any] = {} if base is None else {
+            k: getattr(base, k) for k in KEYS}
+        for key, raw in data.items():
+            try:
+                values[key] = _convert(key, raw)
+            except (TypeError, ValueError, KeyError, re.error) as exc:
+                raise ConfigError(f"{source}: {key}: {exc}") from None
+        values["source"] = source
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Phase:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: phase file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_mapping(data, source=str(path))
+
+
+def _convert(key: str, raw: Any) -> Any:
+    if key in ("repo", "drone_repo"):
+        if not isinstance(raw, str) or raw.count("/") != 1:
+            raise ValueError(f"expected owner/name, got {raw!r}")
+        return raw
+    if key in ("recipe", "status_context", "default_branch", "proxy_network"):
+        if not isinstance(raw, str) or not raw:
+            raise ValueError(f"expected a non-empty string, got {raw!r}")
+        return raw
+    if key == "upgrade_pattern":
+        re.compile(raw)
+        return str(raw)
+    if key == "build_params":
+        if not isinstance(raw, dict) or not {"recipe", "pr", "sha"} <= set(raw):
+            raise ValueError("expected a mapping with keys recipe, pr and sha")
+        return {str(k): str(v) for k, v in raw.items()}
+    if key == "expected_pr":
+        return None if raw in (None, "") else _int(raw)
+    if key in ("proxy_fixed_at", "phase_started_at"):
+        return None if raw in (None, "") else parse_time(raw)
+    if key == "classify_failure_on":
+        if raw in (None, ""):
+            return None
+        if isinstance(raw, datetime):
+            return raw.date()
+        if isinstance(raw, date):
+            return raw
+        return date.fromisoformat(str(raw))
+    if key in ("max_post_proxy_attempts", "min_free_addresses"):
+        return _int(raw)
+    if key == "stuck_task_minutes":
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise ValueError(f"expected a number, got {raw!r}")
+        return float(raw)
+    if key in ("builder_logins", "leak_patterns"):
+        return tuple(str(x) for x in _list(raw))
+    if key == "test_paths":
+        out = []
+        for entry in _list(raw):
+            if not isinstance(entry, str) or ":" not in entry:
+                raise ValueError(f"expected owner/repo:path, got {entry!r}")
+            repo, path = entry.split(":", 1)
+            out.append(TestPath(repo, path))
+        return tuple(out)
+    if key == "blackouts":
+        return tuple(Blackout(str(b["name"]), parse_time(b["start"]), parse_time(b["end"]))
+                     for b in _list(raw))
+    if key == "waivers":
+        return tuple(Waiver(str(w["requirement"]), _int(w["allow"]), str(w.get("by", "")),
+                            str(w.get("reason", ""))) for w in _list(raw))
+    raise KeyError(key)
+
+
+def _int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a whole number, got {raw!r}")
+    return int(raw)
+
+
+def _list(raw: Any) -> list[Any]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError(f"expected a list, got {type(raw).__name__}")
+    return raw

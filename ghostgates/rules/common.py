@@ -1,0 +1,53 @@
+"""Evidence builders and guards the rules share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..facts import Facts, Testme, head_sha
+from ..timeutil import maybe_time, rfc3339
+from ..verdict import Verdict, evidence, failed
+
+
+def ev_pr(facts: Facts, number: int, **extra: Any) -> dict[str, Any]:
+    pr = facts.pulls.get(number) or {}
+    return evidence("pr", f"PR #{number}", facts.pr_url(number), state=pr.get("state"),
+                    head=head_sha(pr) or None, title=pr.get("title"), **extra)
+
+
+def ev_build(facts: Facts, build: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    number = int(build["number"])
+    created = maybe_time(build.get("created"))
+    finished = maybe_time(build.get("finished"))
+    return evidence("build", f"build #{number}", facts.build_url(number), status=build.get("status"),
+                    sha=facts.param(build, "sha") or None,
+                    created=rfc3339(created) if created else None,
+                    finished=rfc3339(finished) if finished else None, **extra)
+
+
+def ev_comment(facts: Facts, number: int, comment: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return evidence("comment", f"comment {comment.get('id')} on PR #{number}",
+                    facts.comment_url(number, comment),
+                    author=(comment.get("user") or {}).get("login"), created=comment.get("created_at"),
+                    **extra)
+
+
+def ev_testme(facts: Facts, testme: Testme, **extra: Any) -> dict[str, Any]:
+    return ev_comment(facts, testme.pr, testme.comment, what="!testme", **extra)
+
+
+def ev_state(facts: Facts, **extra: Any) -> dict[str, Any]:
+    return evidence("file", facts.state.path if facts.state else "STATUS-ghost.md", **extra)
+
+
+def state_missing(facts: Facts, requirement: str) -> Verdict | None:
+    """gates.md: a requirement naming the state file fails when that file is missing."""
+    if facts.state is None:
+        return failed(f"{requirement} reads the state file, and machine-docs/STATUS-ghost.md is missing: "
+                      "write it before asking for this gate.")
+    return None
+
+
+def listing(items: list[str], limit: int = 6) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

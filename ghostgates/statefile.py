@@ -1,0 +1,92 @@
+"""The anchors gates.md reads from the state file (STATUS-ghost.md); the rest is prose."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import citations
+
+_H2 = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
+_ITEM_START = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+|^\S")
+
+
+@dataclass(frozen=True)
+class Classified:
+    build: int
+    cls: str
+    line: str
+
+
+@dataclass
+class StateFile:
+    path: str
+    text: str
+    sections: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, path: str, text: str) -> StateFile:
+        sections: dict[str, list[str]] = {}
+        current: str | None = None
+        for line in text.splitlines():
+            heading = _H2.match(line)
+            if heading:
+                current = heading.group(1).strip()
+                sections.setdefault(current, [])
+                continue
+            if current is not None:
+                sections[current].append(line)
+        return cls(path, text, {k: "\n".join(v) for k, v in sections.items()})
+
+    def section(self, name: str) -> str | None:
+        """A level-2 section's body by its heading, case-insensitively; None when absent."""
+        for heading, body in self.sections.items():
+            if heading.lower() == name.lower():
+                return body
+        return None
+
+    def has_section(self, name: str) -> bool:
+        return self.section(name) is not None
+
+    def correct_pr_line(self) -> str | None:
+        for line in self.text.splitlines():
+            if "correct PR" in line:
+                return line
+        return None
+
+    def correct_prs(self, repo: str) -> list[int]:
+        line = self.correct_pr_line()
+        return citations.cited_prs(line, repo) if line else []
+
+    def current_evidence(self, drone_repo: str) -> list[int]:
+        return citations.cited_builds(self.section("Current evidence") or "", drone_repo)
+
+    def classifications(self, drone_repo: str) -> list[Classified]:
+        """Each build referenced in a Classification item, with the first class word after it."""
+        out: list[Classified] = []
+        for item in _items(self.section("Classification") or ""):
+            word = citations.first_class_word(item)
+            if word is None:
+                continue
+            cls, at = word
+            refs = citations.build_ref_spans(item, drone_repo)
+            # The class word speaks of the builds named before it ("build #48: infra"), or of
+            # the one named right after it ("infra: build #48"); later mentions are prose.
+            named = [n for end, n in refs if end <= at] or [n for _, n in refs[:1]]
+            for number in named:
+                if number not in {c.build for c in out}:
+                    out.append(Classified(number, cls, " ".join(item.split())))
+        return out
+
+def _items(body: str) -> list[str]:
+    """List items with their indented continuation lines joined."""
+    items: list[list[str]] = []
+    for line in body.splitlines():
+        if not line.strip():
+            items.append([])
+            continue
+        if _ITEM_START.match(line) or not items or not items[-1]:
+            items.append([line])
+        else:
+            items[-1].append(line)
+    return ["\n".join(i) for i in items if i]

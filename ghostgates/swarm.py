@@ -1,0 +1,134 @@
+"""Reads of the Swarm through the Docker Engine API (the `docker` SDK): fetch only, no verdicts.
+
+The snapshot is the engine's own JSON, so that the rules read the same field names on a real
+manager and on the twin (tests/lab holds the two to each other).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from .errors import NotFound, ServiceError, Unauthorised, Unreachable
+
+API_VERSION = "1.41"
+STACK_LABEL = "com.docker.stack.namespace"
+
+
+def connect(docker_host: str | None = None, timeout: float = 20) -> docker.DockerClient:
+    """A client for DOCKER_HOST (tcp://, unix://, or ssh:// through the user's ssh config)."""
+    host = docker_host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    try:
+        return docker.DockerClient(base_url=host, version=API_VERSION, timeout=int(timeout),
+                                   use_ssh_client=host.startswith("ssh://"))
+    except docker.errors.DockerException as exc:
+        raise Unreachable(f"Docker engine at {host}: {exc}", url=host) from None
+
+
+def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -> dict[str, Any]:
+    """Everything the Swarm rules read, in one pass; the proxy network with its verbose inspect."""
+    api = client.api
+    where = getattr(api, "base_url", "docker")
+    try:
+        info = api.info()
+        networks = api.networks()
+        snapshot: dict[str, Any] = {
+            "now": info.get("SystemTime"),
+            "info": info,
+            "nodes": api.nodes() if _is_manager(info) else [],
+            "networks": networks,
+            "services": api.services(),
+            "tasks": api.tasks(),
+            "volumes": (api.volumes() or {}).get("Volumes") or [],
+            "containers": api.containers(all=True),
+            "secrets": api.secrets(),
+            "configs": api.configs(),
+            "network_inspect": {},
+        }
+        if proxy_network:
+            for net in networks:
+                if net.get("Name") == proxy_network:
+                    snapshot["network_inspect"][proxy_network] = api.inspect_network(
+                        net["Id"], verbose=True, scope="swarm")
+        return snapshot
+    except docker.errors.APIError as exc:
+        code = exc.status_code
+        if code in (401, 403):
+            raise Unauthorised(f"Docker engine at {where} refused the request ({code})",
+                               url=where, status=code) from None
+        if code == 404:
+            raise NotFound(f"Docker engine at {where}: {exc.explanation}", url=where, status=code) from None
+        raise ServiceError(f"Docker engine at {where}: {exc}", url=where, status=code) from None
+    except (requests.exceptions.RequestException, docker.errors.DockerException, OSError) as exc:
+        raise Unreachable(f"Docker engine at {where} unreachable: {type(exc).__name__}: {exc}",
+                          url=where) from None
+
+
+def _is_manager(info: dict[str, Any]) -> bool:
+    return bool((info.get("Swarm") or {}).get("ControlAvailable"))
+
+
+def used_addresses(inspect: dict[str, Any]) -> set[str]:
+    """Distinct addresses taken on a network: task endpoints, VIPs and load-balancer endpoints."""
+    used: set[str] = set()
+
+    def add(addr: str | None) -> None:
+        if addr:
+            used.add(addr.split("/", 1)[0])
+
+    for endpoint in (inspect.get("Containers") or {}).values():
+        add(endpoint.get("IPv4Address"))
+    for service in (inspect.get("Services") or {}).values():
+        add(service.get("VIP"))
+        for task in service.get("Tasks") or []:
+            add(task.get("EndpointIP"))
+    return used
+
+
+def host_addresses(inspect: dict[str, Any]) -> tuple[str | None, int]:
+    """The IPv4 subnet of a network and its host addresses (network and broadcast excluded)."""
+    for config in ((inspect.get("IPAM") or {}).get("Config") or []):
+        subnet = config.get("Subnet")
+        if not subnet:
+            continue
+        net = ipaddress.ip_network(subnet, strict=False)
+        if net.version != 4:
+            continue
+        hosts = net.num_addresses - 2 if net.prefixlen < 31 else net.num_addresses
+        return subnet, hosts
+    return None, 0
+
+
+def named_objects(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, name) of every object a leak could hide in, stacks included."""
+    out: list[tuple[str, str]] = []
+    stacks: set[str] = set()
+
+    def labels_of(obj: dict[str, Any]) -> dict[str, str]:
+        return obj.get("Labels") or (obj.get("Spec") or {}).get("Labels") or {}
+
+    for svc in snapshot.get("services") or []:
+        out.append(("service", (svc.get("Spec") or {}).get("Name", "")))
+        stacks.add(labels_of(svc.get("Spec") or {}).get(STACK_LABEL, ""))
+    for con in snapshot.get("containers") or []:
+        names = con.get("Names") or []
+        out.append(("container", (names[0] if names else con.get("Id", "")).lstrip("/")))
+        stacks.add(labels_of(con).get(STACK_LABEL, ""))
+    for vol in snapshot.get("volumes") or []:
+        out.append(("volume", vol.get("Name", "")))
+        stacks.add(labels_of(vol).get(STACK_LABEL, ""))
+    for net in snapshot.get("networks") or []:
+        out.append(("network", net.get("Name", "")))
+        stacks.add(labels_of(net).get(STACK_LABEL, ""))
+    for kind in ("secret", "config"):
+        for obj in snapshot.get(kind + "s") or []:
+            spec = obj.get("Spec") or {}
+            out.append((kind, spec.get("Name", "")))
+            stacks.add((spec.get("Labels") or {}).get(STACK_LABEL, ""))
+    out.extend(("stack", name) for name in sorted(stacks) if name)
+    return out
