@@ -1,0 +1,335 @@
+"""Failure classes from build logs (gates.md "Failure classes")."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghostgates.classify import (
+    CLASSES,
+    INFRA,
+    RECIPE_BUG,
+    RECIPE_TIMING,
+    SIGNATURES,
+    STALE_TEST,
+    UNKNOWN,
+    classify_log,
+    contradiction,
+    measured_upgrade_seconds,
+)
+
+# --- logs as the public worlds carry them (red-timing-fixed, green-after-proxy) --------------
+
+# builds #48 (PR #4) and #49 (PR #5) of 2026-06-12: the proxy overlay ran out of addresses.
+LOG_48 = """\
++ abra app deploy ghos-bdd2f3.ci.example.org --chaos --no-input
+deploying ghost 2.0.0+6.44.1 on ghos-bdd2f3_ci_example_org
+waiting for ghos-bdd2f3_ci_example_org_app to converge
+ghos-bdd2f3_ci_example_org_app.1: task state new (60s)
+ghos-bdd2f3_ci_example_org_db.1: task state new (60s)
+ghos-bdd2f3_ci_example_org_app.1: task state new (180s)
+swarm event: network proxy: could not find an available IP while allocating VIP
+ghos-bdd2f3_ci_example_org_db.1: task state new (300s)
+error: ghos-bdd2f3_ci_example_org did not converge in 300s
+test upgrade: FAILED (deploy)
+"""
+LOG_49 = LOG_48.replace("bdd2f3", "c29b11")
+
+# build #50 (2026-06-12) and red build #57 (post-proxy): the db update paused mid data-dir upgrade.
+LOG_50 = """\
++ abra app deploy ghos-bdd2f3.ci.example.org 1.3.0+6.42.0 --no-input
+deployed ghost 1.3.0+6.42.0, content seeded
++ abra app upgrade ghos-bdd2f3.ci.example.org 2.0.0+6.44.1 --no-input
+db: 2026-06-12T16:52:02.877Z 1 [System] [MY-011012] [Server] Starting upgrade of data directory.
+db: 2026-06-12T16:52:03.101Z 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' started.
+db: healthcheck: mysqladmin: connect to server at 'localhost' failed
+ghos-bdd2f3_ci_example_org_db: UpdateStatus=paused message="update paused due to failure or early termination of task 7xk2jq0v9f"
+error: upgrade of ghos-bdd2f3_ci_example_org did not complete: service db update paused
+test upgrade: FAILED (upgrade)
+"""  # noqa: E501
+LOG_57_RED = LOG_50.replace("2026-06-12T16:52:02.877Z", "2026-06-15T10:06:02.877Z").replace(
+    "2026-06-12T16:52:03.101Z", "2026-06-15T10:06:03.101Z"
+)
+
+
+def _green(completed_at: str, day: str = "2026-06-15") -> str:
+    return f"""\
++ abra app deploy ghos-bdd2f3.ci.example.org 1.3.0+6.42.0 --no-input
+deployed ghost 1.3.0+6.42.0, content seeded
++ abra app upgrade ghos-bdd2f3.ci.example.org 2.0.0+6.44.1 --no-input
+db: {day}T10:06:10.958Z 1 [System] [MY-011012] [Server] Starting upgrade of data directory.
+db: {day}T10:06:11.442Z 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' started.
+db: {day}T{completed_at} 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' completed.
+ghos-bdd2f3_ci_example_org_db: UpdateStatus=completed
+app: Ghost boot 4.21s
+app: Ghost URL https://ghos-bdd2f3.ci.example.org/ is up
+test upgrade: content survived, admin API answers
++ abra app undeploy ghos-bdd2f3.ci.example.org --no-input && abra app volume rm --force
+test upgrade: PASSED
+"""
+
+
+LOG_57_GREEN = _green("10:06:49.907Z")  # green-after-proxy build #57
+LOG_58_GREEN = _green("10:08:27.907Z")  # red-timing-fixed build #58, after the monitor fix
+LOG_WORDPRESS = "test upgrade: FAILED (wordpress: plugin table missing)\n"
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+def test_classes_and_table_are_consistent():
+    assert CLASSES == (INFRA, RECIPE_TIMING, RECIPE_BUG, STALE_TEST, UNKNOWN)
+    names = [s.name for s in SIGNATURES]
+    assert len(names) == len(set(names))
+    for sig in SIGNATURES:
+        assert sig.cls in CLASSES and sig.cls != UNKNOWN
+        assert sig.description and "\n" not in sig.description
+    # every class but unknown has at least one signature
+    assert {s.cls for s in SIGNATURES} == set(CLASSES) - {UNKNOWN}
+
+
+# One line a signature, written from what Swarm, MySQL, Ghost and abra print (not from a world).
+SIGNATURE_LINES = [
+    ("address-exhaustion", "failed to allocate network IP for task 4k2: could not find an available IP"),
+    ("address-exhaustion", "Error response from daemon: no available IPv4 addresses on this network's address pools: proxy (10.0.1.0/24)"),  # noqa: E501
+    ("address-exhaustion", "level=error msg=\"ipam: address space for network proxy exhausted\""),
+    ("address-exhaustion", "could not find an available, non-overlapping IPv4 address pool among defaults"),  # noqa: E501
+    ("task-stuck-new", "myapp_db.1  task state pending (420s)"),
+    ("task-stuck-new", "3 tasks stuck in New for 12 minutes"),
+    ("task-stuck-new", "x7f  myapp_app.1  ghost:6.44.1  Running  New 14 minutes ago"),
+    ("task-stuck-new", "replica 1/1 status: \"pending\""),
+    ("no-suitable-node", "task: no suitable node (scheduling constraints not satisfied on 3 nodes)"),
+    ("node-down", "node worker-2 is down"),
+    ("node-down", "Error: node is unavailable"),
+    ("node-down", "node 9xk2 status=down availability=active"),
+    ("registry-unreachable", 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'),  # noqa: E501
+    ("registry-unreachable", "pulling image ghost:6.44.1: net/http: TLS handshake timeout"),
+    ("update-paused", "myapp_db: UpdateStatus=paused"),
+    ("update-paused", "update paused due to failure or early termination of task q1w2e3"),
+    ("update-rolled-back", "update rolled back due to failure or early termination of task q1w2e3"),
+    ("update-rolled-back", "UpdateStatus: rollback_completed"),
+    ("did-not-complete", "error: upgrade did not complete within 300s"),
+    ("crash-loop", "myapp_app.1  Restarting (1) 5 seconds ago"),
+    ("crash-loop", "container myapp_app keeps restarting"),
+    ("crash-loop", "pod ghost CrashLoopBackOff"),
+    ("nonzero-exit", "ghost exited with code 1"),
+    ("nonzero-exit", "task: non-zero exit (137)"),
+    ("migration-failed", "ERROR [knex-migrator] Migration failed: 2024-01-01-add-column"),
+    ("migration-failed", "[ERROR] [MY-010334] [Server] Data Dictionary initialization failed."),
+    ("mysql-client-error", "Error: ER_NO_SUCH_TABLE: Table 'ghost.posts_meta' doesn't exist"),
+    ("image-not-found", "Error response from daemon: manifest for ghost:6.99.0 not found: manifest unknown"),
+    ("image-not-found", "pull access denied for ghostt, repository does not exist"),
+    ("expected-old-version", "AssertionError: expected version 6.42.0, got 6.44.1"),
+    ("expected-old-version", "E   AssertionError: assert '6.44.1' == '6.42.0'"),
+    ("expected-old-version", "FAILED tests/upgrade/ghost.py::test_version - version mismatch"),
+]
+
+
+@pytest.mark.parametrize(
+    "name,line", SIGNATURE_LINES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SIGNATURE_LINES)]
+)
+def test_each_signature_matches_its_line(name, line):
+    result = classify_log(line + "\n")
+    assert name in [m.name for m in result.matches]
+    sig_cls = {s.name: s.cls for s in SIGNATURES}[name]
+    assert result.cls == sig_cls
+    match = next(m for m in result.matches if m.name == name)
+    assert match.line_no == 1 and match.line == line.strip() and match.text
+
+
+def test_every_signature_has_a_test_line():
+    assert {s.name for s in SIGNATURES} - {n for n, _ in SIGNATURE_LINES} == {
+        "upgrade-unfinished",
+        "healthcheck-during-upgrade",
+    }  # those two need a multi-line log: tested below
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ghost exited with code 0",
+        "user_id column added",  # not an ER_ code
+        "cc-ci/testme pending",
+        "app: Ghost boot 4.21s",
+        "node process shutting down gracefully",
+        "expected 3 posts, got 3 posts",
+        "myapp_db: UpdateStatus=completed",
+        "updating service myapp_app (id: x1)",
+    ],
+)
+def test_innocent_lines_match_nothing(line):
+    result = classify_log(line)
+    assert result.matches == [] and result.cls == UNKNOWN
+
+
+# --- multi-line timing signatures ------------------------------------------------------------
+
+UPGRADE_HEADER = (
+    "db: 2026-07-01T08:00:00.000Z 1 [System] [MY-011012] [Server] Starting upgrade of data directory.\n"
+    "db: 2026-07-01T08:00:00.500Z 1 [System] [MY-013381] [Server] Server upgrade from '80039' to "
+    "'80405' started.\n"
+)
+
+
+def test_unfinished_upgrade_is_timing_and_cites_its_first_line():
+    result = classify_log("deploying\n" + UPGRADE_HEADER + "test upgrade: FAILED\n")
+    assert result.cls == RECIPE_TIMING
+    unfinished = [m for m in result.matches if m.name == "upgrade-unfinished"]
+    assert [m.line_no for m in unfinished] == [2]
+
+
+def test_finished_upgrade_is_no_signature():
+    log = UPGRADE_HEADER + (
+        "db: 2026-07-01T08:02:00.000Z 1 [System] [MY-013381] [Server] Server upgrade from '80039' to "
+        "'80405' completed.\n"
+    )
+    assert classify_log(log).matches == []
+
+
+def test_data_dictionary_upgrade_without_completion_is_timing():
+    log = "[System] [MY-013413] [Server] Data dictionary upgrade from version '80023' to '80300' started.\n"
+    assert classify_log(log).cls == RECIPE_TIMING
+
+
+def test_healthcheck_failure_counts_only_while_an_upgrade_runs():
+    during = UPGRADE_HEADER + "db: healthcheck failed: mysqladmin ping timed out\n"
+    assert "healthcheck-during-upgrade" in [m.name for m in classify_log(during).matches]
+    alone = "db: healthcheck failed: mysqladmin ping timed out\n"
+    result = classify_log(alone)
+    assert result.matches == [] and result.cls == UNKNOWN
+    after = UPGRADE_HEADER + (
+        "db: 2026-07-01T08:02:00Z 1 [System] [MY-013381] [Server] Server upgrade from '1' to '2' completed.\n"
+        "db: container is unhealthy\n"
+    )
+    assert classify_log(after).matches == []
+
+
+# --- the worlds' logs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("log", [LOG_48, LOG_49], ids=["build-48", "build-49"])
+def test_address_exhaustion_builds_are_infra(log):
+    result = classify_log(log)
+    assert result.cls == INFRA
+    assert {"address-exhaustion", "task-stuck-new"} <= {m.name for m in result.matches}
+    ip = next(m for m in result.matches if m.name == "address-exhaustion")
+    assert ip.line_no == 7 and "allocating VIP" in ip.line
+
+
+@pytest.mark.parametrize("log", [LOG_50, LOG_57_RED], ids=["build-50", "red-build-57"])
+def test_paused_data_dir_upgrade_is_recipe_timing(log):
+    result = classify_log(log)
+    assert result.cls == RECIPE_TIMING
+    names = {m.name for m in result.matches}
+    assert {"update-paused", "upgrade-unfinished", "healthcheck-during-upgrade", "did-not-complete"} <= names
+    assert not result.has_infra
+
+
+@pytest.mark.parametrize(
+    "log", [LOG_57_GREEN, LOG_58_GREEN, LOG_WORDPRESS, "", "   \n"], ids=["57", "58", "wp", "empty", "blank"]
+)
+def test_green_and_silent_logs_are_unknown(log):
+    result = classify_log(log)
+    assert result.cls == UNKNOWN and result.matches == []
+
+
+def test_pause_under_address_exhaustion_is_infra():
+    log = (
+        LOG_50.rstrip("\n")
+        + "\nswarm event: network proxy: could not find an available IP while allocating VIP\n"
+    )
+    result = classify_log(log)
+    assert result.cls == INFRA
+    assert result.has_timing  # the pause is still reported as evidence
+
+
+def test_timing_beats_recipe_bug():
+    log = UPGRADE_HEADER + "task: non-zero exit (137): dockerexec: unhealthy container\nupdate paused\n"
+    assert classify_log(log).cls == RECIPE_TIMING
+
+
+def test_recipe_bug_beats_stale_test():
+    log = "ghost exited with code 1\nAssertionError: expected version 6.42.0, got 6.44.1\n"
+    assert classify_log(log).cls == RECIPE_BUG
+
+
+def test_windows_line_endings():
+    assert classify_log(LOG_48.replace("\n", "\r\n")).cls == INFRA
+
+
+# --- contradiction ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("claimed", [RECIPE_TIMING, RECIPE_BUG, STALE_TEST, UNKNOWN])
+def test_infra_log_contradicts_any_other_class(claimed):
+    msg = contradiction(claimed, LOG_48)
+    assert msg is not None
+    assert msg.startswith("build log shows infra (address-exhaustion at line 7:")
+    assert "could not find an available IP while allocating VIP" in msg
+    assert msg.endswith(f"not {claimed}")
+
+
+def test_infra_claim_on_infra_log_stands():
+    assert contradiction(INFRA, LOG_48) is None
+    assert contradiction(INFRA, LOG_49) is None
+
+
+@pytest.mark.parametrize("claimed", [INFRA, RECIPE_BUG, STALE_TEST, UNKNOWN])
+def test_timing_log_contradicts_other_classes(claimed):
+    msg = contradiction(claimed, LOG_50)
+    assert msg is not None
+    assert msg.startswith("build log shows recipe-timing (update-paused at line 7:")
+    assert msg.endswith(f"not {claimed}")
+
+
+def test_timing_claim_on_timing_log_stands():
+    assert contradiction(RECIPE_TIMING, LOG_50) is None
+    assert contradiction(RECIPE_TIMING, LOG_57_RED) is None
+
+
+def test_timing_claim_on_confounded_log_is_contradicted():
+    log = LOG_50 + "swarm event: network proxy: could not find an available IP while allocating VIP\n"
+    assert "shows infra" in contradiction(RECIPE_TIMING, log)
+    assert contradiction(INFRA, log) is None
+
+
+@pytest.mark.parametrize("claimed", CLASSES)
+def test_any_class_stands_where_the_log_shows_neither(claimed):
+    assert contradiction(claimed, LOG_WORDPRESS) is None
+    assert contradiction(claimed, "") is None
+    # recipe-bug and stale-test evidence cannot overrule a claim
+    assert contradiction(claimed, "ghost exited with code 1\n") is None
+
+
+def test_class_word_is_case_insensitive():
+    assert contradiction(" Infra ", LOG_48) is None
+
+
+@pytest.mark.parametrize("word", ["timing", "infrastructure", "", "recipe"])
+def test_unknown_class_word_raises(word):
+    with pytest.raises(ValueError, match="unknown failure class"):
+        contradiction(word, LOG_48)
+
+
+# --- measured upgrade duration ---------------------------------------------------------------
+
+
+def test_measured_upgrade_seconds_from_mysql_timestamps():
+    assert measured_upgrade_seconds(LOG_57_GREEN) == pytest.approx(38.949)
+    assert measured_upgrade_seconds(LOG_58_GREEN) == pytest.approx(136.949)
+
+
+def test_no_measurement_without_completion_or_timestamps():
+    assert measured_upgrade_seconds(LOG_50) is None
+    assert measured_upgrade_seconds(LOG_48) is None
+    assert measured_upgrade_seconds("") is None
+    untimed = "Starting upgrade of data directory.\nServer upgrade from '1' to '2' completed.\n"
+    assert measured_upgrade_seconds(untimed) is None
+
+
+def test_measured_upgrade_seconds_other_timestamp_forms():
+    log = (
+        "2026-07-01 08:00:00.123456+02:00 [System] [MY-011012] [Server] Starting upgrade of data directory.\n"
+        "2026-07-01 08:01:30.123456+02:00 [System] [MY-013381] [Server] Server upgrade from '80039' to "
+        "'80405' completed.\n"
+    )
+    assert measured_upgrade_seconds(log) == pytest.approx(90.0)
