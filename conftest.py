@@ -1,0 +1,13 @@
+"""The gate suite's plugins: fixtures fetch, ghostgates decides, the plugins report."""
+
+pytest_plugins = [
+    "plugins.run",
+    "plugins.verdicts",
+    "plugins.reporter",
+    "plugins.html",
+    "fixtures.state",
+    "fixtures.gitea",
+    "fixtures.drone",
+    "fixtures.swarm",
+    "fixtures.facts",
+]

@@ -1,0 +1,169 @@
+"""The pytest face of a gate run: options, the phase, the services, the world and its twin.
+
+Only the xdist controller (or a serial run) starts a twin and writes a world's state files;
+workers receive the addresses through `workerinput` and never start anything themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures.cache import RUN_DIR_KEY, RUN_DIR_STASH
+from ghostgates.errors import ConfigError
+from ghostgates.phase import Phase
+
+SETTINGS_KEY = "ghost_gates_settings"
+ROLES = ("adversary", "builder")
+
+
+@dataclass
+class Settings:
+    phase_file: str
+    state_dir: str
+    world: str | None
+    swarm: str
+    gates_json: str
+    role: str
+    gitea_url: str
+    gitea_token: str
+    drone_url: str
+    drone_token: str
+    docker_host: str
+    scratch_state: bool = False
+
+    def phase(self) -> Phase:
+        base = Phase.from_file(Path(self.phase_file))
+        if self.world:
+            from twin.world import load_world
+
+            world = load_world(Path(self.world))
+            return Phase.from_mapping(world.phase or {}, source=f"{self.world}: phase", base=base)
+        return base
+
+
+SETTINGS_STASH = pytest.StashKey[Settings]()
+_TWIN_STASH = pytest.StashKey[contextlib.ExitStack]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ghost-gates", "gate evidence (gates.md)")
+    group.addoption("--phase", default=None, help="phase settings file (default phases/ghost.toml)")
+    group.addoption("--state-dir", default=None,
+                    help="where STATUS-ghost.md and REVIEW-ghost.md live (default machine-docs; with --world "
+                         "a fresh scratch dir)")
+    group.addoption("--world", default=None, help="run against the twin serving this world file")
+    group.addoption("--swarm", default="world", choices=("world", "env"),
+                    help="with --world: read the Swarm from the world (default) or from DOCKER_HOST (env)")
+    group.addoption("--gates-json", default=None, help="verdicts as JSON (default reports/gates.json)")
+    group.addoption("--role", default="adversary", choices=ROLES,
+                    help="adversary writes the gate blocks into the review file; builder only prints them")
+
+
+def settings_of(config: pytest.Config) -> Settings:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return Settings(**workerinput[SETTINGS_KEY])
+    return config.stash[SETTINGS_STASH]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config, "workerinput", None) is not None:
+        return
+    root = config.rootpath
+    run_dir = tempfile.mkdtemp(prefix="ghost-gates-run-")
+    config.stash[RUN_DIR_STASH] = run_dir
+    opt = config.option
+    if getattr(opt, "htmlpath", None) is None and _runs_gates(config):
+        opt.htmlpath = str(root / "reports" / "gates.html")
+        opt.self_contained_html = True
+    world = opt.world
+    state_dir = opt.state_dir
+    scratch = False
+    if world and not state_dir:
+        state_dir, scratch = tempfile.mkdtemp(prefix="ghost-gates-state-"), True
+    settings = Settings(
+        phase_file=opt.phase or str(root / "phases" / "ghost.toml"),
+        state_dir=str(Path(state_dir or root / "machine-docs").resolve()),
+        world=str(Path(world).resolve()) if world else None,
+        swarm=opt.swarm,
+        gates_json=opt.gates_json or str(root / "reports" / "gates.json"),
+        role=opt.role,
+        gitea_url=os.environ.get("GITEA_URL", ""),
+        gitea_token=os.environ.get("GITEA_TOKEN", ""),
+        drone_url=os.environ.get("DRONE_SERVER", ""),
+        drone_token=os.environ.get("DRONE_TOKEN", ""),
+        docker_host=os.environ.get("DOCKER_HOST", ""),
+        scratch_state=scratch,
+    )
+    config.stash[SETTINGS_STASH] = settings
+    if world and _runs_gates(config):
+        _start_twin(config, settings)
+
+
+def _runs_gates(config: pytest.Config) -> bool:
+    """True when the run may collect gate tests (not the suite's own tests)."""
+    args = [str(a) for a in config.args] or [str(config.rootpath)]
+    return any("gates" in Path(a.split("::")[0]).resolve().parts or Path(a).resolve() == config.rootpath
+               for a in args)
+
+
+def _start_twin(config: pytest.Config, settings: Settings) -> None:
+    from twin.server import running_twin
+    from twin.world import WorldError, load_world
+
+    try:
+        world = load_world(Path(settings.world or ""))
+    except WorldError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    stack = contextlib.ExitStack()
+    handle = stack.enter_context(running_twin(world))
+    config.stash[_TWIN_STASH] = stack
+    settings.gitea_url, settings.gitea_token = handle.gitea_url, handle.gitea_token
+    settings.drone_url, settings.drone_token = handle.drone_url, handle.drone_token
+    if settings.swarm == "world":
+        settings.docker_host = handle.docker_url
+    write_world_files(world.files, Path(settings.state_dir))
+
+
+def write_world_files(files: dict[str, str], state_dir: Path) -> None:
+    """The world's machine-docs/ files into the state dir (other paths below it as written)."""
+    for name, text in files.items():
+        parts = Path(name).parts
+        rel = Path(*parts[1:]) if parts and parts[0] == "machine-docs" else Path(name)
+        target = state_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand each worker the run directory and the resolved settings (plain data)."""
+    config = node.config
+    node.workerinput[RUN_DIR_KEY] = config.stash[RUN_DIR_STASH]
+    node.workerinput[SETTINGS_KEY] = asdict(config.stash[SETTINGS_STASH])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if getattr(config, "workerinput", None) is not None:
+        return
+    stack = config.stash.get(_TWIN_STASH, None)
+    if stack is not None:
+        stack.close()
+    run_dir = config.stash.get(RUN_DIR_STASH, None)
+    if run_dir:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def phase_of(config: pytest.Config) -> Phase:
+    try:
+        return settings_of(config).phase()
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
