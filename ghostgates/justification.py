@@ -39,7 +39,9 @@ _MEASURE = re.compile(
     re.IGNORECASE,
 )
 _WINDOW = re.compile(
-    r"\b(?:(?:update[_ ])?monitor|start[_ -]?period|grace(?:[_ -]?period)?|window)\b",
+    # Compound names first ("grace window" is one window word, not two binding two durations).
+    r"\b(?:(?:update[_ ])?monitor(?:[_ ]window)?|start[_ -]?period|grace(?:[_ -]?(?:period|window))?"
+    r"|window)\b",
     re.IGNORECASE,
 )
 _OLD = re.compile(

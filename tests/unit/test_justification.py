@@ -1,0 +1,121 @@
+"""Timing changes justified from logs (gates.md M2.fix-minimal)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghostgates.justification import duration_seconds, find_justification, justifies
+
+# red-timing-fixed, comment 410 by the builder on PR #4.
+COMMENT_410 = (
+    "build #57 (https://drone.example.org/recipe-maintainers/cc-ci/57) is red, and not for infra: the proxy "
+    "network had 190 free addresses and no task sat in New. The db log shows MySQL's data-dir upgrade from "
+    "8.0.36 to 8.4.4 still running when the 5 s default update monitor judged the task failed and paused "
+    "the update. A manual run on the same volume measured the upgrade at 96 s. I add "
+    "update_config.monitor: 300s (three times the measured upgrade) with failure_action: rollback, and a "
+    "180s healthcheck start_period, and change nothing else."
+)
+
+# red-timing-fixed's state file: describes the failure but measures nothing.
+STATUS_RED_TIMING = """\
+# STATUS: ghost
+
+## Current evidence
+- build #57 (https://drone.example.org/recipe-maintainers/cc-ci/57): red, the db update paused during
+  MySQL's data-dir upgrade (log: upgrade started, no completion before the 5 s monitor paused it).
+- build #58 (https://drone.example.org/recipe-maintainers/cc-ci/58): green on f1e2d3c4b5 with
+  update_config.monitor 300s.
+"""
+
+
+def test_comment_410_justifies():
+    j = find_justification([("comment 409", "build #57 failed"), ("comment 410", COMMENT_410)])
+    assert j is not None
+    assert j.source == "comment 410"
+    assert (j.measured_seconds, j.window_seconds) == (96.0, 5.0)
+    assert "measured the upgrade at 96 s" in j.measured_text
+    assert "5 s default update monitor" in j.window_text
+    assert j.measured_exceeds_window
+
+
+def test_state_file_without_measurement_does_not_justify():
+    assert find_justification([("STATUS-ghost.md", STATUS_RED_TIMING)]) is None
+
+
+def test_first_justifying_source_wins():
+    texts = [
+        ("STATUS-ghost.md", STATUS_RED_TIMING),
+        ("comment 410", COMMENT_410),
+        ("comment 500", "The upgrade took 137 s, longer than the 5s monitor."),
+    ]
+    assert find_justification(texts).source == "comment 410"
+
+
+def test_nothing_to_read():
+    assert find_justification([]) is None
+    assert find_justification([("comment 1", "")]) is None
+
+
+@pytest.mark.parametrize(
+    "text,measured,window",
+    [
+        ("The upgrade took 96 s, longer than the 5 s monitor.", 96, 5),
+        (
+            "Build #58's db log shows the data-dir upgrade finishing in 137 s; the old start_period was 60s.",
+            137,
+            60,
+        ),
+        ("raised the monitor from 5s to 300s because the data-dir upgrade took 2m17s", 137, 5),
+        (
+            "MySQL's upgrade lasted 2.5 minutes.\n\nSwarm's default update monitor is 5s, so it paused.",
+            150,
+            5,
+        ),
+        ("Data-dir upgrade completed in 118 seconds against a grace window of 60 seconds.", 118, 60),
+        (
+            "- measured: the upgrade ran for 1m50s on the CI volume\n"
+            "- the previous healthcheck start_period (1m) ended long before that",
+            110,
+            60,
+        ),
+        ("The server upgrade, measured from its log lines, took 41s; the monitor was only 5s.", 41, 5),
+    ],
+)
+def test_positive_texts(text, measured, window):
+    assert justifies(text) == (measured, window)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "set monitor: 300s",
+        "Added update_config.monitor: 300s and start_period: 180s to be safe.",
+        "The upgrade took 96 s; I set update_config.monitor: 300s.",  # no old window
+        "Bumped the monitor to 300s, as the plan suggests.",
+        "The default 5 s monitor is too short for MySQL 8.4.",  # no measurement
+        "The upgrade took a long time, so the monitor is now 5m.",  # no measured number
+        "Upgrade ghost 6.42.0 to 6.44.1 and mysql 8.0 to 8.4.4.",  # versions are not durations
+        "build #58 passed in the 5s window",  # neither measured nor an upgrade duration
+    ],
+)
+def test_negative_texts(text):
+    assert justifies(text) is None
+    assert find_justification([("comment 1", text)]) is None
+
+
+@pytest.mark.parametrize(
+    "token,seconds",
+    [
+        ("96 s", 96),
+        ("300s", 300),
+        ("1m", 60),
+        ("1m30s", 90),
+        ("2 min 5 s", 125),
+        ("2.5 minutes", 150),
+        ("1h", 3600),
+        ("500ms", 0.5),
+        ("3 seconds", 3),
+    ],
+)
+def test_duration_seconds(token, seconds):
+    assert duration_seconds(token) == pytest.approx(seconds)
