@@ -1,0 +1,97 @@
+"""Host-level evidence from a Swarm manager, through testinfra.
+
+The engine's task objects do not always carry an address-allocation error: a task the allocator
+could not give an address stays in `new` with the message `created` (seen on Engine 20.10), and
+the error itself is written only to the engine's log. This module reads that log: the systemd
+journal of `docker.service` where systemd runs, else the dockerd log file (the one
+scripts/swarm-setup.sh writes, or GHOSTGATES_DOCKERD_LOG).
+
+Local backend in CI (`testinfra.get_host("local://")`), ssh to a manager in production
+(`testinfra.get_host("ssh://manager")`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import testinfra
+
+# What the allocator writes when a network has no address left, e.g. (Engine 20.10, swarmkit):
+#   error="could not find an available IP while allocating VIP"
+#   error="failed to allocate network IP for task T network N: could not find an available IP"
+ADDRESS_ERRORS = ("could not find an available IP", "no available IPv4 addresses")
+DEFAULT_LOG = "/var/log/ghostgates-dockerd.log"
+_TIME = re.compile(r'time="([^"]+)"')
+
+
+def get_host(spec: str | None = None) -> Any:
+    """A testinfra host: `local://` unless GHOSTGATES_MANAGER_HOST or `spec` names another."""
+    return testinfra.get_host(spec or os.environ.get("GHOSTGATES_MANAGER_HOST") or "local://")
+
+
+def engine_log_path() -> str:
+    return os.environ.get("GHOSTGATES_DOCKERD_LOG") or DEFAULT_LOG
+
+
+def _host_now(host: Any) -> datetime:
+    out = host.run("date -u +%s.%N")
+    try:
+        return datetime.fromtimestamp(float(out.stdout.strip()), UTC)
+    except ValueError:
+        raise RuntimeError(
+            f"could not read the host's clock: {out.stdout.strip()} {out.stderr.strip()}") from None
+
+
+def _has_systemd(host: Any) -> bool:
+    return bool(host.file("/run/systemd/system").is_directory)
+
+
+def _parse_time(line: str) -> datetime | None:
+    m = _TIME.search(line)
+    if not m:
+        return None
+    text = m.group(1).replace("Z", "+00:00")
+    # dockerd writes nanoseconds; fromisoformat takes at most microseconds
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def address_errors_in_engine_log(host: Any, minutes: float, log_path: str | None = None,
+                                 unit: str = "docker") -> list[str]:
+    """Lines of the engine's log from the last `minutes` that report address exhaustion.
+
+    Reads `journalctl -u <unit>` where the host runs systemd and has that unit's journal, else
+    the dockerd log file (`log_path`, GHOSTGATES_DOCKERD_LOG, or the setup script's default).
+    Raises RuntimeError when neither can be read: the caller turns that into an `error` verdict.
+    """
+    now = _host_now(host)
+    since = now - timedelta(minutes=minutes)
+    patterns = " ".join(f"-e {shlex.quote(p)}" for p in ADDRESS_ERRORS)
+    if _has_systemd(host) and log_path is None:
+        cmd = (f"journalctl -u {shlex.quote(unit)} --since @{int(since.timestamp())} "
+               f"--no-pager -o short-iso | grep -F {patterns}")
+        out = host.run(cmd)
+        if out.rc not in (0, 1):  # grep: 1 = no match
+            raise RuntimeError(f"journalctl on the host failed: {out.stderr.strip()}")
+        return [line for line in out.stdout.splitlines() if line.strip()]
+    path = log_path or engine_log_path()
+    if not host.file(path).exists:
+        raise RuntimeError(f"no systemd journal and no engine log at {path} on the host "
+                           "(set GHOSTGATES_DOCKERD_LOG)")
+    out = host.run(f"grep -F {patterns} {shlex.quote(path)}")
+    if out.rc not in (0, 1):
+        raise RuntimeError(f"reading {path} on the host failed: {out.stderr.strip()}")
+    lines = []
+    for line in out.stdout.splitlines():
+        stamp = _parse_time(line)
+        if stamp is None or stamp >= since:
+            lines.append(line)
+    return lines

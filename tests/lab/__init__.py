@@ -1,0 +1,1 @@
+"""Lab tests: the Swarm checks on a real engine (scripts/swarm-setup.sh)."""
