@@ -22,28 +22,57 @@ __all__ = ["REQUIREMENT_IDS", "PHASE_KEYS", "World", "WorldError", "load_world",
 
 # gates.md: one row per id, and every world must say what a correct suite concludes for each.
 REQUIREMENT_IDS: tuple[str, ...] = (
-    "M1.inventory", "M1.correct-pr", "M1.proxy-clear", "M1.fresh-run", "M1.attempt-budget",
-    "M1.no-stale-evidence", "M1.quiet-window",
-    "M2.one-open-pr", "M2.duplicates-resolved", "M2.never-merged", "M2.outcome", "M2.fix-minimal",
-    "M2.tests-intact", "M2.comments-explain", "M2.no-leaks", "M2.evidence-kept", "M2.classified",
+    "M1.inventory",
+    "M1.correct-pr",
+    "M1.proxy-clear",
+    "M1.fresh-run",
+    "M1.attempt-budget",
+    "M1.no-stale-evidence",
+    "M1.quiet-window",
+    "M2.one-open-pr",
+    "M2.duplicates-resolved",
+    "M2.never-merged",
+    "M2.outcome",
+    "M2.fix-minimal",
+    "M2.tests-intact",
+    "M2.comments-explain",
+    "M2.no-leaks",
+    "M2.evidence-kept",
+    "M2.classified",
     "DONE.signed",
-)  # fmt: skip
+)
 VERDICTS = frozenset({"pass", "fail", "skip", "error"})
 
 # gates.md "Phase settings".
-PHASE_KEYS = frozenset({
-    "repo", "recipe", "drone_repo", "build_params", "status_context", "default_branch",
-    "upgrade_pattern", "expected_pr", "proxy_fixed_at", "phase_started_at",
-    "max_post_proxy_attempts", "classify_failure_on", "builder_logins", "leak_patterns",
-    "test_paths", "proxy_network", "min_free_addresses", "stuck_task_minutes", "blackouts", "waivers",
-})  # fmt: skip
+PHASE_KEYS = frozenset(
+    {
+        "repo",
+        "recipe",
+        "drone_repo",
+        "build_params",
+        "status_context",
+        "default_branch",
+        "upgrade_pattern",
+        "expected_pr",
+        "proxy_fixed_at",
+        "phase_started_at",
+        "max_post_proxy_attempts",
+        "classify_failure_on",
+        "builder_logins",
+        "leak_patterns",
+        "test_paths",
+        "proxy_network",
+        "min_free_addresses",
+        "stuck_task_minutes",
+        "blackouts",
+        "waivers",
+    }
+)
 
 TOP_KEYS = frozenset({"world", "about", "now", "phase", "gitea", "drone", "swarm", "files", "expect"})
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
-RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 class WorldError(Exception):
@@ -174,8 +203,9 @@ def _map(item: Check, key: Check = _str) -> Check:
     return check
 
 
-def _obj(allowed: frozenset[str] | set[str], checks: dict[str, Check] | None = None,
-         required: tuple[str, ...] = ()) -> Check:  # fmt: skip
+def _obj(
+    allowed: frozenset[str] | set[str], checks: dict[str, Check] | None = None, required: tuple[str, ...] = ()
+) -> Check:
     """An object with a closed set of keys; listed keys get their own check."""
     checks = checks or {}
 
@@ -224,6 +254,8 @@ _commit = _obj(
     },
     required=("sha",),
 )
+
+
 def _pr_state(value: Any, path: str) -> None:
     if value not in ("open", "closed"):
         raise _Bad(path, f"state must be open or closed, got {value!r}")
@@ -249,7 +281,7 @@ _pull = _obj(
         "comments": _list(_comment),
     },
     required=("number",),
-)  # fmt: skip
+)
 _branch = _obj(
     F.GITEA_Branch,
     {
@@ -270,9 +302,15 @@ def _status_state(value: Any, path: str) -> None:
 # read API calls it `status`. Both are accepted.
 _commit_status = _obj(
     F.GITEA_CommitStatus | {"state"},
-    {"state": _status_state, "status": _status_state, "creator": _user, "id": _int, "context": _str,
-     **_gitea_times},
-)  # fmt: skip
+    {
+        "state": _status_state,
+        "status": _status_state,
+        "creator": _user,
+        "id": _int,
+        "context": _str,
+        **_gitea_times,
+    },
+)
 _gitea_repo = _obj(
     F.GITEA_Repository,
     {
@@ -299,10 +337,18 @@ _step = _obj(
 )
 _stage = _obj(
     F.DRONE_Stage,
-    {"name": _str, "status": _str, "steps": _list(_step), "number": _int, "started": _unix,
-     "stopped": _unix, "created": _unix, "updated": _unix},
+    {
+        "name": _str,
+        "status": _str,
+        "steps": _list(_step),
+        "number": _int,
+        "started": _unix,
+        "stopped": _unix,
+        "created": _unix,
+        "updated": _unix,
+    },
     required=("name",),
-)  # fmt: skip
+)
 _build = _obj(
     F.DRONE_Build,
     {
@@ -318,28 +364,58 @@ _build = _obj(
     },
     required=("number",),
 )
-_drone = _obj(set(), {"repos": _map(_obj(F.DRONE_Repo | {"builds"}, {"builds": _list(_build)}),
-                                    key=_owner_repo)})  # fmt: skip
+_drone = _obj(
+    set(), {"repos": _map(_obj(F.DRONE_Repo | {"builds"}, {"builds": _list(_build)}), key=_owner_repo)}
+)
 
 _labels = _map(_str)
 _task = _obj({"ID"}, {"State": _str, "Err": _str, "Timestamp": _time}, required=("State",))
 _swarm = _obj(
     set(),
     {
-        "networks": _list(_obj({"Id", "Driver"}, {"Name": _str, "Subnet": _str, "Labels": _labels,
-                                                  "used_addresses": _int}, required=("Name",))),
-        "services": _list(_obj({"ID"}, {"Name": _str, "Labels": _labels, "UpdateStatus": _opt(
-            _obj({"State", "Message", "StartedAt", "CompletedAt"})), "tasks": _list(_task)},
-            required=("Name",))),
+        "networks": _list(
+            _obj(
+                {"Id", "Driver"},
+                {"Name": _str, "Subnet": _str, "Labels": _labels, "used_addresses": _int},
+                required=("Name",),
+            )
+        ),
+        "services": _list(
+            _obj(
+                {"ID"},
+                {
+                    "Name": _str,
+                    "Labels": _labels,
+                    "UpdateStatus": _opt(_obj({"State", "Message", "StartedAt", "CompletedAt"})),
+                    "tasks": _list(_task),
+                },
+                required=("Name",),
+            )
+        ),
         "volumes": _list(_obj({"Driver"}, {"Name": _str, "Labels": _opt(_labels)}, required=("Name",))),
-        "containers": _list(_obj({"Id", "Image", "Status"}, {"Names": _list(_str), "State": _str,
-                                                             "Labels": _labels}, required=("Names",))),
-        "secrets": _list(_obj({"ID"}, {"Spec": _obj(set(), {"Name": _str, "Labels": _labels},
-                                                    required=("Name",))}, required=("Spec",))),
-        "configs": _list(_obj({"ID"}, {"Spec": _obj(set(), {"Name": _str, "Labels": _labels},
-                                                    required=("Name",))}, required=("Spec",))),
+        "containers": _list(
+            _obj(
+                {"Id", "Image", "Status"},
+                {"Names": _list(_str), "State": _str, "Labels": _labels},
+                required=("Names",),
+            )
+        ),
+        "secrets": _list(
+            _obj(
+                {"ID"},
+                {"Spec": _obj(set(), {"Name": _str, "Labels": _labels}, required=("Name",))},
+                required=("Spec",),
+            )
+        ),
+        "configs": _list(
+            _obj(
+                {"ID"},
+                {"Spec": _obj(set(), {"Name": _str, "Labels": _labels}, required=("Name",))},
+                required=("Spec",),
+            )
+        ),
     },
-)  # fmt: skip
+)
 
 _phase = _obj(
     PHASE_KEYS,
@@ -401,8 +477,10 @@ def _check_unique(data: dict[str, Any]) -> None:
             for j, comment in enumerate(pull.get("comments") or []):
                 if "id" in comment:
                     if comment["id"] in ids:
-                        raise _Bad(f"gitea.repos.{repo}.pulls[{i}].comments[{j}].id",
-                                   f"duplicate comment id {comment['id']}")  # fmt: skip
+                        raise _Bad(
+                            f"gitea.repos.{repo}.pulls[{i}].comments[{j}].id",
+                            f"duplicate comment id {comment['id']}",
+                        )
                     ids.add(comment["id"])
     for repo, body in (data.get("drone") or {}).get("repos", {}).items():
         numbers: set[int] = set()

@@ -1,0 +1,188 @@
+"""Docker Engine handlers: list and inspect, with the engine's `filters`."""
+
+from __future__ import annotations
+
+from werkzeug.wrappers import Request
+
+from twin.docker import system
+from twin.docker.filters import apply, parse_filters
+from twin.docker.models import DockerBackend
+from twin.http import NotFound, Reply, json_reply
+
+__all__ = ["DockerResponses"]
+
+
+def _truthy(request: Request, name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _spec_name(obj: dict) -> str:
+    return obj["Spec"]["Name"]
+
+
+def _spec_labels(obj: dict) -> dict:
+    return obj["Spec"].get("Labels") or {}
+
+
+class DockerResponses:
+    def __init__(self, backend: DockerBackend) -> None:
+        self.backend = backend
+
+    def ping(self, request: Request) -> Reply:
+        headers = {
+            "API-Version": system.API_VERSION,
+            "Docker-Experimental": "false",
+            "OSType": "linux",
+            "Swarm": "active/manager",
+            "Cache-Control": "no-cache, no-store, must-revalidate",
+            "Pragma": "no-cache",
+        }
+        body = b"" if request.method == "HEAD" else b"OK"
+        return Reply(body=body, headers=headers, content_type="text/plain; charset=utf-8")
+
+    def version(self, request: Request) -> Reply:
+        return json_reply(system.version())
+
+    def info(self, request: Request) -> Reply:
+        return json_reply(system.info(self.backend))
+
+    def node_list(self, request: Request) -> Reply:
+        nodes = apply(
+            [self.backend.node],
+            parse_filters(request.args.get("filters")),
+            {
+                "id": lambda n: n["ID"],
+                "name": lambda n: n["Description"]["Hostname"],
+                "role": lambda n: n["Spec"]["Role"],
+                "membership": lambda n: "accepted",
+                "label": lambda n: n["Spec"]["Labels"],
+                "node.label": lambda n: n["Spec"]["Labels"],
+            },
+        )
+        return json_reply(nodes)
+
+    def node_inspect(self, request: Request, ref: str) -> Reply:
+        return json_reply(self.backend.find([self.backend.node], ref, "node"))
+
+    def service_list(self, request: Request) -> Reply:
+        services = apply(
+            self.backend.services,
+            parse_filters(request.args.get("filters")),
+            {
+                "id": lambda s: s["ID"],
+                "name": _spec_name,
+                "label": _spec_labels,
+                "mode": lambda s: "replicated",
+            },
+        )
+        return json_reply(services)
+
+    def service_inspect(self, request: Request, ref: str) -> Reply:
+        return json_reply(self.backend.find(self.backend.services, ref, "service"))
+
+    def task_list(self, request: Request) -> Reply:
+        filters = parse_filters(request.args.get("filters"))
+        tasks = self.backend.tasks
+        wanted = filters.pop("service", [])
+        if wanted:
+            ids = {
+                s["ID"]
+                for s in self.backend.services
+                if s["Spec"]["Name"] in wanted or any(s["ID"].startswith(w) for w in wanted)
+            }
+            tasks = [t for t in tasks if t["ServiceID"] in ids]
+        tasks = apply(
+            tasks,
+            filters,
+            {
+                "id": lambda t: t["ID"],
+                "name": lambda t: t["ID"],
+                "label": lambda t: t["Labels"],
+                "node": lambda t: t["NodeID"],
+                "desired-state": lambda t: t["DesiredState"],
+            },
+        )
+        return json_reply(tasks)
+
+    def task_inspect(self, request: Request, ref: str) -> Reply:
+        for task in self.backend.tasks:
+            if task["ID"].startswith(ref):
+                return json_reply(task)
+        raise NotFound(f"task {ref} not found")
+
+    def volume_list(self, request: Request) -> Reply:
+        volumes = apply(
+            self.backend.volumes,
+            parse_filters(request.args.get("filters")),
+            {
+                "name": lambda v: v["Name"],
+                "label": lambda v: v["Labels"] or {},
+                "driver": lambda v: v["Driver"],
+                "dangling": lambda v: "false",
+            },
+        )
+        return json_reply({"Volumes": volumes, "Warnings": []})
+
+    def volume_inspect(self, request: Request, ref: str) -> Reply:
+        return json_reply(self.backend.find(self.backend.volumes, ref, "volume", id_key="Name"))
+
+    def network_list(self, request: Request) -> Reply:
+        networks = apply(
+            self.backend.networks(),
+            parse_filters(request.args.get("filters")),
+            {
+                "id": lambda n: n["Id"],
+                "name": lambda n: n["Name"],
+                "label": lambda n: n["Labels"],
+                "driver": lambda n: n["Driver"],
+                "scope": lambda n: n["Scope"],
+                "type": lambda n: "custom" if n["Name"] != "ingress" else "builtin",
+            },
+        )
+        return json_reply(networks)
+
+    def network_inspect(self, request: Request, ref: str) -> Reply:
+        return json_reply(self.backend.inspect_network(ref, verbose=_truthy(request, "verbose")))
+
+    def container_list(self, request: Request) -> Reply:
+        containers = self.backend.containers
+        if not _truthy(request, "all"):
+            containers = [c for c in containers if c["State"] == "running"]
+        containers = apply(
+            containers,
+            parse_filters(request.args.get("filters")),
+            {
+                "id": lambda c: c["Id"],
+                "name": lambda c: " ".join(c["Names"]),
+                "label": lambda c: c["Labels"],
+                "status": lambda c: c["State"],
+            },
+        )
+        return json_reply(containers)
+
+    def container_inspect(self, request: Request, ref: str) -> Reply:
+        return json_reply(self.backend.container_inspect(ref))
+
+    def secret_list(self, request: Request) -> Reply:
+        return json_reply(
+            apply(
+                self.backend.secrets,
+                parse_filters(request.args.get("filters")),
+                {"id": lambda s: s["ID"], "name": _spec_name, "label": _spec_labels},
+            )
+        )
+
+    def secret_inspect(self, request: Request, ref: str) -> Reply:
+        return json_reply(self.backend.find(self.backend.secrets, ref, "secret"))
+
+    def config_list(self, request: Request) -> Reply:
+        return json_reply(
+            apply(
+                self.backend.configs,
+                parse_filters(request.args.get("filters")),
+                {"id": lambda s: s["ID"], "name": _spec_name, "label": _spec_labels},
+            )
+        )
+
+    def config_inspect(self, request: Request, ref: str) -> Reply:
+        return json_reply(self.backend.find(self.backend.configs, ref, "config"))

@@ -1,0 +1,177 @@
+"""GET /_ping, /version and /info of a Docker Engine 20.10 (API 1.41) swarm manager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twin.docker.models import HOSTNAME, DockerBackend, rfc3339nano
+
+__all__ = ["API_VERSION", "ENGINE_VERSION", "info", "version"]
+
+API_VERSION = "1.41"
+MIN_API_VERSION = "1.12"
+ENGINE_VERSION = "20.10.24"
+
+
+def version() -> dict[str, Any]:
+    details = {
+        "ApiVersion": API_VERSION,
+        "Arch": "amd64",
+        "BuildTime": "2023-04-04T10:28:27.000000000+00:00",
+        "Experimental": "false",
+        "GitCommit": "5d6db84",
+        "GoVersion": "go1.19.7",
+        "KernelVersion": "6.1.0-18-amd64",
+        "MinAPIVersion": MIN_API_VERSION,
+        "Os": "linux",
+    }
+    return {
+        "Platform": {"Name": "Docker Engine - Community"},
+        "Components": [{"Name": "Engine", "Version": ENGINE_VERSION, "Details": details}],
+        "Version": ENGINE_VERSION,
+        "ApiVersion": API_VERSION,
+        "MinAPIVersion": MIN_API_VERSION,
+        "GitCommit": "5d6db84",
+        "GoVersion": "go1.19.7",
+        "Os": "linux",
+        "Arch": "amd64",
+        "KernelVersion": "6.1.0-18-amd64",
+        "BuildTime": "2023-04-04T10:28:27.000000000+00:00",
+    }
+
+
+def info(backend: DockerBackend) -> dict[str, Any]:
+    node = backend.node
+    running = sum(1 for c in backend.containers if c["State"] == "running")
+    paused = sum(1 for c in backend.containers if c["State"] == "paused")
+    return {
+        "ID": "TWIN:" + node["ID"][:20].upper(),
+        "Containers": len(backend.containers),
+        "ContainersRunning": running,
+        "ContainersPaused": paused,
+        "ContainersStopped": len(backend.containers) - running - paused,
+        "Images": len({c["Image"] for c in backend.containers}),
+        "Driver": "overlay2",
+        "DriverStatus": [
+            ["Backing Filesystem", "extfs"],
+            ["Supports d_type", "true"],
+            ["Native Overlay Diff", "true"],
+            ["userxattr", "false"],
+        ],
+        "Plugins": {
+            "Volume": ["local"],
+            "Network": ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"],
+            "Authorization": None,
+            "Log": [
+                "awslogs",
+                "fluentd",
+                "gcplogs",
+                "gelf",
+                "journald",
+                "json-file",
+                "local",
+                "logentries",
+                "splunk",
+                "syslog",
+            ],
+        },
+        "MemoryLimit": True,
+        "SwapLimit": False,
+        "KernelMemory": True,
+        "KernelMemoryTCP": True,
+        "CpuCfsPeriod": True,
+        "CpuCfsQuota": True,
+        "CPUShares": True,
+        "CPUSet": True,
+        "PidsLimit": True,
+        "IPv4Forwarding": True,
+        "BridgeNfIptables": True,
+        "BridgeNfIp6tables": True,
+        "Debug": False,
+        "NFd": 42,
+        "OomKillDisable": True,
+        "NGoroutines": 180,
+        # The suite takes "now" from the services: the engine's clock is the world's.
+        "SystemTime": rfc3339nano(backend.now),
+        "LoggingDriver": "json-file",
+        "CgroupDriver": "systemd",
+        "CgroupVersion": "2",
+        "NEventsListener": 0,
+        "KernelVersion": "6.1.0-18-amd64",
+        "OperatingSystem": "Debian GNU/Linux 12 (bookworm)",
+        "OSVersion": "12",
+        "OSType": "linux",
+        "Architecture": "x86_64",
+        "IndexServerAddress": "https://index.docker.io/v1/",
+        "RegistryConfig": {
+            "AllowNondistributableArtifactsCIDRs": [],
+            "AllowNondistributableArtifactsHostnames": [],
+            "InsecureRegistryCIDRs": ["127.0.0.0/8"],
+            "IndexConfigs": {
+                "docker.io": {"Name": "docker.io", "Mirrors": [], "Secure": True, "Official": True}
+            },
+            "Mirrors": [],
+        },
+        "NCPU": 2,
+        "MemTotal": node["Description"]["Resources"]["MemoryBytes"],
+        "GenericResources": None,
+        "DockerRootDir": "/var/lib/docker",
+        "HttpProxy": "",
+        "HttpsProxy": "",
+        "NoProxy": "",
+        "Name": HOSTNAME,
+        "Labels": [],
+        "ExperimentalBuild": False,
+        "ServerVersion": ENGINE_VERSION,
+        "Runtimes": {
+            "io.containerd.runc.v2": {"path": "runc"},
+            "io.containerd.runtime.v1.linux": {"path": "runc"},
+            "runc": {"path": "runc"},
+        },
+        "DefaultRuntime": "runc",
+        "Swarm": {
+            "NodeID": node["ID"],
+            "NodeAddr": node["Status"]["Addr"],
+            "LocalNodeState": "active",
+            "ControlAvailable": True,
+            "Error": "",
+            "RemoteManagers": [{"NodeID": node["ID"], "Addr": node["ManagerStatus"]["Addr"]}],
+            "Nodes": 1,
+            "Managers": 1,
+            "Cluster": {
+                "ID": node["ID"][::-1],
+                "Version": {"Index": 10},
+                "CreatedAt": backend.created,
+                "UpdatedAt": backend.created,
+                "Spec": {
+                    "Name": "default",
+                    "Labels": {},
+                    "Orchestration": {"TaskHistoryRetentionLimit": 5},
+                    "Raft": {
+                        "SnapshotInterval": 10000,
+                        "KeepOldSnapshots": 0,
+                        "LogEntriesForSlowFollowers": 500,
+                        "ElectionTick": 10,
+                        "HeartbeatTick": 1,
+                    },
+                    "Dispatcher": {"HeartbeatPeriod": 5000000000},
+                    "CAConfig": {"NodeCertExpiry": 7776000000000000},
+                    "TaskDefaults": {},
+                    "EncryptionConfig": {"AutoLockManagers": False},
+                },
+                "TLSInfo": node["Description"]["TLSInfo"],
+                "RootRotationInProgress": False,
+                "DefaultAddrPool": ["10.0.0.0/8"],
+                "SubnetSize": 24,
+                "DataPathPort": 4789,
+            },
+        },
+        "LiveRestoreEnabled": False,
+        "Isolation": "",
+        "InitBinary": "docker-init",
+        "ContainerdCommit": {"ID": "", "Expected": ""},
+        "RuncCommit": {"ID": "", "Expected": ""},
+        "InitCommit": {"ID": "", "Expected": ""},
+        "SecurityOptions": ["name=seccomp,profile=default", "name=cgroupns"],
+        "Warnings": None,
+    }

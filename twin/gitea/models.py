@@ -1,0 +1,272 @@
+"""Gitea state: the world's repos, PRs, comments, branches, commits, contents and statuses.
+
+Plain dicts as the world wrote them, plus what clients post while the twin runs. Method names
+follow the API's operation ids (repoListPullRequests -> list_pulls) so a grep joins the layers.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from twin.http import BadRequest, NotFound, iso
+from twin.ids import number_id
+from twin.world import SHA, parse_time
+
+__all__ = ["GiteaBackend", "RepoState"]
+
+
+def _t(value: str | None) -> datetime | None:
+    return parse_time(value) if value else None
+
+
+@dataclass
+class RepoState:
+    owner: str
+    name: str
+    raw: dict[str, Any]
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def default_branch(self) -> str:
+        return str(self.raw.get("default_branch") or "main")
+
+    @property
+    def branches(self) -> list[dict[str, Any]]:
+        return list(self.raw.get("branches") or [])
+
+    @property
+    def commits(self) -> list[dict[str, Any]]:
+        return list(self.raw.get("commits") or [])
+
+    @property
+    def contents(self) -> dict[str, dict[str, str]]:
+        return dict(self.raw.get("contents") or {})
+
+    @property
+    def statuses(self) -> dict[str, list[dict[str, Any]]]:
+        return dict(self.raw.get("statuses") or {})
+
+
+class GiteaBackend:
+    """The live Gitea model of one twin run."""
+
+    def __init__(self, gitea: dict[str, Any], now: datetime, user: str) -> None:
+        self.now = now
+        self.user = user
+        self.orgs: dict[str, list[str]] = {
+            org: list((body or {}).get("members") or []) for org, body in (gitea.get("orgs") or {}).items()
+        }
+        self.repos: dict[str, RepoState] = {}
+        for full_name, body in (gitea.get("repos") or {}).items():
+            owner, name = full_name.split("/", 1)
+            repo = RepoState(owner=owner, name=name, raw=body)
+            for pull in body.get("pulls") or []:
+                pull.setdefault("comments", [])
+                repo.pulls[int(pull["number"])] = pull
+            for sha, statuses in (body.get("statuses") or {}).items():
+                for index, status in enumerate(statuses):
+                    status.setdefault("id", number_id("gitea-status", full_name.lower(), sha, index))
+            self.repos[full_name.lower()] = repo
+        self._lock = threading.Lock()
+        self._next_comment_id = 1 + max(
+            (c.get("id", 0) for r in self.repos.values() for p in r.pulls.values() for c in p["comments"]),
+            default=0,
+        )
+        for repo in self.repos.values():
+            for pull in repo.pulls.values():
+                for comment in pull["comments"]:
+                    if "id" not in comment:
+                        comment["id"] = self._take_comment_id()
+
+    def _take_comment_id(self) -> int:
+        value = self._next_comment_id
+        self._next_comment_id += 1
+        return value
+
+    # --- repos and pulls -----------------------------------------------------------------
+
+    def get_repo(self, owner: str, name: str) -> RepoState:
+        repo = self.repos.get(f"{owner}/{name}".lower())
+        if repo is None:
+            raise NotFound("The target couldn't be found.")
+        return repo
+
+    def list_pulls(self, owner: str, name: str, state: str = "open", sort: str = "") -> list[dict[str, Any]]:
+        if state not in ("open", "closed", "all"):
+            raise BadRequest(f"invalid state {state!r}")
+        repo = self.get_repo(owner, name)
+        pulls = [p for p in repo.pulls.values() if state == "all" or p.get("state", "open") == state]
+        epoch = "0001-01-01T00:00:00Z"
+        if sort == "oldest":
+            pulls.sort(key=lambda p: (parse_time(p.get("created_at") or epoch), p["number"]))
+        elif sort in ("recentupdate", "leastupdate"):
+            pulls.sort(
+                key=lambda p: (parse_time(p.get("updated_at") or epoch), p["number"]),
+                reverse=sort == "recentupdate",
+            )
+        else:  # Gitea's default: newest first
+            pulls.sort(key=lambda p: (parse_time(p.get("created_at") or epoch), p["number"]), reverse=True)
+        return pulls
+
+    def get_pull(self, owner: str, name: str, number: int) -> dict[str, Any]:
+        pull = self.get_repo(owner, name).pulls.get(number)
+        if pull is None:
+            raise NotFound("The target couldn't be found.")
+        return pull
+
+    # --- comments -------------------------------------------------------------------------
+
+    def list_comments(
+        self,
+        owner: str,
+        name: str,
+        number: int,
+        since: datetime | None = None,
+        before: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        comments = list(self.get_pull(owner, name, number)["comments"])
+
+        def updated(c: dict[str, Any]) -> datetime:
+            return parse_time(c.get("updated_at") or c.get("created_at") or iso(self.now))
+
+        if since is not None:
+            comments = [c for c in comments if updated(c) >= since]
+        if before is not None:
+            comments = [c for c in comments if updated(c) < before]
+        return comments
+
+    def create_comment(self, owner: str, name: str, number: int, body: str) -> dict[str, Any]:
+        pull = self.get_pull(owner, name, number)
+        with self._lock:
+            comment = {
+                "id": self._take_comment_id(),
+                "user": {"login": self.user},
+                "body": body,
+                "created_at": iso(self.now),
+                "updated_at": iso(self.now),
+            }
+            pull["comments"].append(comment)
+        return comment
+
+    def get_comment(self, owner: str, name: str, comment_id: int) -> tuple[int, dict[str, Any]]:
+        """The comment and the number of the PR it sits on."""
+        repo = self.get_repo(owner, name)
+        for number, pull in repo.pulls.items():
+            for comment in pull["comments"]:
+                if comment["id"] == comment_id:
+                    return number, comment
+        raise NotFound("The target couldn't be found.")
+
+    # --- branches, refs, commits ----------------------------------------------------------
+
+    def get_branch(self, owner: str, name: str, branch: str) -> dict[str, Any]:
+        for entry in self.get_repo(owner, name).branches:
+            if entry["name"] == branch:
+                return entry
+        raise NotFound(f"branch does not exist [name: {branch}]")
+
+    def resolve_ref(self, owner: str, name: str, ref: str | None) -> str:
+        """A sha for a sha, a branch name or `refs/heads/x`; the default branch when empty."""
+        repo = self.get_repo(owner, name)
+        ref = ref or repo.default_branch
+        if SHA.match(ref):
+            return ref
+        branch = ref.removeprefix("refs/heads/")
+        for entry in repo.branches:
+            if entry["name"] == branch:
+                return str(entry["commit"]["id"])
+        raise NotFound(f"object does not exist [id: {ref}, rel_path: ]")
+
+    def commit_time(self, commit: dict[str, Any]) -> datetime:
+        text = commit.get("created") or ((commit.get("commit") or {}).get("author") or {}).get("date")
+        return parse_time(text) if text else self.now
+
+    def list_commits(
+        self,
+        owner: str,
+        name: str,
+        *,
+        sha: str | None = None,
+        path: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        repo = self.get_repo(owner, name)
+        commits = repo.commits
+        if sha:
+            # The world keeps no parent links: "reachable from sha" becomes "not newer than it".
+            head = self.resolve_ref(owner, name, sha)
+            tip = next((c for c in commits if c["sha"] == head), None)
+            if tip is not None:
+                commits = [c for c in commits if self.commit_time(c) <= self.commit_time(tip)]
+        if path:
+            prefix = path.strip("/")
+            commits = [
+                c
+                for c in commits
+                if any(
+                    f.get("filename") == prefix or str(f.get("filename", "")).startswith(prefix + "/")
+                    for f in c.get("files") or []
+                )
+            ]
+        if since is not None:
+            commits = [c for c in commits if self.commit_time(c) >= since]
+        if until is not None:
+            commits = [c for c in commits if self.commit_time(c) <= until]
+        return sorted(commits, key=self.commit_time, reverse=True)
+
+    def get_commit(self, owner: str, name: str, sha: str) -> dict[str, Any]:
+        repo = self.get_repo(owner, name)
+        for commit in repo.commits + [c for p in repo.pulls.values() for c in p.get("commits") or []]:
+            if commit["sha"] == sha:
+                return commit
+        raise NotFound(f"object does not exist [id: {sha}, rel_path: ]")
+
+    # --- contents ---------------------------------------------------------------------------
+
+    def get_file(self, owner: str, name: str, filepath: str, ref: str | None) -> tuple[str, str]:
+        """(sha, text) of a file at a ref."""
+        sha = self.resolve_ref(owner, name, ref)
+        files = self.get_repo(owner, name).contents.get(sha)
+        if files is None or filepath not in files:
+            raise NotFound(f"object does not exist [id: {sha}, rel_path: {filepath}]")
+        return sha, files[filepath]
+
+    def list_dir(self, owner: str, name: str, dirpath: str, ref: str | None) -> tuple[str, list[str]]:
+        """(sha, entries) of a folder at a ref: the file and folder paths directly inside it."""
+        sha = self.resolve_ref(owner, name, ref)
+        files = self.get_repo(owner, name).contents.get(sha) or {}
+        prefix = dirpath.strip("/") + "/" if dirpath.strip("/") else ""
+        entries: set[str] = set()
+        for path in files:
+            if path.startswith(prefix):
+                rest = path[len(prefix) :]
+                entries.add(prefix + rest.split("/", 1)[0])
+        if not entries:
+            raise NotFound(f"object does not exist [id: {sha}, rel_path: {dirpath}]")
+        return sha, sorted(entries)
+
+    # --- statuses and orgs ------------------------------------------------------------------
+
+    def list_statuses(
+        self, owner: str, name: str, ref: str, state: str | None = None
+    ) -> list[dict[str, Any]]:
+        sha = self.resolve_ref(owner, name, ref)
+        statuses = list(self.get_repo(owner, name).statuses.get(sha) or [])
+        if state:
+            statuses = [s for s in statuses if (s.get("status") or s.get("state")) == state]
+        epoch = "0001-01-01T00:00:00Z"
+        return sorted(statuses, key=lambda s: parse_time(s.get("created_at") or epoch), reverse=True)
+
+    def is_member(self, org: str, user: str) -> bool:
+        members = self.orgs.get(org)
+        if members is None:
+            raise NotFound("The target couldn't be found.")
+        return user in members
