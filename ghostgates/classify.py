@@ -51,6 +51,12 @@ _UPGRADE_DONE = re.compile(
     r"|\b(?:finished|completed) (?:the )?upgrad(?:e|ing) (?:of )?(?:the )?data directory",
     re.IGNORECASE,
 )
+# An upgrade that ended in failure is over: it is a recipe-bug signature, not one still running.
+_UPGRADE_FAILED = re.compile(
+    r"\bData Dictionary initialization failed\b|\bupgrade (?:of (?:the )?data directory )?failed\b"
+    r"|\[ERROR\].*\bAborting\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "task-stuck-new",
         INFRA,
         r"\b(?:tasks?|replicas?)\b.{0,60}?\b(?:state|status)\b[=:\s]+\"?(?:new|pending)\b"
-        r"|\bstuck in (?:the )?\"?(?:new|pending)\b"
+        r"|\b(?:stuck|remain(?:s|ed)?|sat|sits|sitting) in (?:the )?(?:state )?\"?(?:new|pending)\b"
         r"|\b(?:new|pending)\s+(?:about\s+)?(?:an?|\d+)\s+(?:minutes?|hours?)\s+ago\b"
         r"|\b(?:state|status)\s+\"?(?:new|pending)\"?\s+for\s+" + _DUR,
         "a Swarm task sat in New/Pending instead of starting",
@@ -119,14 +125,14 @@ SIGNATURES: tuple[Signature, ...] = (
     _sig(
         "update-paused",
         RECIPE_TIMING,
-        r"\bUpdateStatus\b.{0,40}?\bpaused\b|\bupdate (?:has been |was )?paused\b",
+        r"\bupdate[_ ]?status\b.{0,40}?\bpaused\b|\bupdate (?:has been |was )?paused\b",
         "the Swarm service update paused (UpdateStatus paused)",
     ),
     _sig(
         "update-rolled-back",
         RECIPE_TIMING,
         r"\bupdate rolled back due to\b"
-        r"|\bUpdateStatus\b.{0,40}?\brollback_(?:started|completed|paused)\b",
+        r"|\bupdate[_ ]?status\b.{0,40}?\brollback_(?:started|completed|paused)\b",
         "the update monitor judged the new task failed and Swarm rolled the service back",
     ),
     _sig(
@@ -148,7 +154,7 @@ SIGNATURES: tuple[Signature, ...] = (
     _sig(
         "did-not-complete",
         RECIPE_TIMING,
-        r"\bdid(?: not|n't) complete\b",
+        r"\bdid(?: not|n't) (?:complete|finish)\b",
         "the upgrade or update did not complete in the time the deploy allowed",
     ),
     # --- recipe-bug: the new version does not work -----------------------------------------
@@ -246,7 +252,7 @@ def _upgrade_windows(lines: list[str]) -> tuple[list[int], list[tuple[int, int]]
     windows: list[tuple[int, int]] = []
     open_at: int | None = None
     for i, line in enumerate(lines):
-        if _UPGRADE_DONE.search(line):
+        if _UPGRADE_DONE.search(line) or _UPGRADE_FAILED.search(line):
             if open_at is not None:
                 windows.append((open_at, i))
                 open_at = None

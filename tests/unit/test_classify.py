@@ -333,3 +333,22 @@ def test_measured_upgrade_seconds_other_timestamp_forms():
         "'80405' completed.\n"
     )
     assert measured_upgrade_seconds(log) == pytest.approx(90.0)
+
+
+def test_failed_upgrade_is_not_an_unfinished_one():
+    log = UPGRADE_HEADER + "db: [ERROR] [MY-010334] [Server] Data Dictionary initialization failed.\n"
+    result = classify_log(log)
+    assert result.cls == RECIPE_BUG
+    assert "upgrade-unfinished" not in [m.name for m in result.matches]
+
+
+@pytest.mark.parametrize(
+    "line,name",
+    [
+        ("ghost_db: update_status: paused", "update-paused"),
+        ("2 tasks remained in New after 10m", "task-stuck-new"),
+        ("error: data-dir upgrade did not finish before the monitor ended", "did-not-complete"),
+    ],
+)
+def test_other_wordings(line, name):
+    assert name in [m.name for m in classify_log(line).matches]
