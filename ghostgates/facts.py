@@ -202,3 +202,9 @@ def head_ref(pr: dict[str, Any]) -> str:
 
 def head_sha(pr: dict[str, Any]) -> str:
     return (pr.get("head") or {}).get("sha", "")
+
+
+def build_facts(phase: Phase, state: StateFile | None, gitea: dict[str, Any], drone: dict[str, Any]) -> Facts:
+    stamps = [s for s in (drone.get("now"), gitea.get("now")) if s]
+    now = parse_time(stamps[0]) if stamps else datetime.now(UTC)
+    return Facts(phase=phase, gitea=gitea, drone=drone, state=state, now=now)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import citations
+from .errors import ConfigError
+
+STATUS = "STATUS-ghost.md"
+REVIEW = "REVIEW-ghost.md"
 
 _H2 = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
 _ITEM_START = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+|^\S")
@@ -90,3 +95,13 @@ def _items(body: str) -> list[str]:
         else:
             items[-1].append(line)
     return ["\n".join(i) for i in items if i]
+
+
+def read_optional(path: Path) -> str | None:
+    """The file's text, None when it does not exist; unreadable is an error naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None

@@ -16,13 +16,11 @@ from typing import Any
 import pytest
 
 from fixtures.cache import RUN_DIR_STASH, peek
-from fixtures.facts import build_facts
-from fixtures.state import REVIEW, STATUS, read_optional
 from ghostgates import review
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
-from ghostgates.facts import head_sha
-from ghostgates.statefile import StateFile
+from ghostgates.facts import build_facts, head_sha
+from ghostgates.statefile import REVIEW, STATUS, StateFile, read_optional
 from ghostgates.timeutil import rfc3339
 from ghostgates.verdict import ERROR, FAIL, PASS, SKIP
 from plugins.run import Settings, settings_of
