@@ -38,6 +38,8 @@ class Settings:
     drone_token: str
     docker_host: str
     scratch_state: bool = False
+    http_timeout: float = 15.0
+    http_retries: int = 3
 
     def phase(self) -> Phase:
         base = Phase.from_file(Path(self.phase_file))
@@ -65,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gates-json", default=None, help="verdicts as JSON (default reports/gates.json)")
     group.addoption("--role", default="adversary", choices=ROLES,
                     help="adversary writes the gate blocks into the review file; builder only prints them")
+    group.addoption("--http-timeout", type=float, default=15.0, help="seconds per Gitea/Drone request (default 15)")
+    group.addoption("--http-retries", type=int, default=3,
+                    help="retries of a GET on a timeout, a 429 or a 5xx (default 3)")
+    group.addoption("--twin-fault", action="append", default=[], metavar="SPEC",
+                    help="with --world: inject a fault into the twin (see `python -m twin serve --help`)")
+    group.addoption("--twin-latency-ms", type=int, default=0, help="with --world: delay every twin response")
 
 
 def settings_of(config: pytest.Config) -> Settings:
@@ -103,6 +111,8 @@ def pytest_configure(config: pytest.Config) -> None:
         drone_token=os.environ.get("DRONE_TOKEN", ""),
         docker_host=os.environ.get("DOCKER_HOST", ""),
         scratch_state=scratch,
+        http_timeout=opt.http_timeout,
+        http_retries=opt.http_retries,
     )
     config.stash[SETTINGS_STASH] = settings
     if world and _runs_gates(config):
@@ -117,15 +127,17 @@ def _runs_gates(config: pytest.Config) -> bool:
 
 
 def _start_twin(config: pytest.Config, settings: Settings) -> None:
+    from twin.faults import FaultError, parse_fault
     from twin.server import running_twin
     from twin.world import WorldError, load_world
 
     try:
         world = load_world(Path(settings.world or ""))
-    except WorldError as exc:
+        faults = [parse_fault(spec) for spec in config.option.twin_fault]
+    except (WorldError, FaultError) as exc:
         raise pytest.UsageError(str(exc)) from None
     stack = contextlib.ExitStack()
-    handle = stack.enter_context(running_twin(world))
+    handle = stack.enter_context(running_twin(world, faults=faults, latency_ms=config.option.twin_latency_ms))
     config.stash[_TWIN_STASH] = stack
     settings.gitea_url, settings.gitea_token = handle.gitea_url, handle.gitea_token
     settings.drone_url, settings.drone_token = handle.drone_url, handle.drone_token
