@@ -150,7 +150,7 @@ def running_twin(
     servers[2].app = docker_app(state.docker, **common)
 
     threads = [
-        threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1}, name=f"twin-{n}", daemon=True)
+        threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, name=f"twin-{n}", daemon=True)
         for s, n in zip(servers, ("gitea", "drone", "docker"), strict=True)
     ]
     for thread in threads:
@@ -165,8 +165,12 @@ def running_twin(
             state=state,
         )
     finally:
-        for server in servers:
-            server.shutdown()
+        # shutdown() blocks until its loop notices; stop the three loops side by side.
+        stoppers = [threading.Thread(target=s.shutdown) for s in servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=5)
         for thread in threads:
             thread.join(timeout=5)
         for server in servers:
