@@ -1,0 +1,47 @@
+"""Run the gate suite as a user does: `python -m pytest gates ...` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_WORLDS = ROOT.parent / "shared" / "worlds"
+DEMO = ROOT / "demo" / "world.yaml"
+
+
+@dataclass
+class GateRun:
+    code: int
+    output: str
+    results: dict[str, Any]
+    data: dict[str, Any]
+    state_dir: Path
+
+    def verdicts(self) -> dict[str, str]:
+        return {k: v["verdict"] for k, v in self.results.items()}
+
+
+@pytest.fixture
+def run_gates(tmp_path: Path):
+    counter = iter(range(1000))
+
+    def run(*args: str, world: Path = DEMO, state_dir: Path | None = None, env: dict[str, str] | None = None,
+            target: str = "gates") -> GateRun:
+        n = next(counter)
+        out = tmp_path / f"gates-{n}.json"
+        state = state_dir or tmp_path / f"state-{n}"
+        cmd = [sys.executable, "-m", "pytest", target, "--world", str(world), "--state-dir", str(state),
+               "--gates-json", str(out), "--html", str(tmp_path / f"gates-{n}.html"), "-q",
+               "-p", "no:cacheprovider", *args]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+        data = json.loads(out.read_text()) if out.exists() else {}
+        return GateRun(proc.returncode, proc.stdout + proc.stderr, data.get("results", {}), data, state)
+
+    return run
