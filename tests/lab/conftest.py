@@ -238,6 +238,16 @@ def engine() -> Iterator[docker.DockerClient]:
           "(services, containers, volumes, networks, secrets, configs)")
 
 
+@pytest.fixture(scope="module")
+def module_lab(engine: docker.DockerClient, request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """A Lab shared by one module's tests; its objects are removed after the module."""
+    the_lab = Lab(engine, request.module.__name__)
+    yield the_lab
+    still = the_lab.cleanup()
+    if still:
+        raise AssertionError(f"lab: {request.module.__name__} could not remove {still}")
+
+
 @pytest.fixture
 def lab(engine: docker.DockerClient, request: pytest.FixtureRequest) -> Iterator[Lab]:
     """A Lab for one test; its objects are removed when the test ends, pass or fail."""
