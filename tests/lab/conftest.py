@@ -30,6 +30,22 @@ def docker_host() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
+NOTES: list[str] = []
+
+
+def note(text: str) -> None:
+    """Print a finding of the lab and keep it for the run's summary (shown without -s too)."""
+    print(text)
+    NOTES.append(text.strip("\n"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if NOTES:
+        terminalreporter.write_sep("=", "ghost-gates lab: what the engine did")
+        for line in NOTES:
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = os.path.dirname(__file__)
     for item in items:
@@ -225,7 +241,7 @@ def engine() -> Iterator[docker.DockerClient]:
         pytest.skip(f"lab: image {IMAGE} is missing at {host}; run scripts/swarm-setup.sh first")
     left_before = lab_objects(client)
     if left_before:
-        print(f"\n[lab] removing objects left by an earlier lab run: {left_before}")
+        note(f"[lab] removing objects left by an earlier lab run: {left_before}")
         sweep(client, left_before)
     yield client
     remains = lab_objects(client)
@@ -234,7 +250,7 @@ def engine() -> Iterator[docker.DockerClient]:
         raise AssertionError(
             "LAB LEAK: the lab session ended with its objects still on the engine: "
             f"{remains}; after a final sweep still there: {still or 'nothing'}")
-    print("\n[lab] final check: no lab objects listed by the engine "
+    note("[lab] final check: no lab objects listed by the engine "
           "(services, containers, volumes, networks, secrets, configs)")
 
 

@@ -22,7 +22,7 @@ from ghostgates.phase import Phase
 from ghostgates.rules.m1 import proxy_clear
 from ghostgates.swarm import connect, fetch_swarm
 
-from .conftest import Lab, docker_host, running_replicas, task_state, wait_for
+from .conftest import Lab, docker_host, note, running_replicas, task_state, wait_for
 
 SUBNET = os.environ.get("GHOSTGATES_LAB_SUBNET", "10.213.255.248/29")
 STUCK_MINUTES = 0.05  # 3 s: the lab cannot wait the phase's 10 minutes
@@ -53,7 +53,7 @@ def test_address_exhaustion_fails_proxy_clear_until_removed(
     lab.service(first, sleep, networks=[net])
     wait_for(f"{first} running", lambda: running_replicas(api, first) == 1, 30)
     before = proxy_clear(_snapshot(net), _phase(net))
-    print(f"\n[exhaustion] one service on {net} ({SUBNET}): {before.status}: {before.reason}")
+    note(f"\n[exhaustion] one service on {net} ({SUBNET}): {before.status}: {before.reason}")
     assert before.status == "pass", before.reason
 
     lab.service(filler, sleep, networks=[net], replicas=3)
@@ -75,12 +75,12 @@ def test_address_exhaustion_fails_proxy_clear_until_removed(
     task_views = [f"{t['ID'][:12]} state={t['Status']['State']} message={t['Status'].get('Message')!r} "
                   f"err={t['Status'].get('Err')!r}" for t in stuck]
     late_endpoint = next(s for s in swarm["services"] if s["Spec"]["Name"] == late).get("Endpoint")
-    print("[exhaustion] stuck tasks as the engine reports them:\n  " + "\n  ".join(task_views))
-    print(f"[exhaustion] service {late} Endpoint (no VIP allocated): {late_endpoint}")
-    print("[exhaustion] engine log, address errors:\n  " + "\n  ".join(log_lines))
-    print(f"[exhaustion] M1.proxy-clear: {verdict.status}: {verdict.reason}")
+    note("[exhaustion] stuck tasks as the engine reports them:\n  " + "\n  ".join(task_views))
+    note(f"[exhaustion] service {late} Endpoint (no VIP allocated): {late_endpoint}")
+    note("[exhaustion] engine log, address errors:\n  " + "\n  ".join(log_lines))
+    note(f"[exhaustion] M1.proxy-clear: {verdict.status}: {verdict.reason}")
     for item in verdict.evidence:
-        print(f"  evidence {item}")
+        note(f"  evidence {item}")
     record_property("exhaustion_engine_log", log_lines)
     record_property("exhaustion_verdict", verdict.reason)
 
@@ -107,7 +107,7 @@ def test_address_exhaustion_fails_proxy_clear_until_removed(
         return verdict if verdict.status == "pass" else None
 
     after = wait_for("proxy-clear to pass once the services are removed", clear, 30)
-    print(f"[exhaustion] after removing {filler} and {late}: {after.status}: {after.reason}")
+    note(f"[exhaustion] after removing {filler} and {late}: {after.status}: {after.reason}")
     assert net in after.reason
 
 

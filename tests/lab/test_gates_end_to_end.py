@@ -20,7 +20,7 @@ import docker
 import pytest
 import yaml
 
-from .conftest import Lab, docker_host, running_replicas, wait_for
+from .conftest import Lab, docker_host, note, running_replicas, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT.parent / "shared" / "worlds" / "green-after-proxy.yaml"
@@ -59,9 +59,9 @@ def test_gate_run_reads_the_lab_swarm(lab: Lab, engine: docker.DockerClient, tmp
 
     code, results, took = _run_gates(world_path, tmp_path)
     clear, leaks = results["M1.proxy-clear"], results["M2.no-leaks"]
-    print(f"\n[e2e] pytest gates --world {WORLD.name} --swarm env: exit {code} in {took:.1f}s")
-    print(f"[e2e] M1.proxy-clear: {clear['verdict']}: {clear['reason']}")
-    print(f"[e2e] M2.no-leaks: {leaks['verdict']}: {leaks['reason']}")
+    note(f"\n[e2e] pytest gates --world {WORLD.name} --swarm env: exit {code} in {took:.1f}s")
+    note(f"[e2e] M1.proxy-clear: {clear['verdict']}: {clear['reason']}")
+    note(f"[e2e] M2.no-leaks: {leaks['verdict']}: {leaks['reason']}")
     record_property("e2e_first_run", {"M1.proxy-clear": clear["reason"], "M2.no-leaks": leaks["reason"]})
     assert clear["verdict"] == "pass" and net in clear["reason"]
     assert leaks["verdict"] == "fail" and leaked in leaks["reason"]
@@ -70,9 +70,9 @@ def test_gate_run_reads_the_lab_swarm(lab: Lab, engine: docker.DockerClient, tmp
     engine.api.remove_volume(leaked)
     code, results, took = _run_gates(world_path, tmp_path)
     leaks = results["M2.no-leaks"]
-    print(f"[e2e] after removing {leaked}: exit {code} in {took:.1f}s; M2.no-leaks: {leaks['verdict']}: "
+    note(f"[e2e] after removing {leaked}: exit {code} in {took:.1f}s; M2.no-leaks: {leaks['verdict']}: "
           f"{leaks['reason']}")
     failing = sorted(k for k, v in results.items() if v["verdict"] in ("fail", "error"))
-    print(f"[e2e] requirements failing or in error on the second run: {failing or 'none'}")
+    note(f"[e2e] requirements failing or in error on the second run: {failing or 'none'}")
     assert leaks["verdict"] == "pass"
     assert results["M1.proxy-clear"]["verdict"] == "pass"

@@ -28,7 +28,7 @@ from ghostgates.phase import Phase
 from ghostgates.rules.m2 import no_leaks
 from ghostgates.swarm import connect, fetch_swarm
 
-from .conftest import IMAGE, STACK_LABEL, Lab, docker_host, running_replicas, wait_for
+from .conftest import IMAGE, STACK_LABEL, Lab, docker_host, note, running_replicas, wait_for
 
 LOOKALIKES = ("ghost-blog", "my-ghos-notes")
 COMPOSE = """\
@@ -133,9 +133,9 @@ def test_leaked_stacks_listed_by_kind_and_name_until_removed(
     wait_for(f"{ci}_content volume created by the task", lambda: _exists(engine, "volume", f"{ci}_content"), 10)
 
     verdict, found = _leaks()
-    print(f"\n[leaks] M2.no-leaks: {verdict.status}: {verdict.reason}")
+    note(f"\n[leaks] M2.no-leaks: {verdict.status}: {verdict.reason}")
     for kind, name in sorted(found):
-        print(f"  {kind:9} {name}")
+        note(f"  {kind:9} {name}")
     record_property("leaks_found", sorted(found))
     assert verdict.status == "fail"
     for stack in (ci, dev):
@@ -153,9 +153,9 @@ def test_leaked_stacks_listed_by_kind_and_name_until_removed(
 
     # tear down the way an operator would: docker stack rm, which returns before the engine is done
     t0 = time.monotonic()
-    print(_docker_cli("stack", "rm", ci, dev).strip().replace("\n", "; "))
+    note(_docker_cli("stack", "rm", ci, dev).strip().replace("\n", "; "))
     right_after, seen = _leaks()
-    print(f"[leaks] right after `docker stack rm` ({time.monotonic() - t0:.1f}s): "
+    note(f"[leaks] right after `docker stack rm` ({time.monotonic() - t0:.1f}s): "
           f"{len(seen)} left: {sorted(seen)}")
     # what stack rm leaves: the volumes, the containers made outside the stack, and so the stacks
     # themselves (their namespace label is still on those volumes and containers)
@@ -172,7 +172,7 @@ def test_leaked_stacks_listed_by_kind_and_name_until_removed(
         left = wait_for("docker stack rm to finish (all but volumes and loose containers gone)", settled, 30)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; last seen: {sorted(last[0])}, expected {sorted(survivors)}") from None
-    print(f"[leaks] stack rm settled after {time.monotonic() - t0:.1f}s (polled to a 30s deadline); "
+    note(f"[leaks] stack rm settled after {time.monotonic() - t0:.1f}s (polled to a 30s deadline); "
           f"left, as `docker stack rm` leaves them: {sorted(left)}")
     record_property("leaks_after_stack_rm", sorted(left))
 
@@ -182,6 +182,6 @@ def test_leaked_stacks_listed_by_kind_and_name_until_removed(
         elif kind == "volume":
             api.remove_volume(name)
     passed = wait_for("no-leaks to pass", lambda: v if (v := _leaks()[0]).status == "pass" else None, 30)
-    print(f"[leaks] after removing them ({time.monotonic() - t0:.1f}s): {passed.status}: {passed.reason}")
+    note(f"[leaks] after removing them ({time.monotonic() - t0:.1f}s): {passed.status}: {passed.reason}")
     # the look-alikes are still there, and still not leaks
     assert all(_exists(engine, "volume", n) for n in LOOKALIKES)

@@ -29,7 +29,7 @@ import yaml
 from ghostgates.swarm import connect, fetch_swarm
 from ghostgates.timeutil import parse_time
 
-from .conftest import STACK_LABEL, Lab, docker_host, running_replicas, task_state, wait_for
+from .conftest import STACK_LABEL, Lab, docker_host, note, running_replicas, task_state, wait_for
 
 WORLD = Path(__file__).resolve().parents[3] / "shared" / "worlds" / "leaked-volume.yaml"
 TWIN_PROXY = "proxy"
@@ -235,7 +235,7 @@ def test_fields_the_suite_reads_match(real_snapshot: dict[str, Any], twin_snapsh
                     if v is not None and (p := meaning_problem(meaning, v)):
                         problems.append(f"{side}: {coll}.{path}: {p}")
                         break
-    print(f"\n[parity] {len(SUITE_READS)} fields the suite reads, checked on the engine "
+    note(f"\n[parity] {len(SUITE_READS)} fields the suite reads, checked on the engine "
           f"({real_snapshot['info'].get('ServerVersion')}) and the twin")
     assert not problems, "\n".join(problems)
 
@@ -257,5 +257,5 @@ def test_twin_invents_no_field(real_snapshot: dict[str, Any], twin_snapshot: dic
                 problems.append(f"{coll}.{path}: the twin has it, the engine does not")
             elif not (types - {"null"}) <= real[path]:
                 problems.append(f"{coll}.{path}: twin {sorted(types)}, engine {sorted(real[path])}")
-    print(f"\n[parity] {checked} field paths of the twin's objects found on the real engine")
+    note(f"\n[parity] {checked} field paths of the twin's objects found on the real engine")
     assert not problems, "\n".join(problems)

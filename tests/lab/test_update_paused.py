@@ -27,7 +27,7 @@ import docker.types
 from ghostgates.classify import classify_log
 from ghostgates.swarm import connect, fetch_swarm
 
-from .conftest import Lab, docker_host, running_replicas, task_state, wait_for
+from .conftest import Lab, docker_host, note, running_replicas, task_state, wait_for
 
 DELAY = 6  # seconds the new version needs before it is healthy
 S = 1_000_000_000  # the engine counts durations in nanoseconds
@@ -101,7 +101,7 @@ def test_update_paused_by_slow_start_is_recipe_timing(
 
     swarm = fetch_swarm(connect(docker_host()))
     read = {s["Spec"]["Name"]: (s.get("UpdateStatus") or {}) for s in swarm["services"]}
-    print(f"\n[update] new version healthy after {DELAY}s; health check interval 1s x 2 retries")
+    note(f"\n[update] new version healthy after {DELAY}s; health check interval 1s x 2 retries")
     for v in VARIANTS:
         state, seconds = outcome[v.key]
         status = read[names[v.key]]
@@ -109,7 +109,7 @@ def test_update_paused_by_slow_start_is_recipe_timing(
                 f"(start period {v.start_period_s:g}s) -> {state} after {seconds:.1f}s; "
                 f"the suite reads UpdateStatus.State={status.get('State')!r} "
                 f"Message={status.get('Message')!r}")
-        print(line)
+        note(line)
         record_property(f"update_{v.key}", line)
     for v in VARIANTS:
         assert outcome[v.key][0] == v.expect, (v, outcome[v.key])
@@ -117,9 +117,9 @@ def test_update_paused_by_slow_start_is_recipe_timing(
 
     paused_log = _deploy_log(api, names["short"])
     done_log = _deploy_log(api, names["fits"])
-    print("[update] deploy log of the paused update:\n  " + paused_log.replace("\n", "\n  "))
+    note("[update] deploy log of the paused update:\n  " + paused_log.replace("\n", "\n  "))
     timing = classify_log(paused_log)
-    print(f"[update] classify_log -> {timing.cls} ({', '.join(sorted({m.name for m in timing.matches}))})")
+    note(f"[update] classify_log -> {timing.cls} ({', '.join(sorted({m.name for m in timing.matches}))})")
     assert timing.cls == "recipe-timing"
     assert classify_log(done_log).cls != "recipe-timing", done_log
     # the confound: a pause under address exhaustion is infra, never the recipe
