@@ -38,6 +38,7 @@ class Settings:
     drone_token: str
     docker_host: str
     scratch_state: bool = False
+    engine_host: str | None = None
     http_timeout: float = 15.0
     http_retries: int = 3
 
@@ -70,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--http-timeout", type=float, default=15.0, help="seconds per Gitea/Drone request (default 15)")
     group.addoption("--http-retries", type=int, default=3,
                     help="retries of a GET on a timeout, a 429 or a 5xx (default 3)")
+    group.addoption("--engine-host", default=None, metavar="HOST",
+                    help="also read the engine's log on this testinfra host (local://, ssh://manager) for "
+                         "address-allocation errors in the last stuck_task_minutes (M1.proxy-clear)")
     group.addoption("--twin-fault", action="append", default=[], metavar="SPEC",
                     help="with --world: inject a fault into the twin (see `python -m twin serve --help`)")
     group.addoption("--twin-latency-ms", type=int, default=0, help="with --world: delay every twin response")
@@ -111,6 +115,7 @@ def pytest_configure(config: pytest.Config) -> None:
         drone_token=os.environ.get("DRONE_TOKEN", ""),
         docker_host=os.environ.get("DOCKER_HOST", ""),
         scratch_state=scratch,
+        engine_host=opt.engine_host,
         http_timeout=opt.http_timeout,
         http_retries=opt.http_retries,
     )

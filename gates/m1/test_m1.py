@@ -18,8 +18,8 @@ def test_correct_pr(facts, gate):
 
 
 @pytest.mark.requirement("M1.proxy-clear")
-def test_proxy_clear(swarm_data, phase, gate):
-    gate(m1.proxy_clear(swarm_data, phase))
+def test_proxy_clear(swarm_data, engine_log_errors, phase, gate):
+    gate(m1.proxy_clear(swarm_data, phase, engine_log_errors))
 
 
 @pytest.mark.requirement("M1.fresh-run")
