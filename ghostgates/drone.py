@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from .errors import ConfigError, NotFound
+from .errors import NotFound
 from .http import ApiClient
-
-
-def client_from_env(timeout: float = 15.0) -> ApiClient:
-    base = os.environ.get("DRONE_SERVER", "").rstrip("/")
-    if not base:
-        raise ConfigError("DRONE_SERVER is not set: the Drone base URL, e.g. https://drone.example.org")
-    token = os.environ.get("DRONE_TOKEN", "")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return ApiClient("Drone", base + "/api", headers, timeout=timeout)
 
 
 def list_builds(api: ApiClient, repo: str, since: datetime | None) -> list[dict[str, Any]]:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
-from .errors import ConfigError, NotFound
+from .errors import NotFound
 from .http import ApiClient
 from .phase import Phase
-
-
-def client_from_env(timeout: float = 15.0) -> ApiClient:
-    base = os.environ.get("GITEA_URL", "").rstrip("/")
-    if not base:
-        raise ConfigError("GITEA_URL is not set: the Gitea base URL, e.g. https://git.example.org")
-    token = os.environ.get("GITEA_TOKEN", "")
-    headers = {"Authorization": f"token {token}"} if token else {}
-    return ApiClient("Gitea", base + "/api/v1", {**headers, "Accept": "application/json"}, timeout=timeout)
 
 
 def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
