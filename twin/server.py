@@ -14,6 +14,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from twin.bridge import attach_bridge
 from twin.docker.models import DockerBackend
 from twin.docker.urls import docker_app
 from twin.drone.models import DroneBackend
@@ -148,6 +149,8 @@ def running_twin(
     servers[0].app = gitea_app(state.gitea, base_url=bases[0], token=gitea_token, **common)
     servers[1].app = drone_app(state.drone, base_url=bases[1], token=drone_token, **common)
     servers[2].app = docker_app(state.docker, **common)
+    # The CI bridge answers !testme and runs the world's clock once it has (twin/bridge.py).
+    attach_bridge(state, servers, drone_url=bases[1])
 
     threads = [
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, name=f"twin-{n}", daemon=True)

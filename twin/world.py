@@ -69,7 +69,7 @@ PHASE_KEYS = frozenset(
     }
 )
 
-TOP_KEYS = frozenset({"world", "about", "now", "phase", "gitea", "drone", "swarm", "files", "expect"})
+TOP_KEYS = frozenset({"world", "about", "now", "phase", "gitea", "drone", "swarm", "files", "expect", "bridge"})
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -427,6 +427,40 @@ _phase = _obj(
 )
 
 
+def _outcome(value: Any, path: str) -> None:
+    if value not in ("success", "failure", "error", "killed"):
+        raise _Bad(path, f"outcome must be one of success, failure, error, killed; got {value!r}")
+
+
+def _positive(value: Any, path: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise _Bad(path, f"expected a positive number, got {value!r}")
+
+
+def _seconds(value: Any, path: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _Bad(path, f"expected whole seconds (0 or more), got {value!r}")
+
+
+# The twin playing the CI bridge (twin/bridge.py, docs/worlds.md): optional.
+_bridge = _obj(
+    set(),
+    {
+        "login": _str,
+        "poster": _str,
+        "speed": _positive,
+        "queue": _seconds,
+        "triggers": _list(
+            _obj(
+                set(),
+                {"outcome": _outcome, "duration": _seconds, "log": _str, "steps": _list(_str)},
+                required=("outcome",),
+            )
+        ),
+    },
+)
+
+
 def _expect(value: Any, path: str) -> None:
     if not isinstance(value, dict):
         raise _Bad(path, "expected a mapping of requirement id to verdict")
@@ -452,6 +486,7 @@ _world = _obj(
         "swarm": _swarm,
         "files": _map(_str),
         "expect": _expect,
+        "bridge": _bridge,
     },
     required=("world", "now", "expect"),
 )

@@ -7,6 +7,7 @@ follow the API's operation ids (repoListPullRequests -> list_pulls) so a grep jo
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,6 +76,8 @@ class GiteaBackend:
                     status.setdefault("id", number_id("gitea-status", full_name.lower(), sha, index))
             self.repos[full_name.lower()] = repo
         self._lock = threading.Lock()
+        # Called as hook(repo, number, comment) after a client posts a comment (the bridge's webhook).
+        self.comment_hooks: list[Callable[[RepoState, int, dict[str, Any]], None]] = []
         self._next_comment_id = 1 + max(
             (c.get("id", 0) for r in self.repos.values() for p in r.pulls.values() for c in p["comments"]),
             default=0,
@@ -153,6 +156,8 @@ class GiteaBackend:
                 "updated_at": iso(self.now),
             }
             pull["comments"].append(comment)
+        for hook in self.comment_hooks:
+            hook(self.get_repo(owner, name), number, comment)
         return comment
 
     def get_comment(self, owner: str, name: str, comment_id: int) -> tuple[int, dict[str, Any]]:
