@@ -5,6 +5,7 @@ pytest_plugins = [
     "plugins.verdicts",
     "plugins.reporter",
     "plugins.html",
+    "plugins.trigger",
     "fixtures.state",
     "fixtures.gitea",
     "fixtures.drone",

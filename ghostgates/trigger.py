@@ -1,0 +1,182 @@
+"""Driving the phase: may the Builder post the post-proxy `!testme` now, and what did it start?
+
+Plain functions over fetched data (no I/O): the pre-flight checks return the list of refusals
+(empty means go), the plan says exactly what would be posted where, and the progress line
+renders a build as the watch loop sees it. The words follow gates.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .facts import FINISHED, Facts, Testme, head_sha
+from .timeutil import maybe_time, rfc3339
+from .verdict import PASS, Verdict
+
+BODY = "!testme"
+# Drone states of a build that has not ended: a new testme now would start a second run.
+ACTIVE = ("pending", "running", "blocked", "waiting_on_dependencies")
+# A testme younger than this whose build has not shown up yet may still be starting.
+BRIDGE_GRACE = timedelta(minutes=10)
+DEFAULT_WATCH_TIMEOUT = 1800.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the trigger posts, and where."""
+
+    repo: str
+    number: int
+    url: str
+    head: str
+    body: str = BODY
+
+    def describe(self) -> str:
+        return f"post `{self.body}` on {self.repo} PR #{self.number} ({self.url}), head {self.head[:10] or '?'}"
+
+
+def plan(facts: Facts) -> Plan | None:
+    number = facts.correct_pr_number
+    if number is None or facts.correct_pr is None:
+        return None
+    return Plan(facts.phase.repo, number, facts.pr_url(number), head_sha(facts.correct_pr))
+
+
+def preflight(facts: Facts, proxy: Verdict, now: datetime | None,
+              horizon: timedelta = timedelta(seconds=DEFAULT_WATCH_TIMEOUT)) -> list[str]:
+    """Every reason not to post a testme now; empty when it may be posted.
+
+    `now` is the services' clock (never the local one); `horizon` is how long the run may take:
+    a blackout that begins inside it would catch the build running (M1.quiet-window).
+    """
+    phase = facts.phase
+    refusals: list[str] = []
+    number = facts.correct_pr_number
+    pr = facts.correct_pr
+    if number is None:
+        refusals.append("no correct PR: the state file declares none and the phase has no expected_pr")
+    elif pr is None:
+        refusals.append(f"the correct PR #{number} does not exist in {phase.repo}")
+    elif pr.get("merged"):
+        refusals.append(f"the correct PR #{number} is merged")
+    elif pr.get("state") != "open":
+        refusals.append(f"the correct PR #{number} is {pr.get('state') or 'not open'}, not open")
+    if proxy.status != PASS:
+        refusals.append(f"the proxy is not clear: {proxy.reason}")
+    if now is None:
+        refusals.append("the services gave no clock (no Date header): cannot tell whether a blackout is in force")
+    else:
+        refusals.extend(_time_refusals(facts, now, horizon))
+    testmes = facts.post_proxy_testmes()
+    limit, waiver = phase.waived_limit("M1.attempt-budget", phase.max_post_proxy_attempts)
+    if len(testmes) + 1 > limit:
+        by = f" (waiver by {waiver.by})" if waiver else ""
+        refusals.append(f"{len(testmes)} post-proxy testme(s) already; one more would exceed the limit of "
+                        f"{limit}{by}: ask the operator for a waiver (M1.attempt-budget)")
+    if number is not None and pr is not None:
+        refusals.extend(_in_flight(facts, number, now))
+    return refusals
+
+
+def _time_refusals(facts: Facts, now: datetime, horizon: timedelta) -> list[str]:
+    out = []
+    fixed = facts.phase.proxy_fixed_at
+    if fixed is None:
+        out.append("the phase has no proxy_fixed_at: until the proxy fix is verified no testme is post-proxy")
+    elif now <= fixed:
+        out.append(f"now ({rfc3339(now)}) is not after the proxy fix ({rfc3339(fixed)}): the testme would be "
+                   "pre-proxy")
+    for blackout in facts.phase.blackouts:
+        if blackout.start <= now < blackout.end:
+            out.append(f"blackout '{blackout.name}' is in force until {rfc3339(blackout.end)} "
+                       f"(now {rfc3339(now)})")
+        elif now < blackout.start < now + horizon:
+            out.append(f"blackout '{blackout.name}' starts at {rfc3339(blackout.start)}, before a run started now "
+                       f"could end (now {rfc3339(now)} + {_span(horizon.total_seconds())})")
+    return out
+
+
+def _in_flight(facts: Facts, number: int, now: datetime | None) -> list[str]:
+    out = []
+    for build in facts.builds_of_pr(number):
+        if build.get("status") in ACTIVE:
+            out.append(f"build #{build['number']} of PR #{number} is {build['status']}: watch it with "
+                       f"`pytest gates/m1 --watch-build {build['number']}` instead of posting again")
+    testmes = facts.testmes(number)
+    if testmes and now is not None:
+        last = testmes[-1]
+        if facts.build_for_testme(last) is None and now - last.at < BRIDGE_GRACE:
+            out.append(f"testme {last.id} on PR #{number} ({rfc3339(last.at)}) has no build yet: the bridge may "
+                       "still be starting it")
+    return out
+
+
+def find_build(facts: Facts, testme: Testme) -> dict[str, Any] | None:
+    """The build the bridge started for `testme`, as gates.md defines "its build"."""
+    return facts.build_for_testme(testme)
+
+
+def latest_build(facts: Facts, number: int) -> dict[str, Any] | None:
+    builds = facts.builds_of_pr(number)
+    return max(builds, key=lambda b: int(b["number"])) if builds else None
+
+
+def is_finished(build: dict[str, Any]) -> bool:
+    """Ended, one way or another (a killed build has ended but is no verdict)."""
+    return build.get("status") not in ACTIVE
+
+
+def is_red(build: dict[str, Any]) -> bool:
+    return build.get("status") in FINISHED and build.get("status") != "success"
+
+
+def current_step(build: dict[str, Any]) -> tuple[str, str, int, int]:
+    """(stage, step, step index from 1, steps in the stage) of what is running now, else the last that ran."""
+    chosen: tuple[str, str, int, int] = ("", "", 0, 0)
+    for stage in build.get("stages") or []:
+        steps = stage.get("steps") or []
+        for i, step in enumerate(steps, start=1):
+            status = step.get("status")
+            if status == "running":
+                return stage.get("name", ""), step.get("name", ""), i, len(steps)
+            if status not in (None, "pending", "skipped"):
+                chosen = (stage.get("name", ""), step.get("name", ""), i, len(steps))
+    return chosen
+
+
+def elapsed(build: dict[str, Any], now: datetime | None) -> float | None:
+    """Seconds the build has run: to its end if it ended, else to the services' now."""
+    started = maybe_time(build.get("started"))
+    if started is None:
+        return None
+    end = maybe_time(build.get("finished")) if is_finished(build) else now
+    if end is None:
+        return None
+    return max((end - started).total_seconds(), 0.0)
+
+
+def progress_line(build: dict[str, Any], now: datetime | None) -> str:
+    """One line: `build #57 running 12m05s  stage default  step upgrade (3/4)`."""
+    parts = [f"build #{build.get('number')} {build.get('status', '?')}"]
+    seconds = elapsed(build, now)
+    parts[0] += f" {_span(seconds)}" if seconds is not None else " (not started)"
+    stage, step, index, count = current_step(build)
+    if stage:
+        parts.append(f"stage {stage}")
+    if step:
+        parts.append(f"step {step} ({index}/{count})")
+    return "  ".join(parts)
+
+
+def _span(seconds: float) -> str:
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def resume_hint(build_number: int | None) -> str:
+    target = str(build_number) if build_number is not None else "latest"
+    return f"pytest gates/m1 --watch-build {target}"
