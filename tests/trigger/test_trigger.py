@@ -1,0 +1,173 @@
+"""--trigger-testme on the twin: the guardrails refuse, the dry run posts nothing, a run is watched to its end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plugins.trigger import DRY_RUN, INTERRUPTED, POSTED_IGNORED, REFUSED
+
+from .conftest import slowed
+
+
+def _testmes(comments: list[dict]) -> list[dict]:
+    return [c for c in comments if (c.get("body") or "").split()[:1] == ["!testme"]]
+
+
+# --- refusals: one line, non-zero, nothing posted ------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("world", "reason"),
+    [
+        ("blackout", "blackout 'cfold CI sweep' is in force until 2026-06-15T14:00:00Z"),
+        ("blackout-soon", "blackout 'proxy maintenance 2' starts at 2026-06-15T12:15:00Z"),
+        ("budget-spent", "3 post-proxy testme(s) already; one more would exceed the limit of 3"),
+        ("proxy-full", "the proxy is not clear: The proxy is not clear: network proxy (10.0.1.0/24) has 4 free"),
+        ("running", "build #55 of PR #4 is running: watch it with `pytest gates/m1 --watch-build 55`"),
+        ("closed", "the correct PR #4 is closed, not open"),
+    ],
+)
+def test_refusal(on_twin, world: str, reason: str) -> None:
+    before = None
+    run = on_twin(world, trigger=True, yes=True)
+    before = len(run.builds())
+    assert run.outcome.code == REFUSED
+    assert run.outcome.message.startswith("trigger refused: ") and "\n" not in run.outcome.message
+    assert reason in run.outcome.message
+    assert run.lines == [run.outcome.message]
+    assert not [c for c in run.comments() if c["user"]["login"] == "builder" and c["id"] > 600
+                and c["created_at"] >= "2026-06-15T12:00:00Z"]
+    assert len(run.builds()) == before
+
+
+def test_waiver_lifts_the_budget(on_twin) -> None:
+    run = on_twin("budget-waived", trigger=True)
+    assert run.outcome.code == DRY_RUN, run.text
+    assert "3 post-proxy testme(s) so far" in run.text
+
+
+def test_refusal_on_the_command_line(cli) -> None:
+    run = cli("blackout", "--trigger-testme", "--yes")
+    assert run.code == REFUSED
+    assert "trigger refused: blackout 'cfold CI sweep' is in force" in run.output
+    assert run.results == {}  # stopped before the gates
+
+
+# --- the dry run -----------------------------------------------------------------------------------
+
+def test_dry_run_posts_nothing(on_twin) -> None:
+    run = on_twin("green", trigger=True)
+    assert run.outcome.code == DRY_RUN
+    assert ("trigger: will post `!testme` on recipe-maintainers/ghost PR #4 "
+            f"({run.twin.gitea_url}/recipe-maintainers/ghost/pulls/4), head a4c0ffee5b") in run.lines
+    assert "dry run, nothing posted" in run.lines[-1]
+    assert [c["id"] for c in run.comments()] == [401, 402, 403, 404, 405, 406]
+    assert [b["number"] for b in run.builds()][0] == 54
+    assert run.twin.state.gitea.now.isoformat() == "2026-06-15T12:00:00+00:00"  # the clock never started
+
+
+def test_dry_run_on_the_command_line(cli) -> None:
+    run = cli("green", "--trigger-testme")
+    assert run.code == DRY_RUN
+    assert "trigger: dry run, nothing posted; add --yes to post it" in run.output
+    assert run.results == {}
+
+
+# --- posting and watching --------------------------------------------------------------------------
+
+def test_green_run_in_process(on_twin) -> None:
+    run = on_twin("green", trigger=True, yes=True)
+    assert run.outcome.code is None, run.text  # go on to the gates
+    comments = run.comments()
+    mine = _testmes(comments)[-1]
+    assert mine["user"]["login"] == "builder" and mine["created_at"] == "2026-06-15T12:00:00Z"
+    reply = next(c for c in comments if c["id"] > mine["id"])
+    assert reply["user"]["login"] == "cc-ci" and "build #55" in reply["body"]
+    assert "trigger: the bridge started build #55" in run.text
+    assert run.lines[-1].startswith("trigger: ended: build #55 success 20m00s  stage default  step test (4/4)")
+    build = run.builds()[0]
+    assert build["params"] == {"RECIPE": "ghost", "PR": "4", "REF": "a4c0ffee5b16e2d3c4b5a69788796a5b4c3d2e1f"}
+    assert build["event"] == "custom" and build["trigger"] == "cc-ci"
+
+
+def test_green_run_ends_in_a_verdict(cli) -> None:
+    run = cli("green", "--trigger-testme", "--yes")
+    assert "trigger: the bridge started build #55" in run.output
+    assert "trigger: ended: build #55 success" in run.output
+    assert run.results["M1.fresh-run"]["verdict"] == "pass", run.output
+    assert "build #55, success on a4c0ffee5b" in run.results["M1.fresh-run"]["reason"]
+    assert run.results["M1.attempt-budget"]["verdict"] == "pass"
+    assert run.results["M1.quiet-window"]["verdict"] == "pass"
+
+
+def test_red_run_shows_the_class(cli) -> None:
+    run = cli("red", "--trigger-testme", "--yes")
+    assert "trigger: ended: build #55 failure 25m00s" in run.output
+    assert "trigger: build #55 is red; its log classifies as recipe-timing" in run.output
+    assert run.results["M1.fresh-run"]["verdict"] == "pass"  # finished, red or green
+
+
+def test_watch_timeout_goes_on_to_the_gates(on_twin, tmp_path: Path) -> None:
+    run = on_twin(slowed(tmp_path, "green", 60), trigger=True, yes=True, timeout=0.5)
+    assert run.outcome.code is None
+    assert "trigger: build #55 still running after 0.5s of watching; resume with " \
+           "`pytest gates/m1 --watch-build 55`" in run.text
+
+
+# --- Ctrl-C, resuming, never twice -----------------------------------------------------------------
+
+def _interrupt_on(call: int):
+    calls = {"n": 0}
+
+    def sleep(seconds: float) -> None:
+        calls["n"] += 1
+        if calls["n"] >= call:
+            raise KeyboardInterrupt
+        __import__("time").sleep(seconds)
+
+    return sleep
+
+
+def test_ctrl_c_leaves_the_build_and_says_how_to_resume(on_twin, tmp_path: Path) -> None:
+    slow = slowed(tmp_path, "green", 6)
+    run = on_twin(slow, trigger=True, yes=True, sleep=_interrupt_on(2))
+    assert run.outcome.code == INTERRUPTED
+    assert "Resume watching with `pytest gates/m1 --watch-build 55`" in run.lines[-1]
+    assert len(_testmes(run.comments())) == 2  # the world's one pre-proxy testme, and ours
+    assert run.builds()[0]["status"] in ("pending", "running")  # left alone
+    # A rerun with --yes refuses while the build runs: nothing is posted twice.
+    again = on_twin(slow, twin=run.twin, trigger=True, yes=True)
+    assert again.outcome.code == REFUSED
+    assert "build #55 of PR #4 is" in again.outcome.message
+    assert len(_testmes(run.comments())) == 2
+
+
+def test_resume_watches_without_posting(on_twin) -> None:
+    first = on_twin("green", trigger=True, yes=True, sleep=_interrupt_on(1))
+    assert first.outcome.code == INTERRUPTED
+    count = len(first.comments())
+    for target in ("55", "latest"):
+        resumed = on_twin("green", twin=first.twin, watch_build=target)
+        assert resumed.outcome.code is None, resumed.text
+        assert resumed.lines[0] == "trigger: watching build #55 (nothing is posted)"
+        assert resumed.lines[-1].startswith("trigger: ended: build #55 success")
+    assert len(_testmes(first.comments())) == 2
+    assert [c["user"]["login"] for c in first.comments()[count:]] == ["cc-ci"]  # only the bridge's closing note
+
+
+def test_resume_on_the_command_line_never_posts(cli) -> None:
+    run = cli("running", "--watch-build", "latest", "--watch-timeout", "0.3")
+    assert "trigger: watching build #55 (nothing is posted)" in run.output
+    assert "still running after 0.3s" in run.output
+    assert run.results["M1.fresh-run"]["verdict"] == "fail"  # the build has not finished
+
+
+# --- who the bridge obeys --------------------------------------------------------------------------
+
+def test_non_member_token_starts_nothing(on_twin) -> None:
+    run = on_twin("outsider", trigger=True, yes=True)
+    assert run.outcome.code == POSTED_IGNORED
+    assert "outsider is not a member of recipe-maintainers" in run.outcome.message
+    assert run.builds()[0]["number"] == 54
+    assert all(c["user"]["login"] != "cc-ci" or c["id"] < 500 for c in run.comments())
