@@ -177,7 +177,6 @@ class Bridge:
         if not is_testme(comment.get("body") or "") or not self._is_member(repo.owner, author):
             return  # the bridge obeys only members, and only an exact `!testme`
         with self._lock:
-            self.clock.run()
             pull = repo.pulls[number]
             sha = str((pull.get("head") or {}).get("sha", ""))
             at = self.clock.now()
@@ -192,6 +191,7 @@ class Bridge:
                                            message=f"!testme {repo.full_name}#{number}")
             except NotFound:
                 return  # the world has no harness repo: no bridge to answer
+            self.clock.run()
             plan = self.spec.trigger(len(self.runs))
             build.update({"trigger": self.spec.login, "sender": self.spec.login, "author_login": self.spec.login,
                           "stages": [self._stage(build, plan)]})
