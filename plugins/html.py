@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from plugins.verdicts import REQUIREMENT_PROP, VERDICT_PROP, requirement_of
+from plugins.verdicts import ERROR_PROP, REQUIREMENT_PROP, VERDICT_PROP, requirement_of
 
 try:
     import pytest_html
@@ -49,11 +49,37 @@ def _evidence_table(result: dict[str, Any]) -> str:
 def pytest_html_results_table_header(cells: list[str]) -> None:
     cells.insert(1, "<th>Requirement</th>")
     cells.insert(2, "<th>Verdict</th>")
+    cells.insert(3, "<th>Reason</th>")
 
 
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
     props = dict(report.user_properties)
     rid = props.get(REQUIREMENT_PROP, "")
-    verdict = (props.get(VERDICT_PROP) or {}).get("verdict", "")
+    recorded = props.get(VERDICT_PROP) or {}
+    error = props.get(ERROR_PROP)
+    verdict = "error" if error else recorded.get("verdict", "")
+    reason = error or recorded.get("reason", "")
     cells.insert(1, f"<td>{html.escape(str(rid))}</td>")
     cells.insert(2, f"<td>{html.escape(str(verdict))}</td>")
+    cells.insert(3, f"<td>{html.escape(str(reason))}</td>")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """What the run looked at, in the report's Environment table (never a token)."""
+    if pytest_html is None or getattr(config, "workerinput", None) is not None:
+        return
+    from pytest_metadata.plugin import metadata_key
+
+    from plugins.run import SETTINGS_STASH
+
+    settings = config.stash.get(SETTINGS_STASH, None)
+    if settings is None:
+        return
+    meta = config.stash[metadata_key]
+    meta["Phase"] = settings.phase_file
+    meta["World"] = settings.world or "live"
+    meta["Role"] = settings.role
+    meta["State dir"] = settings.state_dir
+    meta["Gitea"] = settings.gitea_url
+    meta["Drone"] = settings.drone_url
+    meta["Docker"] = settings.docker_host
