@@ -64,7 +64,8 @@ def preflight(facts: Facts, proxy: Verdict, now: datetime | None,
     elif pr.get("state") != "open":
         refusals.append(f"the correct PR #{number} is {pr.get('state') or 'not open'}, not open")
     if proxy.status != PASS:
-        refusals.append(f"the proxy is not clear: {proxy.reason}")
+        reason = proxy.reason.rstrip(".")  # M1.proxy-clear's own sentence says what is wrong
+        refusals.append(reason[:1].lower() + reason[1:])
     if now is None:
         refusals.append("the services gave no clock (no Date header): cannot tell whether a blackout is in force")
     else:

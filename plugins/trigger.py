@@ -34,7 +34,7 @@ from ghostgates.http import ApiClient
 from ghostgates.phase import Phase
 from ghostgates.rules.m1 import proxy_clear
 from ghostgates.statefile import STATUS, StateFile, read_optional
-from ghostgates.timeutil import rfc3339
+from ghostgates.timeutil import maybe_time, rfc3339
 
 DRY_RUN = 0
 POSTED_IGNORED = 1
@@ -101,7 +101,7 @@ class Printer:
             self._last = text
             return
         # No terminal: a new line when the state changes (not just the elapsed time), or each minute.
-        key = text.split(" ", 3)[:2] + text.split("  ")[1:]
+        key = text.split(" ", 3)[:3] + text.split("  ")[1:]
         now = time.monotonic()
         if key != getattr(self, "_key", None) or now - self._shown_at >= 60:
             self.write(text)
@@ -141,7 +141,7 @@ def _trigger(phase: Phase, state: StateFile | None, services: Services, options:
     facts = build_facts(phase, state, gitea_data, drone_data)
     swarm = services.swarm()
     # "Now" is the services' clock: Gitea's Date, else Drone's, else the engine's SystemTime.
-    now = g.server_date or d.server_date or (facts.now if swarm.get("now") is None else _time(swarm["now"]))
+    now = g.server_date or d.server_date or maybe_time(swarm.get("now"))
     refusals = decide.preflight(facts, proxy_clear(swarm, phase), now,
                                  horizon=timedelta(seconds=options.timeout))
     if refusals:
@@ -235,12 +235,6 @@ def _interrupted(out: Printer, number: int | None) -> Outcome:
 def _stop(out: Printer, reason: str) -> Outcome:
     out.line(f"trigger refused: {reason}")
     return Outcome(REFUSED, f"trigger refused: {reason}")
-
-
-def _time(value: Any) -> Any:
-    from ghostgates.timeutil import maybe_time
-
-    return maybe_time(value)
 
 
 # --- the pytest face --------------------------------------------------------------------------

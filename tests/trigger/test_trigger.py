@@ -23,7 +23,7 @@ def _testmes(comments: list[dict]) -> list[dict]:
         ("blackout", "blackout 'cfold CI sweep' is in force until 2026-06-15T14:00:00Z"),
         ("blackout-soon", "blackout 'proxy maintenance 2' starts at 2026-06-15T12:15:00Z"),
         ("budget-spent", "3 post-proxy testme(s) already; one more would exceed the limit of 3"),
-        ("proxy-full", "the proxy is not clear: The proxy is not clear: network proxy (10.0.1.0/24) has 4 free"),
+        ("proxy-full", "the proxy is not clear: network proxy (10.0.1.0/24) has 4 free addresses"),
         ("running", "build #55 of PR #4 is running: watch it with `pytest gates/m1 --watch-build 55`"),
         ("closed", "the correct PR #4 is closed, not open"),
     ],

@@ -1,0 +1,92 @@
+"""The pre-flight checks as a plain function over fetched data (no services)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ghostgates.facts import Facts
+from ghostgates.phase import Blackout, Phase
+from ghostgates.trigger import current_step, plan, preflight, progress_line
+from ghostgates.verdict import failed, passed
+
+NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)
+HEAD = "a" * 40
+CLEAR = passed("clear")
+
+
+def _facts(comments: list[dict[str, Any]] = (), builds: list[dict[str, Any]] = (), state: str = "open",
+           **phase: Any) -> Facts:
+    settings = {"expected_pr": 4, "proxy_fixed_at": NOW - timedelta(days=1), **phase}
+    pr = {"number": 4, "title": "chore: upgrade ghost", "state": state, "merged": False,
+          "head": {"ref": "upgrade-ghost", "sha": HEAD}, "html_url": "https://git.example.org/r/ghost/pulls/4"}
+    gitea = {"pulls": [pr], "pr": {"4": {"comments": list(comments)}}, "members": {"builder": True}}
+    return Facts(phase=Phase(**settings), gitea=gitea, drone={"builds": list(builds)}, now=NOW)
+
+
+def _testme(i: int, at: datetime, login: str = "builder") -> dict[str, Any]:
+    return {"id": i, "user": {"login": login}, "body": "!testme", "created_at": at.isoformat()}
+
+
+def test_clean() -> None:
+    facts = _facts()
+    assert preflight(facts, CLEAR, NOW) == []
+    assert plan(facts).describe() == ("post `!testme` on recipe-maintainers/ghost PR #4 "
+                                      "(https://git.example.org/r/ghost/pulls/4), head aaaaaaaaaa")
+
+
+def test_no_clock_is_a_refusal_not_a_guess() -> None:
+    assert preflight(_facts(), CLEAR, None) == [
+        "the services gave no clock (no Date header): cannot tell whether a blackout is in force"]
+
+
+def test_blackout_edges() -> None:
+    window = Blackout("sweep", NOW, NOW + timedelta(hours=1))
+    assert "blackout 'sweep' is in force" in preflight(_facts(blackouts=(window,)), CLEAR, NOW)[0]
+    ended = Blackout("sweep", NOW - timedelta(hours=1), NOW)
+    assert preflight(_facts(blackouts=(ended,)), CLEAR, NOW) == []  # the end is exclusive
+    later = Blackout("sweep", NOW + timedelta(minutes=31), NOW + timedelta(hours=2))
+    assert preflight(_facts(blackouts=(later,)), CLEAR, NOW, horizon=timedelta(minutes=30)) == []
+    assert preflight(_facts(blackouts=(later,)), CLEAR, NOW, horizon=timedelta(minutes=40))
+
+
+def test_budget_counts_the_one_about_to_be_posted_and_only_members() -> None:
+    two = [_testme(1, NOW - timedelta(hours=5)), _testme(2, NOW - timedelta(hours=3)),
+           _testme(3, NOW - timedelta(hours=2), login="stranger")]
+    builds = [{"number": n, "status": "success", "created": int((NOW - timedelta(hours=h)).timestamp()),
+               "params": {"RECIPE": "ghost", "PR": "4", "REF": HEAD}} for n, h in ((10, 5), (11, 3))]
+    assert preflight(_facts(two, builds), CLEAR, NOW) == []
+    refusals = preflight(_facts(two, builds, max_post_proxy_attempts=2), CLEAR, NOW)
+    assert refusals == ["2 post-proxy testme(s) already; one more would exceed the limit of 2: ask the operator "
+                        "for a waiver (M1.attempt-budget)"]
+
+
+def test_pre_proxy_and_unfixed() -> None:
+    assert "the testme would be pre-proxy" in preflight(_facts(proxy_fixed_at=NOW), CLEAR, NOW)[0]
+    assert "no proxy_fixed_at" in preflight(_facts(proxy_fixed_at=None), CLEAR, NOW)[0]
+
+
+def test_in_flight() -> None:
+    other = {"number": 9, "status": "running", "created": int(NOW.timestamp()),
+             "params": {"RECIPE": "wordpress", "PR": "4", "REF": HEAD}}
+    assert preflight(_facts(builds=[other]), CLEAR, NOW) == []  # another recipe's PR #4
+    fresh = [_testme(1, NOW - timedelta(minutes=2))]
+    assert "has no build yet" in preflight(_facts(fresh), CLEAR, NOW)[0]
+    stale = [_testme(1, NOW - timedelta(hours=2))]
+    assert preflight(_facts(stale), CLEAR, NOW) == []
+
+
+def test_every_refusal_at_once() -> None:
+    refusals = preflight(_facts(state="closed", proxy_fixed_at=None), failed("The proxy is not clear: full."), NOW)
+    assert refusals == ["the correct PR #4 is closed, not open", "the proxy is not clear: full",
+                        "the phase has no proxy_fixed_at: until the proxy fix is verified no testme is post-proxy"]
+
+
+def test_progress_line() -> None:
+    build = {"number": 57, "status": "running", "started": int(NOW.timestamp()) - 725,
+             "stages": [{"name": "default", "steps": [{"name": "clone", "status": "success"},
+                                                      {"name": "upgrade", "status": "running"},
+                                                      {"name": "test", "status": "pending"}]}]}
+    assert progress_line(build, NOW) == "build #57 running 12m05s  stage default  step upgrade (2/3)"
+    assert current_step({"stages": []}) == ("", "", 0, 0)
+    assert progress_line({"number": 58, "status": "pending"}, NOW) == "build #58 pending (not started)"
