@@ -11,7 +11,7 @@ into the run's shared-fetch cache.
 
 Exit codes when it stops before the gates: 0 dry run passed its checks, 2 interrupted while
 watching (the build is left alone), 4 refused (nothing posted), 1 posted but the bridge will
-ignore it.
+ignore it, or the post failed and may or may not have landed.
 """
 
 from __future__ import annotations
@@ -157,7 +157,14 @@ def _trigger(phase: Phase, state: StateFile | None, services: Services, options:
     if not options.yes:
         out.line("trigger: dry run, nothing posted; add --yes to post it")
         return Outcome(DRY_RUN, "dry run: nothing posted")
-    comment = watch.post_testme(g, the_plan.repo, the_plan.number, the_plan.body)
+    try:
+        comment = watch.post_testme(g, the_plan.repo, the_plan.number, the_plan.body)
+    except GateError as exc:
+        # A POST is never retried: it may or may not have landed, so say so rather than "refused".
+        message = (f"trigger: posting failed ({exc}); it may still have landed: look at {the_plan.url} before "
+                   f"anything else (a rerun refuses while its build is pending or running)")
+        out.line(message)
+        return Outcome(POSTED_IGNORED, message)
     author = (comment.get("user") or {}).get("login", "")
     out.line(f"trigger: posted comment {comment.get('id')} as {author}: {comment.get('html_url', the_plan.url)}")
     if not watch.is_member(g, phase.owner, author):

@@ -8,7 +8,7 @@ import pytest
 
 from plugins.trigger import DRY_RUN, INTERRUPTED, POSTED_IGNORED, REFUSED
 
-from .conftest import slowed
+from .conftest import slowed, world_path
 
 
 def _testmes(comments: list[dict]) -> list[dict]:
@@ -171,3 +171,13 @@ def test_non_member_token_starts_nothing(on_twin) -> None:
     assert "outsider is not a member of recipe-maintainers" in run.outcome.message
     assert run.builds()[0]["number"] == 54
     assert all(c["user"]["login"] != "cc-ci" or c["id"] < 500 for c in run.comments())
+
+
+def test_a_failed_post_is_not_called_a_refusal(on_twin, tmp_path: Path) -> None:
+    from twin import running_twin
+    from twin.world import load_world
+
+    with running_twin(load_world(world_path("green")), faults=("status=500:method=POST:service=gitea",)) as twin:
+        run = on_twin("green", twin=twin, trigger=True, yes=True)
+    assert run.outcome.code == POSTED_IGNORED
+    assert "posting failed" in run.outcome.message and "may still have landed" in run.outcome.message
