@@ -150,7 +150,7 @@ TIMING_LOG = """+ abra app upgrade ghos-5d1e0a.ci.example.org 2.0.0+6.44.1 --no-
 db: 2026-07-15T12:06:02.877Z 1 [System] [MY-011012] [Server] Starting upgrade of data directory.
 db: 2026-07-15T12:06:03.101Z 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' started.
 db: healthcheck: mysqladmin: connect to server at 'localhost' failed
-ghos-5d1e0a_ci_example_org_db: UpdateStatus=paused message="update paused due to failure or early termination of task 9qk2jq0v1a"
+ghos-5d1e0a_db: UpdateStatus=paused message="update paused due to failure or early termination of task 9qk2jq0v1a"
 error: upgrade of ghos-5d1e0a_ci_example_org did not complete: service db update paused
 test upgrade: FAILED (upgrade)
 """

@@ -1,0 +1,98 @@
+"""References in prose (gates.md "References in the state file and in comments")."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghostgates.citations import (
+    build_urls,
+    cited_builds,
+    cited_prs,
+    cites_branch,
+    class_words,
+    verdict_words,
+)
+
+REPO = "recipe-maintainers/ghost"
+HARNESS = "recipe-maintainers/cc-ci"
+
+
+@pytest.mark.parametrize("text, prs", [
+    ("correct PR: PR #12", [12]),
+    ("pr #12 and Pr #14", [12, 14]),
+    ("PR#12", [12]),
+    ("see PR #45", [45]),
+    ("https://git.example.org/recipe-maintainers/ghost/pulls/12", [12]),
+    ("https://gitea.coopcloud.tech/recipe-maintainers/ghost/pulls/12", [12]),
+    ("http://127.0.0.1:3000/recipe-maintainers/ghost/pulls/12#issuecomment-410", [12]),
+    ("HTTPS://GIT.EXAMPLE.ORG/Recipe-Maintainers/Ghost/pulls/12", [12]),
+    ("PR #12, then PR #14, then PR #12 again", [12, 14]),
+    ("#12 alone", []),
+    ("issue #12", []),
+    ("SPR #12", []),
+    ("https://git.example.org/recipe-maintainers/wordpress/pulls/12", []),
+    ("https://git.example.org/recipe-maintainers/ghost-extra/pulls/12", []),
+    ("PR number 12", []),
+])
+def test_pr_references(text: str, prs: list[int]) -> None:
+    assert cited_prs(text, REPO) == prs
+
+
+def test_pr_45_is_not_pr_4() -> None:
+    assert 4 not in cited_prs("PR #45 and PR #40", REPO)
+    assert 4 not in cited_prs("https://git.example.org/recipe-maintainers/ghost/pulls/45", REPO)
+    assert cited_prs("PR #4.", REPO) == [4]
+    assert cited_prs("(PR #4)", REPO) == [4]
+
+
+@pytest.mark.parametrize("text, builds", [
+    ("build #287", [287]),
+    ("Build #287 and BUILD #288", [287, 288]),
+    ("builds #287", [287]),
+    ("https://drone.example.org/recipe-maintainers/cc-ci/287", [287]),
+    ("https://ci.coopcloud.tech/recipe-maintainers/cc-ci/287", [287]),
+    ("http://127.0.0.1:8080/recipe-maintainers/cc-ci/287/1/2", [287]),
+    ("build #28 is not build #287", [28, 287]),
+    ("#287", []),
+    ("rebuild #287", []),
+    ("https://drone.example.org/recipe-maintainers/other-ci/287", []),
+    ("https://drone.example.org/recipe-maintainers/cc-ci-old/287", []),
+])
+def test_build_references(text: str, builds: list[int]) -> None:
+    assert cited_builds(text, HARNESS) == builds
+
+
+def test_build_urls_are_only_urls() -> None:
+    text = "build #287 passed; see https://drone.example.org/recipe-maintainers/cc-ci/288"
+    assert build_urls(text, HARNESS) == [288]
+    assert build_urls("build #287 passed", HARNESS) == []
+
+
+@pytest.mark.parametrize("text, cited", [
+    ("branch `upgrade-ghost-6.44`, head 0f9a", True),
+    ("on upgrade-ghost-6.44.", True),
+    ("(upgrade-ghost-6.44)", True),
+    ("branch `upgrade-ghost-6.44-retry`", False),
+    ("branch upgrade-ghost-6.44.1", False),
+    ("branch old-upgrade-ghost-6.44", False),
+    ("origin/upgrade-ghost-6.44x", False),
+    ("upgrade ghost 6.44", False),
+])
+def test_branch_exact_name(text: str, cited: bool) -> None:
+    assert cites_branch(text, "upgrade-ghost-6.44") is cited
+
+
+def test_branch_prefix_of_a_cited_branch_is_not_cited() -> None:
+    text = "- correct PR: PR #12, branch `upgrade-ghost-6.44`; PR #14, branch `upgrade-ghost-6.44-retry`"
+    assert cites_branch(text, "upgrade-ghost") is False
+    assert cites_branch(text, "upgrade-ghost-6.44") is True
+    assert cites_branch(text, "upgrade-ghost-6.44-retry") is True
+
+
+def test_class_and_verdict_words_any_case() -> None:
+    assert class_words("Infra, then RECIPE-TIMING, then recipe-bug, stale-test, unknown") == [
+        "infra", "recipe-timing", "recipe-bug", "stale-test", "unknown"]
+    assert class_words("infrastructure and recipe-timings") == []
+    assert verdict_words("Verdict: GREEN; build Passed") == ["green", "passed"]
+    assert verdict_words("the greenhouse was redone; unblocked") == []
+    assert verdict_words("failed, red, blocked") == ["failed", "red", "blocked"]
