@@ -57,6 +57,13 @@ install_engine() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     for p in "${missing[@]}"; do record "package $p"; done
+    # Where no policy-rc.d stops it, the package's own init script may have started dockerd: that
+    # engine is this setup's doing too, so the teardown stops it.
+    if printf '%s\n' "${missing[@]}" | grep -qx docker.io && [ -s /var/run/docker.pid ] \
+        && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+        say "the docker.io package started dockerd (pid $(cat /var/run/docker.pid)): recorded for the teardown"
+        record "dockerd-started $(cat /var/run/docker.pid)"
+    fi
 }
 
 file_is_static() { ! ldd "$1" >/dev/null 2>&1; }

@@ -228,8 +228,8 @@ def engine() -> Iterator[docker.DockerClient]:
         client = docker.DockerClient(base_url=host, version="auto", timeout=30)
         client.ping()
     except Exception as exc:  # noqa: BLE001 - any failure to reach the engine means: no lab here
-        pytest.skip(f"lab: no Docker engine answers at {host} ({type(exc).__name__}); "
-                    "run scripts/swarm-setup.sh first")
+        why = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        pytest.skip(f"lab: no Docker engine answers at {host} ({why}); run scripts/swarm-setup.sh first")
     info = client.info()
     swarm = info.get("Swarm") or {}
     if swarm.get("LocalNodeState") != "active" or not swarm.get("ControlAvailable"):
