@@ -39,6 +39,7 @@ class Settings:
     docker_host: str
     scratch_state: bool = False
     engine_host: str | None = None
+    leak_settle: float = 0.0
     http_timeout: float = 15.0
     http_retries: int = 3
 
@@ -74,6 +75,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--engine-host", default=None, metavar="HOST",
                     help="also read the engine's log on this testinfra host (local://, ssh://manager) for "
                          "address-allocation errors in the last stuck_task_minutes (M1.proxy-clear)")
+    group.addoption("--leak-settle", type=float, default=0.0, metavar="SECONDS",
+                    help="M2.no-leaks: re-read the Swarm for up to SECONDS while something leaks (removal "
+                         "after `docker stack rm` is asynchronous)")
     group.addoption("--twin-fault", action="append", default=[], metavar="SPEC",
                     help="with --world: inject a fault into the twin (see `python -m twin serve --help`)")
     group.addoption("--twin-latency-ms", type=int, default=0, help="with --world: delay every twin response")
@@ -116,6 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
         docker_host=os.environ.get("DOCKER_HOST", ""),
         scratch_state=scratch,
         engine_host=opt.engine_host,
+        leak_settle=opt.leak_settle,
         http_timeout=opt.http_timeout,
         http_retries=opt.http_retries,
     )

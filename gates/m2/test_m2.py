@@ -43,8 +43,9 @@ def test_comments_explain(facts, gate):
 
 
 @pytest.mark.requirement("M2.no-leaks")
-def test_no_leaks(swarm_data, phase, gate):
-    gate(m2.no_leaks(swarm_data, phase))
+def test_no_leaks(leak_snapshot, phase, gate):
+    snapshot, polled = leak_snapshot
+    gate(m2.no_leaks(snapshot, phase, polled))
 
 
 @pytest.mark.requirement("M2.evidence-kept")

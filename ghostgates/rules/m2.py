@@ -235,14 +235,16 @@ def comments_explain(facts: Facts) -> Verdict:
     return passed(f"Comment {last.get('id')} links build #{n} and states the verdict.", ev)
 
 
-def no_leaks(swarm: dict[str, Any], phase: Phase) -> Verdict:
+def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -> Verdict:
     leaks = [(kind, name) for kind, name in named_objects(swarm)
              if name and any(fnmatchcase(name, pattern) for pattern in phase.leak_patterns)]
     ev = [evidence(kind, name) for kind, name in leaks]
+    waited = f" (after polling {polled_seconds:g} s for removals to settle)" if polled_seconds else ""
     if leaks:
-        return failed(f"{len(leaks)} ghost resource(s) leaked: {listing([f'{k} {n}' for k, n in leaks], 10)}; "
+        return failed(f"{len(leaks)} ghost resource(s) leaked{waited}: "
+                      f"{listing([f'{k} {n}' for k, n in leaks], 10)}; "
                       "remove them (volumes survive `docker stack rm`).", ev)
-    return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}.",
+    return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}{waited}.",
                   [evidence("patterns", ", ".join(phase.leak_patterns))])
 
 

@@ -129,3 +129,10 @@ def test_unreadable_state_file_is_an_error(run_gates, tmp_path: Path):
     run = run_gates(world=_world_without_files(tmp_path), state_dir=state)
     assert run.results["M1.inventory"]["verdict"] == "error"
     assert "STATUS-ghost.md" in run.results["M1.inventory"]["reason"]
+
+
+def test_leak_settle_polls_and_says_so(run_gates):
+    run = run_gates("--leak-settle", "1", "-k", "no_leaks")
+    result = run.results["M2.no-leaks"]
+    assert result["verdict"] == "fail"
+    assert "after polling" in result["reason"]
