@@ -13,6 +13,7 @@ STATUS = "STATUS-ghost.md"
 REVIEW = "REVIEW-ghost.md"
 
 _H2 = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _ITEM_START = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+|^\S")
 
 
@@ -33,8 +34,11 @@ class StateFile:
     def parse(cls, path: str, text: str) -> StateFile:
         sections: dict[str, list[str]] = {}
         current: str | None = None
+        fenced = False
         for line in text.splitlines():
-            heading = _H2.match(line)
+            if _FENCE.match(line):
+                fenced = not fenced
+            heading = None if fenced else _H2.match(line)
             if heading:
                 current = heading.group(1).strip()
                 sections.setdefault(current, [])
@@ -44,9 +48,15 @@ class StateFile:
         return cls(path, text, {k: "\n".join(v) for k, v in sections.items()})
 
     def section(self, name: str) -> str | None:
-        """A level-2 section's body by its heading, case-insensitively; None when absent."""
+        """A level-2 section's body by its heading, case-insensitively; None when absent.
+
+        `## DONE (signed)` and `## Current evidence: post-proxy` name their sections too: the
+        anchor is the heading's first words, not the whole line.
+        """
+        wanted = name.lower()
         for heading, body in self.sections.items():
-            if heading.lower() == name.lower():
+            text = heading.lower()
+            if text == wanted or (text.startswith(wanted) and not text[len(wanted)].isalnum()):
                 return body
         return None
 

@@ -110,3 +110,20 @@ def test_classification_line_without_class_word_classifies_nothing() -> None:
 def test_classification_outside_section_does_not_count() -> None:
     text = "## Inventory\n- build #278: infra\n## Classification\n"
     assert parse(text).classifications(HARNESS) == []
+
+
+def test_headings_inside_code_fences_are_not_sections():
+    from ghostgates.statefile import StateFile
+
+    state = StateFile.parse("s", "# S\n\n```\n## DONE\n```\n\n## Log\nx\n")
+    assert not state.has_section("DONE")
+    assert state.has_section("Log")
+
+
+def test_a_heading_names_its_section_by_its_first_words():
+    from ghostgates.statefile import StateFile
+
+    state = StateFile.parse("s", "## DONE (signed)\n\n## Current evidence: post-proxy\n- build #7\n\n## DONEE\n")
+    assert state.has_section("DONE")
+    assert state.current_evidence("o/r") == [7]
+    assert StateFile.parse("s", "## DONEE\n").section("DONE") is None
