@@ -238,6 +238,10 @@ def classify_changes(
             # A changed compose file with no text on either side means the caller could not
             # fetch it; judging it as "no change" would let the gate skip unseen.
             raise ComposeError(f"{name}: no text at the base sha or the head sha")
+        if (before_text is None) != (after_text is None) and status not in ("added", "deleted"):
+            # A modified file missing on one side is a fetch gap, not a file written from nothing.
+            side = "base" if before_text is None else "head"
+            raise ComposeError(f"{name} is {status or 'changed'} but has no text at the {side} sha")
         if old_name != name:
             # Which file abra reads is itself a change beyond the upgrade.
             report.other.append(Change(name, "", old_name, name))

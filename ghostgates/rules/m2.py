@@ -14,7 +14,11 @@ from ..timeutil import maybe_time, parse_time
 from ..verdict import Verdict, evidence, failed, passed, skipped
 from .common import ev_build, ev_comment, ev_pr, ev_state, listing, state_missing
 
-SUPERSEDING = re.compile(r"supersed|duplicat|replac|in favou?r of|continued in|moved to|obsolete", re.I)
+# A duplicate's closing comment points at the correct PR in words like these; citing it alone
+# ("see PR #4") does not say that PR #4 supersedes it.
+SUPERSEDING = re.compile(r"supersed|duplicat|replac|in favou?r of|in place of|instead|continued in|moved to|"
+                         r"tracked in|obsolete|clos(e|ed|ing)\b", re.I)
+BLOCKER = re.compile(r"(?<![\w-])(blocker|blocked|blocking)(?![\w-])", re.I)
 
 
 def one_open_pr(facts: Facts) -> Verdict:
@@ -114,7 +118,7 @@ def outcome(facts: Facts) -> Verdict:
     for comment in _builder_comments(facts, number):
         if finished and parse_time(comment["created_at"]) > finished \
                 and n in citations.cited_builds(comment.get("body") or "", facts.phase.drone_repo) \
-                and citations.verdict_words(comment.get("body") or ""):
+                and (citations.verdict_words(comment.get("body") or "") or BLOCKER.search(comment.get("body") or "")):
             explained = comment
     if explained is None:
         return failed(f"Build #{n} is red on the head and no builder comment after it cites it and states "

@@ -412,3 +412,13 @@ def test_non_mapping_compose_is_an_error():
 def test_compose_text_missing_on_both_sides_is_an_error():
     with pytest.raises(ComposeError, match="no text"):
         classify_changes([COMPOSE], {}, {"compose.yml": None})
+
+
+def test_modified_file_missing_on_one_side_is_an_error_not_a_change():
+    import pytest
+
+    from ghostgates.compose_diff import ComposeError, classify_changes
+
+    files = [{"filename": "compose.yml", "status": "modified"}]
+    with pytest.raises(ComposeError, match="no text at the base sha"):
+        classify_changes(files, {"compose.yml": None}, {"compose.yml": "services: {}\n"})
