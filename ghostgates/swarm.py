@@ -24,16 +24,19 @@ def connect(docker_host: str | None = None, timeout: float = 20) -> docker.Docke
     """A client for DOCKER_HOST (tcp://, unix://, or ssh:// through the user's ssh config)."""
     host = docker_host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
-        return docker.DockerClient(base_url=host, version=API_VERSION, timeout=int(timeout),
-                                   use_ssh_client=host.startswith("ssh://"))
+        client = docker.DockerClient(base_url=host, version=API_VERSION, timeout=max(1, round(timeout)),
+                                     use_ssh_client=host.startswith("ssh://"))
     except docker.errors.DockerException as exc:
         raise Unreachable(f"Docker engine at {host}: {exc}", url=host) from None
+    # The SDK rewrites unix:// and ssh:// addresses; errors should name the one the user gave.
+    client.ghostgates_host = host  # type: ignore[attr-defined]
+    return client
 
 
 def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -> dict[str, Any]:
     """Everything the Swarm rules read, in one pass; the proxy network with its verbose inspect."""
     api = client.api
-    where = getattr(api, "base_url", "docker")
+    where = getattr(client, "ghostgates_host", None) or getattr(api, "base_url", "docker")
     try:
         info = api.info()
         networks = api.networks()

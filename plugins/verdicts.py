@@ -56,6 +56,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if requirement_of(item) is None:
         return report
     excinfo = call.excinfo
+    if report.failed and excinfo is not None and excinfo.errisinstance(GateError):
+        # The suite's own errors say all there is to say; a traceback would bury the sentence.
+        report.longrepr = f"could not find out: {excinfo.value}"
     if report.failed and excinfo is not None and not excinfo.errisinstance(
             (pytest.fail.Exception, AssertionError)):
         message = str(excinfo.value) or excinfo.typename
