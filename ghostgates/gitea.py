@@ -41,9 +41,10 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
         branches = branches_f.result()
         test_commits = {k: f.result() for k, f in tests_f.items()}
 
-    logins = {c["user"]["login"] for parts in per_pr.values() for c in parts["comments"] if c.get("user")}
-    members = {login: api.exists(f"/orgs/{quote(phase.owner)}/members/{quote(login)}")
-               for login in sorted(logins)}
+    logins = sorted({c["user"]["login"] for parts in per_pr.values() for c in parts["comments"] if c.get("user")})
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = pool.map(lambda login: api.exists(f"/orgs/{quote(phase.owner)}/members/{quote(login)}"), logins)
+        members = dict(zip(logins, answers, strict=True))
 
     statuses: dict[str, list[Any]] = {}
     contents: dict[str, str | None] = {}
