@@ -95,3 +95,11 @@ def address_errors_in_engine_log(host: Any, minutes: float, log_path: str | None
         if stamp is None or stamp >= since:
             lines.append(line)
     return lines
+
+
+def node_volumes(host: Any) -> list[str]:
+    """The volume names a node's engine holds: volumes live per node, and a manager lists only its own."""
+    out = host.run("docker volume ls --format '{{.Name}}'")
+    if out.rc != 0:
+        raise RuntimeError(f"`docker volume ls` on the host failed: {out.stderr.strip()}")
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]

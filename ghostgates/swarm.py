@@ -121,9 +121,13 @@ def host_addresses(inspect: dict[str, Any]) -> tuple[str | None, int]:
     return None, 0
 
 
-def named_objects(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
-    """(kind, name) of every object a leak could hide in, stacks included."""
-    out: list[tuple[str, str]] = []
+def named_objects(snapshot: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(kind, name, node) of every object a leak could hide in, stacks included.
+
+    `node` is empty for what the manager's API lists; volumes read on each node
+    (`node_volumes`: node -> names) carry their node, since volumes live per node.
+    """
+    out: list[tuple[str, ...]] = []
     stacks: set[str] = set()
 
     def labels_of(obj: dict[str, Any]) -> dict[str, str]:
@@ -147,5 +151,7 @@ def named_objects(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
             spec = obj.get("Spec") or {}
             out.append((kind, spec.get("Name", "")))
             stacks.add((spec.get("Labels") or {}).get(STACK_LABEL, ""))
+    for node, names in sorted((snapshot.get("node_volumes") or {}).items()):
+        out.extend(("volume", name, node) for name in names)
     out.extend(("stack", name) for name in sorted(stacks) if name)
-    return out
+    return [(item[0], item[1], item[2] if len(item) > 2 else "") for item in out]

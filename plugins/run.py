@@ -40,6 +40,7 @@ class Settings:
     scratch_state: bool = False
     engine_host: str | None = None
     leak_settle: float = 0.0
+    node_hosts: tuple[str, ...] = ()
     http_timeout: float = 15.0
     http_retries: int = 3
 
@@ -78,6 +79,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--leak-settle", type=float, default=0.0, metavar="SECONDS",
                     help="M2.no-leaks: re-read the Swarm for up to SECONDS while something leaks (removal "
                          "after `docker stack rm` is asynchronous)")
+    group.addoption("--node-hosts", default="", metavar="HOST,HOST",
+                    help="M2.no-leaks: also list volumes on these testinfra hosts (ssh://node1,ssh://node2): "
+                         "volumes live per node and a manager lists only its own")
     group.addoption("--twin-fault", action="append", default=[], metavar="SPEC",
                     help="with --world: inject a fault into the twin (see `python -m twin serve --help`)")
     group.addoption("--twin-latency-ms", type=int, default=0, help="with --world: delay every twin response")
@@ -121,6 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
         scratch_state=scratch,
         engine_host=opt.engine_host,
         leak_settle=opt.leak_settle,
+        node_hosts=tuple(h.strip() for h in opt.node_hosts.split(",") if h.strip()),
         http_timeout=opt.http_timeout,
         http_retries=opt.http_retries,
     )

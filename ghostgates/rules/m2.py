@@ -240,15 +240,17 @@ def comments_explain(facts: Facts) -> Verdict:
 
 
 def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -> Verdict:
-    leaks = [(kind, name) for kind, name in named_objects(swarm)
+    leaks = [(kind, name, node) for kind, name, node in named_objects(swarm)
              if name and any(fnmatchcase(name, pattern) for pattern in phase.leak_patterns)]
-    ev = [evidence(kind, name) for kind, name in leaks]
+    ev = [evidence(kind, name, node=node or None) for kind, name, node in leaks]
     waited = f" (after polling {polled_seconds:g} s for removals to settle)" if polled_seconds else ""
+    shown = [f"{k} {n}" + (f" on node {node}" if node else "") for k, n, node in leaks]
     if leaks:
-        return failed(f"{len(leaks)} ghost resource(s) leaked{waited}: "
-                      f"{listing([f'{k} {n}' for k, n in leaks], 10)}; "
+        return failed(f"{len(leaks)} ghost resource(s) leaked{waited}: {listing(shown, 10)}; "
                       "remove them (volumes survive `docker stack rm`).", ev)
-    return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}{waited}.",
+    nodes = sorted(swarm.get("node_volumes") or {})
+    seen = f" (volumes read on {', '.join(nodes)})" if nodes else ""
+    return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}{waited}{seen}.",
                   [evidence("patterns", ", ".join(phase.leak_patterns))])
 
 

@@ -1,0 +1,45 @@
+"""M2.no-leaks over a Swarm snapshot: every kind, stacks by label, volumes per node, look-alikes."""
+
+from __future__ import annotations
+
+from ghostgates.phase import Phase
+from ghostgates.rules.m2 import no_leaks
+
+PHASE = Phase.from_mapping({"leak_patterns": ["ghos-*", "dev-ghost*"]})
+STACK = "com.docker.stack.namespace"
+
+
+def test_each_kind_is_named():
+    swarm = {
+        "services": [{"Spec": {"Name": "ghos-abc123_app", "Labels": {STACK: "ghos-abc123"}}}],
+        "containers": [{"Names": ["/dev-ghost_db.1.xyz"], "Labels": {}}],
+        "volumes": [{"Name": "ghos-abc123_content", "Labels": {}}],
+        "networks": [{"Name": "dev-ghost_internal", "Labels": {STACK: "dev-ghost"}}],
+        "secrets": [{"Spec": {"Name": "ghos-abc123_pw_v1", "Labels": {}}}],
+        "configs": [{"Spec": {"Name": "dev-ghost_conf_v1", "Labels": {}}}],
+    }
+    verdict = no_leaks(swarm, PHASE)
+    assert verdict.status == "fail"
+    kinds = {(e["kind"], e["name"]) for e in verdict.evidence}
+    assert kinds == {("service", "ghos-abc123_app"), ("container", "dev-ghost_db.1.xyz"),
+                     ("volume", "ghos-abc123_content"), ("network", "dev-ghost_internal"),
+                     ("secret", "ghos-abc123_pw_v1"), ("config", "dev-ghost_conf_v1"),
+                     ("stack", "ghos-abc123"), ("stack", "dev-ghost")}
+
+
+def test_look_alikes_never_match():
+    swarm = {"volumes": [{"Name": "ghost-blog"}, {"Name": "my-ghos-notes"}, {"Name": "ghos"}],
+             "networks": [{"Name": "dev-ghos_x"}]}
+    assert no_leaks(swarm, PHASE).status == "pass"
+
+
+def test_node_volumes_name_their_node():
+    swarm = {"node_volumes": {"worker-2": ["ghos-aa11bb_mysql", "traefik_certs"], "worker-1": []}}
+    verdict = no_leaks(swarm, PHASE)
+    assert verdict.status == "fail"
+    assert "volume ghos-aa11bb_mysql on node worker-2" in verdict.reason
+    assert no_leaks({"node_volumes": {"worker-1": ["x"]}}, PHASE).reason.endswith("(volumes read on worker-1).")
+
+
+def test_polling_is_said():
+    assert "after polling 4 s" in no_leaks({}, PHASE, polled_seconds=4).reason
