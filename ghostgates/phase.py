@@ -171,15 +171,15 @@ def _convert(key: str, raw: Any) -> Any:
         return tuple(out)
     if key == "blackouts":
         return tuple(Blackout(str(b["name"]), parse_time(b["start"]), parse_time(b["end"]))
-                     for b in _list(raw))
+                     for b in _entries(raw, ("name", "start", "end")))
     if key == "waivers":
         return tuple(Waiver(str(w["requirement"]), _int(w["allow"]), str(w.get("by", "")),
-                            str(w.get("reason", ""))) for w in _list(raw))
+                            str(w.get("reason", ""))) for w in _entries(raw, ("requirement", "allow")))
     raise KeyError(key)
 
 
 def _int(raw: Any) -> int:
-    if isinstance(raw, bool):
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().lstrip("-").isdigit():
         raise ValueError(f"expected a whole number, got {raw!r}")
     return int(raw)
 
@@ -190,3 +190,15 @@ def _list(raw: Any) -> list[Any]:
     if not isinstance(raw, list):
         raise ValueError(f"expected a list, got {type(raw).__name__}")
     return raw
+
+
+def _entries(raw: Any, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    out = []
+    for i, entry in enumerate(_list(raw)):
+        if not isinstance(entry, dict):
+            raise ValueError(f"[{i}]: expected a table, got {entry!r}")
+        missing = [k for k in required if k not in entry]
+        if missing:
+            raise ValueError(f"[{i}]: missing {', '.join(missing)}")
+        out.append(entry)
+    return out

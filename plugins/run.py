@@ -130,7 +130,11 @@ def pytest_configure(config: pytest.Config) -> None:
         http_retries=opt.http_retries,
     )
     config.stash[SETTINGS_STASH] = settings
-    if world and _runs_gates(config):
+    if not _runs_gates(config):
+        return
+    # A bad phase file is the user's to fix before anything runs: one line naming file and key.
+    phase_of(config)
+    if world:
         _start_twin(config, settings)
 
 
@@ -194,3 +198,9 @@ def phase_of(config: pytest.Config) -> Phase:
         return settings_of(config).phase()
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    except Exception as exc:  # a malformed world's phase block: the world loader names it
+        from twin.world import WorldError
+
+        if isinstance(exc, WorldError):
+            raise pytest.UsageError(str(exc)) from None
+        raise

@@ -136,3 +136,12 @@ def test_leak_settle_polls_and_says_so(run_gates):
     result = run.results["M2.no-leaks"]
     assert result["verdict"] == "fail"
     assert "after polling" in result["reason"]
+
+
+def test_bad_phase_file_is_a_usage_error_before_anything_runs(run_gates, tmp_path: Path):
+    bad = tmp_path / "phase.toml"
+    bad.write_text('repo = "x/y"\nstuck_task_minutes = "ten"\n')
+    run = run_gates("--phase", str(bad))
+    assert run.code == 4
+    assert f"{bad}: stuck_task_minutes: expected a number" in run.output
+    assert not run.results
