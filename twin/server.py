@@ -64,7 +64,12 @@ class TwinHandle:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr, and no wall-clock Date: the app sends the world's."""
+    """No access log on stderr, and no wall-clock Date: the app sends the world's.
+
+    HTTP/1.1 keeps connections open between requests, as the live services do.
+    """
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
