@@ -369,20 +369,27 @@ _drone = _obj(
 )
 
 _labels = _map(_str)
-_task = _obj({"ID"}, {"State": _str, "Err": _str, "Timestamp": _time}, required=("State",))
+# Beyond the flat keys the format names, the engine's own field names of each object are
+# accepted (and not served): a world written from a real manager's JSON still loads.
+_task = _obj(
+    {"ID", "DesiredState", "Message", "NodeID", "Slot", "ContainerStatus", "CreatedAt", "UpdatedAt"},
+    {"State": _str, "Err": _str, "Timestamp": _time},
+    required=("State",),
+)
 _swarm = _obj(
     set(),
     {
         "networks": _list(
             _obj(
-                {"Id", "Driver"},
+                {"Id", "Driver", "Scope", "Attachable", "Internal", "Ingress", "Gateway", "IPRange", "Created",
+                 "Options"},
                 {"Name": _str, "Subnet": _str, "Labels": _labels, "used_addresses": _int},
                 required=("Name",),
             )
         ),
         "services": _list(
             _obj(
-                {"ID"},
+                {"ID", "Mode", "Replicas", "Image", "Ports", "CreatedAt", "UpdatedAt"},
                 {
                     "Name": _str,
                     "Labels": _labels,
@@ -392,25 +399,32 @@ _swarm = _obj(
                 required=("Name",),
             )
         ),
-        "volumes": _list(_obj({"Driver"}, {"Name": _str, "Labels": _opt(_labels)}, required=("Name",))),
+        "volumes": _list(
+            _obj(
+                {"Driver", "Mountpoint", "Scope", "CreatedAt", "Options"},
+                {"Name": _str, "Labels": _opt(_labels)},
+                required=("Name",),
+            )
+        ),
         "containers": _list(
             _obj(
-                {"Id", "Image", "Status"},
+                {"Id", "Image", "ImageID", "Status", "Created", "Command", "Ports", "Mounts", "NetworkSettings",
+                 "HostConfig"},
                 {"Names": _list(_str), "State": _str, "Labels": _labels},
                 required=("Names",),
             )
         ),
         "secrets": _list(
             _obj(
-                {"ID"},
-                {"Spec": _obj(set(), {"Name": _str, "Labels": _labels}, required=("Name",))},
+                {"ID", "Version", "CreatedAt", "UpdatedAt"},
+                {"Spec": _obj({"Data", "Driver", "Templating"}, {"Name": _str, "Labels": _labels}, required=("Name",))},
                 required=("Spec",),
             )
         ),
         "configs": _list(
             _obj(
-                {"ID"},
-                {"Spec": _obj(set(), {"Name": _str, "Labels": _labels}, required=("Name",))},
+                {"ID", "Version", "CreatedAt", "UpdatedAt"},
+                {"Spec": _obj({"Data", "Driver", "Templating"}, {"Name": _str, "Labels": _labels}, required=("Name",))},
                 required=("Spec",),
             )
         ),
