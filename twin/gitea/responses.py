@@ -80,7 +80,14 @@ class GiteaResponses:
         pull = self.backend.get_pull(owner, repo, index)
         state_repo = self.backend.get_repo(owner, repo)
         files = _bool_arg(request, "files", True)
-        commits = [self.urls.commit(state_repo, c, files=files) for c in pull.get("commits") or []]
+        listed = pull.get("commits")
+        if listed is None and (pull.get("head") or {}).get("sha"):
+            # A PR always has its head commit: a world that lists none gets that one, as Gitea would.
+            listed = [{"sha": pull["head"]["sha"], "created": pull.get("created_at"),
+                       "commit": {"message": pull.get("title", ""),
+                                  "author": {"name": (pull.get("user") or {}).get("login", ""),
+                                             "date": pull.get("created_at")}}}]
+        commits = [self.urls.commit(state_repo, c, files=files) for c in listed or []]
         return self._paged(request, commits)
 
     def repo_get_pull_request_files(self, request: Request, owner: str, repo: str, index: int) -> Reply:
