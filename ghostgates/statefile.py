@@ -65,7 +65,8 @@ class StateFile:
 
     def correct_pr_line(self) -> str | None:
         for line in self.text.splitlines():
-            if "correct PR" in line:
+            # Case-insensitive, as every other reference in the file: "Correct PR:" opens many lists.
+            if "correct pr" in line.lower():
                 return line
         return None
 

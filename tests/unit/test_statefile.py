@@ -66,8 +66,10 @@ def test_correct_pr_absent() -> None:
     assert state.correct_prs(REPO) == []
 
 
-def test_correct_pr_line_is_case_sensitive_phrase() -> None:
-    assert parse("- Correct pr: PR #12\n").correct_pr_line() is None
+def test_correct_pr_line_in_any_letter_case() -> None:
+    # A list item opens with a capital: "Correct PR:" is the same anchor as "correct PR".
+    assert parse("- Correct PR: PR #12\n").correct_prs("o/r") == [12]
+    assert parse("- the right PR: PR #12\n").correct_pr_line() is None
 
 
 def test_sections_run_to_next_level_two_heading() -> None:
