@@ -10,10 +10,10 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import replace_text
 from .timeutil import parse_time
 
 GATE_TITLES = {"M1": "State inventory and clean retry", "M2": "Operator-ready outcome"}
@@ -123,19 +123,7 @@ def write_atomic(path: Path, update: object) -> str:
         except FileNotFoundError:
             old = ""
         new = update(old)  # type: ignore[operator]
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(new)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if path.exists():
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        replace_text(path, new)
     finally:
         os.close(dir_fd)
     return new

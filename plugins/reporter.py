@@ -7,8 +7,6 @@ the files are written once, from plain data, whatever `-n` was.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 
 from fixtures.cache import RUN_DIR_STASH, peek
 from ghostgates import review
+from ghostgates.atomic import replace_text
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
 from ghostgates.facts import build_facts, head_sha
@@ -109,12 +108,7 @@ class GateReporter:
         data = {"phase": context.get("phase"), "world": context.get("world"), "role": settings.role,
                 "at": context["at"], "head": context["head"], "build": context["build"],
                 "requests": context.get("requests"), "results": results}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".gates.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.replace(tmp, path)
+        replace_text(path, json.dumps(data, indent=1) + "\n")
         self.notes.append(f"verdicts written to {path}")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -139,10 +139,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _runs_gates(config: pytest.Config) -> bool:
-    """True when the run may collect gate tests (not the suite's own tests)."""
-    args = [str(a) for a in config.args] or [str(config.rootpath)]
-    return any("gates" in Path(a.split("::")[0]).resolve().parts or Path(a).resolve() == config.rootpath
-               for a in args)
+    """True when the run may collect gate tests (gates/ or the whole checkout), not only the suite's own."""
+    gates = (config.rootpath / "gates").resolve()
+    for arg in [str(a) for a in config.args] or [str(config.rootpath)]:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == config.rootpath.resolve() or path == gates or gates in path.parents:
+            return True
+    return False
 
 
 def _start_twin(config: pytest.Config, settings: Settings) -> None:
