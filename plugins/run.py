@@ -10,7 +10,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,10 @@ class Settings:
     gates_json: str
     role: str
     gitea_url: str
-    gitea_token: str
-    drone_url: str
-    drone_token: str
-    docker_host: str
+    gitea_token: str = field(repr=False)  # never in a traceback, --showlocals or a report
+    drone_url: str = ""
+    drone_token: str = field(repr=False, default="")
+    docker_host: str = ""
     scratch_state: bool = False
     engine_host: str | None = None
     leak_settle: float = 0.0
