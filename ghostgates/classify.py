@@ -169,7 +169,8 @@ SIGNATURES: tuple[Signature, ...] = (
     _sig(
         "nonzero-exit",
         RECIPE_BUG,
-        r"\bexited with (?:exit )?code [1-9]\d*\b|\bnon-zero exit \(\d+\)",
+        # Swarm kills an unhealthy container with 137: that is a health check giving up, not a crash.
+        r"^(?!.*\bunhealthy\b).*(?:\bexited with (?:exit )?code [1-9]\d*\b|\bnon-zero exit \(\d+\))",
         "a container exited with a non-zero code",
     ),
     _sig(
@@ -278,6 +279,20 @@ def _scan(text: str) -> list[SignatureMatch]:
             if sig.scope == DURING_UPGRADE and not any(s < i < e for s, e in windows):
                 continue
             found.append(SignatureMatch(sig.name, sig.cls, i + 1, line.strip(), m.group(0)))
+    return _explained_pauses(found)
+
+
+# A paused or rolled-back update is timing evidence when the new version was still coming up;
+# when the log also shows it broken (a crash, a failed migration) and no upgrade still running,
+# the pause is the bug's consequence, not a timing signature of its own.
+_CONSEQUENCES = frozenset({"update-paused", "update-rolled-back", "did-not-complete"})
+_STILL_RUNNING = frozenset({"upgrade-unfinished", "healthcheck-during-upgrade"})
+
+
+def _explained_pauses(found: list[SignatureMatch]) -> list[SignatureMatch]:
+    names = {m.name for m in found}
+    if any(m.cls == RECIPE_BUG for m in found) and not names & _STILL_RUNNING:
+        return [m for m in found if m.name not in _CONSEQUENCES]
     return found
 
 

@@ -352,3 +352,32 @@ def test_failed_upgrade_is_not_an_unfinished_one():
 )
 def test_other_wordings(line, name):
     assert name in [m.name for m in classify_log(line).matches]
+
+
+def test_a_pause_that_a_crash_explains_is_not_timing():
+    # gates.md: a pause is timing when the new version was still coming up; here it is broken.
+    log = (
+        "app: ERROR Migration failed: column 'x' missing\n"
+        "app: container exited with code 1\n"
+        'ghos-1_app: UpdateStatus=paused message="update paused due to failure or early termination of task q1"\n'
+    )
+    result = classify_log(log)
+    assert result.cls == "recipe-bug"
+    assert not result.has_timing
+    assert contradiction("recipe-bug", log) is None
+
+
+def test_a_pause_during_an_unfinished_upgrade_stays_timing_even_with_a_crash_line():
+    log = (
+        "db: [System] [MY-011012] [Server] Starting upgrade of data directory.\n"
+        "app: container exited with code 1\n"
+        'ghos-1_db: UpdateStatus=paused message="update paused"\n'
+    )
+    assert classify_log(log).cls == "recipe-timing"
+
+
+def test_an_unhealthy_kill_is_a_health_check_not_a_crash():
+    log = 'svc.1 shutdown failed "task: non-zero exit (137): dockerexec: unhealthy container"\nUpdateStatus=paused'
+    result = classify_log(log)
+    assert result.cls == "recipe-timing"
+    assert not result.of("recipe-bug")
