@@ -16,12 +16,32 @@ if [ "${GHOSTGATES_SKIP_LAB:-0}" != 1 ]; then
 fi
 
 # Everything but the lab runs on both cores; the lab shares one engine, so it runs serially.
-.venv/bin/python -m pytest tests -n 2 -m "not lab" -q -p no:cacheprovider "$@"
+mkdir -p reports
+rm -f reports/tests.xml reports/lab.xml
+.venv/bin/python -m pytest tests -n 2 -m "not lab" -q -p no:cacheprovider --junitxml=reports/tests.xml "$@"
 code=$?
 if [ "$lab_ready" = 1 ]; then
-    .venv/bin/python -m pytest tests/lab -m lab -q -p no:cacheprovider "$@"
+    .venv/bin/python -m pytest tests/lab -m lab -q -p no:cacheprovider --junitxml=reports/lab.xml "$@"
     lab=$?
     [ "$lab" -ne 0 ] && [ "$lab" -ne 5 ] && code=$lab
+    bash scripts/swarm-teardown.sh || true
+    trap - EXIT
 fi
 [ "$code" -eq 5 ] && code=0
+# One closing line for both runs, after the teardown's own output.
+.venv/bin/python - reports/tests.xml reports/lab.xml <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for name in sys.argv[1:]:
+    if Path(name).exists():
+        for suite in ET.parse(name).getroot().iter("testsuite"):
+            for key in total:
+                total[key] += int(suite.get(key, 0))
+failed = total["failures"] + total["errors"]
+passed = total["tests"] - failed - total["skipped"]
+print(f"total: {passed} passed, {failed} failed, {total['skipped']} skipped")
+PY
 exit "$code"
