@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import replace_text
+from .markdown import sections
 from .timeutil import parse_time
 
 GATE_TITLES = {"M1": "State inventory and clean retry", "M2": "Operator-ready outcome"}
 _RECORD = re.compile(
     r"^<!-- gate-record gate=(?P<gate>M[12]) verdict=(?P<verdict>PASS|FAIL) role=(?P<role>adversary|builder) "
     r"head=(?P<head>[0-9a-f]{40}|none) build=(?P<build>\d+|none) at=(?P<at>\S+) -->\s*$")
-_H2 = re.compile(r"^##(?!#)")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
 @dataclass(frozen=True)
@@ -38,24 +37,8 @@ class Record:
                 f"head={self.head} build={self.build} at={self.at} -->")
 
 
-def _blocks(lines: list[str]) -> list[tuple[int, int, str]]:
-    """(first line, end line exclusive, heading) of each level-2 block, fences respected."""
-    heads: list[tuple[int, str]] = []
-    fenced = False
-    for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            fenced = not fenced
-        elif not fenced and _H2.match(line):
-            heads.append((i, line))
-    out = []
-    for k, (start, heading) in enumerate(heads):
-        end = heads[k + 1][0] if k + 1 < len(heads) else len(lines)
-        out.append((start, end, heading))
-    return out
-
-
-def _gate_of(heading: str) -> str | None:
-    match = re.match(r"^##\s*(M[12])\b", heading)
+def _gate_of(title: str) -> str | None:
+    match = re.match(r"^(M[12])\b", title)
     return match.group(1) if match else None
 
 
@@ -63,8 +46,9 @@ def records(text: str) -> dict[str, Record]:
     """The record line that opens each gate block (the first non-blank line after its heading)."""
     lines = text.splitlines()
     found: dict[str, Record] = {}
-    for start, end, heading in _blocks(lines):
-        gate = _gate_of(heading)
+    for sec in sections(lines):
+        start, end = sec.start, sec.end
+        gate = _gate_of(sec.title)
         if gate is None:
             continue
         body = [line for line in lines[start + 1:end] if line.strip()]
@@ -91,8 +75,9 @@ def replace_block(text: str, gate: str, block: str) -> str:
     lines = text.splitlines(keepends=True)
     newline = "\r\n" if text.count("\r\n") > text.count("\n") / 2 and "\r\n" in text else "\n"
     rendered = block.rstrip("\n").replace("\n", newline) + newline
-    for start, end, heading in _blocks([line.rstrip("\r\n") for line in lines]):
-        if _gate_of(heading) == gate:
+    for sec in sections([line.rstrip("\r\n") for line in lines]):
+        start, end = sec.start, sec.end
+        if _gate_of(sec.title) == gate:
             tail = lines[start:end]
             # Keep the blank lines that separated this block from the next one.
             trailing = ""

@@ -8,12 +8,11 @@ from pathlib import Path
 
 from . import citations
 from .errors import ConfigError
+from .markdown import sections
 
 STATUS = "STATUS-ghost.md"
 REVIEW = "REVIEW-ghost.md"
 
-_H2 = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _ITEM_START = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+|^\S")
 
 
@@ -32,20 +31,12 @@ class StateFile:
 
     @classmethod
     def parse(cls, path: str, text: str) -> StateFile:
-        sections: dict[str, list[str]] = {}
-        current: str | None = None
-        fenced = False
-        for line in text.splitlines():
-            if _FENCE.match(line):
-                fenced = not fenced
-            heading = None if fenced else _H2.match(line)
-            if heading:
-                current = heading.group(1).strip()
-                sections.setdefault(current, [])
-                continue
-            if current is not None:
-                sections[current].append(line)
-        return cls(path, text, {k: "\n".join(v) for k, v in sections.items()})
+        lines = text.splitlines()
+        found: dict[str, list[str]] = {}
+        for sec in sections(lines):
+            # A heading written twice is one section: its bodies are read together.
+            found.setdefault(sec.title, []).extend(lines[sec.start + 1:sec.end])
+        return cls(path, text, {title: "\n".join(body) for title, body in found.items()})
 
     def section(self, name: str) -> str | None:
         """A level-2 section's body by its heading, case-insensitively; None when absent.
