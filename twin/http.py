@@ -8,6 +8,7 @@ never see HTTP.
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from twin.faults import FaultSet
 
-__all__ = ["BadRequest", "NotFound", "Reply", "ServiceApp", "Unauthorised", "iso", "json_reply"]
+__all__ = ["BadRequest", "NotFound", "Reply", "ServiceApp", "Unauthorised", "iso", "json_reply", "require_token"]
 
 
 class NotFound(Exception):
@@ -55,6 +56,14 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def require_token(given: str | None, expected: str, missing: str, wrong: str) -> None:
+    """Raise Unauthorised with the service's own wording; compare in constant time."""
+    if given is None:
+        raise Unauthorised(missing)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorised(wrong)
+
+
 ErrorRenderer = Callable[[int, str, Request], Reply]
 Authorise = Callable[[Request], None]
 Handler = Callable[..., Reply]
@@ -67,7 +76,7 @@ class ServiceApp:
         self,
         service: str,
         url_map: Map,
-        handlers: dict[str, Handler],
+        responses: object,
         *,
         now: datetime,
         authorise: Authorise,
@@ -79,7 +88,9 @@ class ServiceApp:
     ) -> None:
         self.service = service
         self.url_map = url_map
-        self.handlers = handlers
+        # Endpoint names are the responses' method names (moto's convention): a grep joins them.
+        self.handlers: dict[str, Handler] = {
+            str(rule.endpoint): getattr(responses, str(rule.endpoint)) for rule in url_map.iter_rules()}
         self.now = now
         self.authorise = authorise
         self.error = error

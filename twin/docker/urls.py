@@ -61,11 +61,10 @@ def docker_app(
             message = "page not found"
         return json_reply({"message": message}, status)
 
-    handlers = {str(rule.endpoint): getattr(responses, str(rule.endpoint)) for rule in url_map.iter_rules()}
     return ServiceApp(
         "docker",
         url_map,
-        handlers,
+        responses,
         now=now,
         authorise=authorise,
         error=error,

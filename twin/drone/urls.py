@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 
 from werkzeug.routing import Map, Rule
@@ -12,7 +11,7 @@ from twin.drone.models import DroneBackend
 from twin.drone.objects import DroneObjects
 from twin.drone.responses import DroneResponses
 from twin.faults import FaultSet
-from twin.http import Reply, ServiceApp, Unauthorised, json_reply
+from twin.http import Reply, ServiceApp, json_reply, require_token
 
 __all__ = ["drone_app", "url_map"]
 
@@ -50,18 +49,15 @@ def drone_app(
     responses = DroneResponses(backend, DroneObjects(base_url))
 
     def authorise(request: Request) -> None:
-        given = _token(request)
-        if given is None or not hmac.compare_digest(given.encode(), token.encode()):
-            raise Unauthorised("Unauthorized")
+        require_token(_token(request), token, "Unauthorized", "Unauthorized")
 
     def error(status: int, message: str, request: Request) -> Reply:
         return json_reply({"message": message}, status)
 
-    handlers = {str(rule.endpoint): getattr(responses, str(rule.endpoint)) for rule in url_map.iter_rules()}
     return ServiceApp(
         "drone",
         url_map,
-        handlers,
+        responses,
         now=now,
         authorise=authorise,
         error=error,

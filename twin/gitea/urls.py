@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 
 from werkzeug.routing import Map, Rule
@@ -12,7 +11,7 @@ from twin.faults import FaultSet
 from twin.gitea.models import GiteaBackend
 from twin.gitea.objects import Urls
 from twin.gitea.responses import GiteaResponses
-from twin.http import Reply, ServiceApp, Unauthorised, json_reply
+from twin.http import Reply, ServiceApp, json_reply, require_token
 
 __all__ = ["gitea_app", "url_map"]
 
@@ -67,11 +66,8 @@ def gitea_app(
     responses = GiteaResponses(backend, urls)
 
     def authorise(request: Request) -> None:
-        given = _token(request)
-        if given is None:
-            raise Unauthorised("token is required")
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise Unauthorised("user does not exist [uid: 0, name: ]: invalid username, password or token")
+        require_token(_token(request), token, "token is required",
+                      "user does not exist [uid: 0, name: ]: invalid username, password or token")
 
     def error(status: int, message: str, request: Request) -> Reply:
         body: dict[str, object] = {"message": message, "url": f"{urls.base}/api/swagger"}
@@ -79,11 +75,10 @@ def gitea_app(
             body["errors"] = []
         return json_reply(body, status)
 
-    handlers = {str(rule.endpoint): getattr(responses, str(rule.endpoint)) for rule in url_map.iter_rules()}
     return ServiceApp(
         "gitea",
         url_map,
-        handlers,
+        responses,
         now=now,
         authorise=authorise,
         error=error,
