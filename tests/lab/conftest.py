@@ -254,24 +254,24 @@ def engine() -> Iterator[docker.DockerClient]:
           "(services, containers, volumes, networks, secrets, configs)")
 
 
-@pytest.fixture(scope="module")
-def module_lab(engine: docker.DockerClient, request: pytest.FixtureRequest) -> Iterator[Lab]:
-    """A Lab shared by one module's tests; its objects are removed after the module."""
-    the_lab = Lab(engine, request.module.__name__)
+def _lab_for(engine: docker.DockerClient, name: str) -> Iterator[Lab]:
+    the_lab = Lab(engine, name)
     yield the_lab
     still = the_lab.cleanup()
     if still:
-        raise AssertionError(f"lab: {request.module.__name__} could not remove {still}")
+        raise AssertionError(f"lab: {name} could not remove {still}")
+
+
+@pytest.fixture(scope="module")
+def module_lab(engine: docker.DockerClient, request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """A Lab shared by one module's tests; its objects are removed after the module."""
+    yield from _lab_for(engine, request.module.__name__)
 
 
 @pytest.fixture
 def lab(engine: docker.DockerClient, request: pytest.FixtureRequest) -> Iterator[Lab]:
     """A Lab for one test; its objects are removed when the test ends, pass or fail."""
-    the_lab = Lab(engine, request.node.name)
-    yield the_lab
-    still = the_lab.cleanup()
-    if still:
-        raise AssertionError(f"lab: {request.node.name} could not remove {still}")
+    yield from _lab_for(engine, request.node.name)
 
 
 def task_state(api: Any, service: str) -> list[dict[str, Any]]:
