@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from .errors import NotFound
 from .http import ApiClient
+from .phase import Phase
+from .timeutil import parse_time
 
 
 def list_builds(api: ApiClient, repo: str, since: datetime | None) -> list[dict[str, Any]]:
@@ -68,3 +70,14 @@ def fetch_drone(api: ApiClient, repo: str, since: datetime | None, extra: set[in
         "logs": {str(n): log for n, _, log in done},
         "now": api.server_date.isoformat() if api.server_date else None,
     }
+
+
+def history_start(phase: Phase, gitea: dict[str, Any], correct: int | None) -> datetime | None:
+    """How far back builds matter: the correct PR's birth, the phase, the classified day."""
+    moments = [m for m in (phase.phase_started_at, phase.proxy_fixed_at) if m is not None]
+    if phase.classify_failure_on is not None:
+        moments.append(datetime.combine(phase.classify_failure_on, time.min, tzinfo=parse_time(0).tzinfo))
+    for pr in gitea.get("pulls", []):
+        if pr.get("number") == correct and pr.get("created_at"):
+            moments.append(parse_time(pr["created_at"]))
+    return min(moments) if moments else None

@@ -69,8 +69,7 @@ class Facts:
 
     @cached_property
     def correct_pr_number(self) -> int | None:
-        """The PR the state file declares, else the phase's expected PR."""
-        return self.declared_prs[0] if self.declared_prs else self.phase.expected_pr
+        return correct_pr_number(self.phase, self.state)
 
     @cached_property
     def correct_pr(self) -> dict[str, Any] | None:
@@ -194,6 +193,12 @@ class Facts:
                 if status.get("context") == self.phase.status_context:
                     out.extend(citations.cited_builds(status.get("target_url") or "", self.phase.drone_repo))
         return out
+
+
+def correct_pr_number(phase: Phase, state: StateFile | None) -> int | None:
+    """The PR the state file declares, else the phase's expected PR."""
+    declared = state.correct_prs(phase.repo) if state else []
+    return declared[0] if declared else phase.expected_pr
 
 
 def head_ref(pr: dict[str, Any]) -> str:

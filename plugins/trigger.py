@@ -29,7 +29,7 @@ from ghostgates import trigger as decide
 from ghostgates import watch
 from ghostgates.classify import classify_log
 from ghostgates.errors import GateError
-from ghostgates.facts import Testme, build_facts
+from ghostgates.facts import Testme, build_facts, correct_pr_number
 from ghostgates.http import ApiClient
 from ghostgates.phase import Phase
 from ghostgates.rules.m1 import proxy_clear
@@ -127,14 +127,12 @@ def drive(phase: Phase, state: StateFile | None, services: Services, options: Op
 
 def _trigger(phase: Phase, state: StateFile | None, services: Services, options: Options, out: Printer,
              sleep: Callable[[float], None]) -> Outcome:
-    from fixtures.drone import history_start
-    from fixtures.gitea import correct_pr_hint
     from ghostgates import compose_diff
-    from ghostgates.drone import fetch_drone
+    from ghostgates.drone import fetch_drone, history_start
     from ghostgates.gitea import fetch_gitea
 
     g, d = services.gitea, services.drone
-    correct = correct_pr_hint(phase, state)
+    correct = correct_pr_number(phase, state)
     gitea_data = fetch_gitea(g, phase, correct, compose_diff.is_compose_file)
     drone_data = fetch_drone(d, phase.drone_repo, history_start(phase, gitea_data, correct), set(),
                              lambda build: False)
@@ -191,11 +189,9 @@ def _trigger(phase: Phase, state: StateFile | None, services: Services, options:
 
 def _resume(phase: Phase, state: StateFile | None, services: Services, options: Options, out: Printer,
             sleep: Callable[[float], None]) -> Outcome:
-    from fixtures.gitea import correct_pr_hint
-
     wanted = str(options.watch_build).strip().lower()
     if wanted == "latest":
-        number = correct_pr_hint(phase, state)
+        number = correct_pr_number(phase, state)
         if number is None:
             return _stop(out, "no correct PR to find the latest build of")
         build = decide.latest_build(watch.pr_view(services.gitea, services.drone, phase, state, number), number)
