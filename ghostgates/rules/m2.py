@@ -145,20 +145,22 @@ def fix_minimal(facts: Facts) -> Verdict:
         name = changed.get("filename", "")
         if compose_diff.is_compose_file(name):
             old = changed.get("previous_filename") or name
-            base_text[name] = contents.get(f"{base_sha}:{old}")
-            head_text[name] = contents.get(f"{head_sha(pr)}:{name}")
+            # compose_diff reads the base side under the file's old name (renames).
+            base_text[old] = contents.get(f"{base_sha}:{old}")
+            head_text[name] = contents.get(f"{head}:{name}")
     try:
         report = compose_diff.classify_changes(files, base_text, head_text)
     except compose_diff.ComposeError as exc:
         return Verdict("error", f"Could not read the PR's compose files: {exc}", [ev_pr(facts, number)])
     ev: list[dict[str, Any]] = [ev_pr(facts, number, base=base_sha[:10], compared_to=head[:10])]
-    ev.extend(evidence("change", f"{c.file}: {c.path}", before=_short(c.before), after=_short(c.after))
+    ev.extend(evidence("change", f"{c.file}: {c.path}" if c.path else c.describe(), before=_short(c.before),
+                       after=_short(c.after))
               for c in report.timing + report.other)
     kind = report.verdict_kind()
     if kind == "none":
         return skipped(f"PR #{number} changes nothing beyond the upgrade itself.", ev)
     if kind == "beyond":
-        names = [f"{c.file}: {c.path}" for c in report.other]
+        names = [f"{c.file}: {c.path}" if c.path else c.describe() for c in report.other]
         return failed(f"PR #{number} changes more than deploy timing and health settings: {listing(names)}.", ev)
     if (missing := state_missing(facts, "M2.fix-minimal")) is not None:
         return missing
