@@ -216,8 +216,10 @@ class EngineReader:
             except (requests.exceptions.RequestException, OSError) as exc:
                 url = self._url(exc, path)
                 retry = True
+                # ssh:// runs the `ssh` binary: why it failed is what ssh printed on stderr.
+                hint = "; ssh's own reason is on stderr" if self.engine.host.startswith("ssh://") else ""
                 error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} unreachable after "
-                                    f"{attempt} tries: {type(exc).__name__}: {_first_line(exc)}", url=url)
+                                    f"{attempt} tries: {type(exc).__name__}: {_first_line(exc)}{hint}", url=url)
             except docker.errors.DockerException as exc:
                 url = self._url(exc, path)
                 raise Unreachable(f"Docker engine {self.engine.describe()}: GET {url} failed: {_first_line(exc)}",
@@ -252,15 +254,23 @@ def connect(docker_host: str | None = None, timeout: float = 20, *, retries: int
     CLI does; else paramiko)."""
     engine = resolve_engine(docker_host, environ, source)
     host = engine.host
+    ssh_binary = host.startswith("ssh://") and shutil.which("ssh") is not None
     try:
         client = docker.DockerClient(base_url=host, version=API_VERSION, timeout=max(1, round(timeout)),
-                                     tls=engine.tls or False,
-                                     use_ssh_client=host.startswith("ssh://") and shutil.which("ssh") is not None)
+                                     tls=engine.tls or False, use_ssh_client=ssh_binary)
     except ImportError as exc:  # docker-py's ssh transport imports paramiko, whichever way it connects
         raise ConfigError(f"Docker engine {engine.describe()}: ssh:// needs paramiko ({exc}); "
                           "install docker[ssh]") from None
     except docker.errors.DockerException as exc:
+        if "paramiko" in str(exc):
+            raise ConfigError(f"Docker engine {engine.describe()}: {_first_line(exc)} (docker[ssh])") from None
         raise Unreachable(f"Docker engine {engine.describe()}: {_first_line(exc)}", url=host) from None
+    if ssh_binary and urlsplit(host).port is None:
+        # docker-py writes the default port 22 into the address and passes `-p 22` to ssh, which
+        # overrides the user's ssh config; the CLI passes no port it was not given.
+        adapter = getattr(client.api, "_custom_adapter", None)
+        if adapter is not None and str(getattr(adapter, "ssh_host", "")).endswith(":22"):
+            adapter.ssh_host = adapter.ssh_host[: -len(":22")]
     # The SDK rewrites unix:// and ssh:// addresses; errors should name the one the user gave.
     client.ghostgates_host = host  # type: ignore[attr-defined]
     client.ghostgates_reader = EngineReader(client, engine, retries=retries)  # type: ignore[attr-defined]
