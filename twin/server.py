@@ -126,6 +126,8 @@ class _QuietHandler(WSGIRequestHandler):
         for key, value in headers:
             if key.lower() in ("content-length", "connection", "transfer-encoding"):
                 continue
+            if key.lower() == "server" and not value:  # the app says: no Server header at all
+                continue
             self.send_header(key, value)
         if not (100 <= code < 200 or code in (204, 304)):
             self.send_header("Content-Length", str(len(data)))

@@ -28,6 +28,7 @@ from ghostgates.phase import Phase  # noqa: E402
 from ghostgates.rules.m1 import proxy_clear  # noqa: E402
 from ghostgates.rules.m2 import no_leaks  # noqa: E402
 from twin import running_twin  # noqa: E402
+from twin.docker.urls import DOCKER_FAMILIES  # noqa: E402
 
 PHASE = Phase.from_mapping({"leak_patterns": ["ghos-*"], "proxy_network": "proxy"})
 
@@ -176,3 +177,21 @@ def test_a_cut_body_is_malformed_not_unreachable(tmp_path: Path) -> None:
 def test_nothing_listening_is_unreachable() -> None:
     with pytest.raises(Unreachable, match=r"GET tcp://127.0.0.1:9/v1.41/info unreachable after 2 tries"):
         _read("tcp://127.0.0.1:9", retries=1)
+
+
+@pytest.mark.parametrize("family", sorted(DOCKER_FAMILIES))
+def test_every_docker_family_transient_and_persistent(tmp_path: Path, family: str) -> None:
+    """Each endpoint family the suite reads: one 503 is retried to the clean snapshot; a 500 that
+    persists is an error naming the URL and the status, never a snapshot with that part empty."""
+    path = DOCKER_FAMILIES[family]
+    with running_twin(_world(tmp_path)) as twin:
+        clean = _read(twin.docker_url)
+    once = f"status=503:retry_after=0:service=docker:path={path}:times=1"
+    with running_twin(_world(tmp_path), faults=[once]) as twin:
+        again = _read(twin.docker_url)
+    skip = ("requests", "engine")  # one more request; another port
+    assert {k: v for k, v in again.items() if k not in skip} == {k: v for k, v in clean.items() if k not in skip}
+    assert again["requests"] == clean["requests"] + 1
+    with running_twin(_world(tmp_path), faults=[f"status=500:service=docker:path={path}"]) as twin:
+        with pytest.raises(Unreachable, match=r"GET tcp://127\.0\.0\.1:\d+/v1\.41/\S+ answered 500 after 2 tries"):
+            _read(twin.docker_url, retries=1)

@@ -15,7 +15,22 @@ from twin.docker.responses import DockerResponses
 from twin.faults import FaultSet
 from twin.http import BadRequest, Reply, ServiceApp, json_reply
 
-__all__ = ["docker_app", "url_map"]
+__all__ = ["DOCKER_FAMILIES", "docker_app", "url_map"]
+
+# The endpoint families the suite reads (ghostgates/swarm.py fetch_swarm), as fault paths
+# (twin/faults.py `path=`, where `*` spans `/`): e.g. status=503:service=docker:path=/v*/tasks.
+DOCKER_FAMILIES: dict[str, str] = {
+    "info": "/v*/info",
+    "nodes": "/v*/nodes",
+    "networks": "/v*/networks",
+    "network-inspect": "/v*/networks/*",
+    "services": "/v*/services",
+    "tasks": "/v*/tasks",
+    "volumes": "/v*/volumes",
+    "containers": "/v*/containers/json",
+    "secrets": "/v*/secrets",
+    "configs": "/v*/configs",
+}
 
 url_map = Map(
     [
@@ -80,6 +95,7 @@ def engine_headers(request: Request, response: Response) -> None:
     try:
         url_map.bind("twin").match(_strip_version(request.path), method=request.method)
     except HTTPException:
+        response.headers["Server"] = ""  # none, not the twin's HTTP server's own
         return
     response.headers["Server"] = f"Docker/{system.ENGINE_VERSION} (linux)"
     response.headers["Api-Version"] = system.API_VERSION
