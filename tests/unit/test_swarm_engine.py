@@ -195,3 +195,17 @@ def test_every_docker_family_transient_and_persistent(tmp_path: Path, family: st
     with running_twin(_world(tmp_path), faults=[f"status=500:service=docker:path={path}"]) as twin:
         with pytest.raises(Unreachable, match=r"GET tcp://127\.0\.0\.1:\d+/v1\.41/\S+ answered 500 after 2 tries"):
             _read(twin.docker_url, retries=1)
+
+
+@pytest.mark.skipif(__import__("shutil").which("docker") is None, reason="no docker CLI to make a context with")
+def test_a_context_the_docker_cli_made_is_read(tmp_path: Path) -> None:
+    """The store layout is the CLI's own: `docker context create` / `docker context use` write it."""
+    import subprocess
+
+    env = {"DOCKER_CONFIG": str(tmp_path), "PATH": __import__("os").environ.get("PATH", ""), "HOME": str(tmp_path)}
+    subprocess.run(["docker", "context", "create", "manager-1", "--docker", "host=ssh://ops@manager-1"],
+                   env=env, check=True, capture_output=True)
+    assert swarm.resolve_engine(environ={**env, "DOCKER_CONTEXT": "manager-1"}).host == "ssh://ops@manager-1"
+    subprocess.run(["docker", "context", "use", "manager-1"], env=env, check=True, capture_output=True)
+    engine = swarm.resolve_engine(environ=env)
+    assert engine.host == "ssh://ops@manager-1" and "currentContext" in engine.source
