@@ -28,6 +28,23 @@ DEFAULT_LOG = "/var/log/ghostgates-dockerd.log"
 _TIME = re.compile(r'time="([^"]+)"')
 
 
+def describe_host_error(exc: BaseException) -> str:
+    """One line for a failure to run a command on a host, with the command's stderr.
+
+    testinfra's ssh backend raises RuntimeError(CommandResult) when ssh itself fails (exit 255):
+    its text is the object's repr, so the stderr (why ssh failed) is taken from the result.
+    """
+    result = exc.args[0] if exc.args else None
+    stderr = getattr(result, "stderr", None)
+    if stderr is not None or hasattr(result, "rc"):
+        command = getattr(result, "command", b"")
+        command = command.decode(errors="replace") if isinstance(command, bytes) else str(command or "")
+        detail = " ".join(str(stderr or "").split()) or "no error output"
+        return f"`{command}` exited {getattr(result, 'rc', '?')}: {detail}"
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
 def get_host(spec: str | None = None) -> Any:
     """A testinfra host: `local://` unless GHOSTGATES_MANAGER_HOST or `spec` names another."""
     return testinfra.get_host(spec or os.environ.get("GHOSTGATES_MANAGER_HOST") or "local://")

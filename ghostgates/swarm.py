@@ -6,84 +6,358 @@ manager and on the twin (tests/lab holds the two to each other).
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import ipaddress
+import json
 import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
+import docker.tls
 import requests.exceptions
 
-from .errors import NotFound, ServiceError, Unauthorised, Unreachable
+from .errors import ConfigError, Malformed, NotFound, ServiceError, Unauthorised, Unreachable
 
 API_VERSION = "1.41"
 STACK_LABEL = "com.docker.stack.namespace"
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+# What a Gitea or Drone read retries on (ghostgates/http.py), for the engine too.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 10.0
+T = TypeVar("T")
 
 
-def connect(docker_host: str | None = None, timeout: float = 20) -> docker.DockerClient:
-    """A client for DOCKER_HOST (tcp://, unix://, or ssh:// through the user's ssh config)."""
-    host = docker_host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+@dataclass(frozen=True)
+class Engine:
+    """The engine a run reads, and why that one: the docker CLI's own choice (docker/cli
+    cli/command/cli.go resolveContextName, cli/context/docker/load.go)."""
+
+    host: str
+    source: str
+    tls: docker.tls.TLSConfig | None = None
+    tls_note: str = ""
+
+    def describe(self) -> str:
+        extra = f", {self.tls_note}" if self.tls_note else ""
+        return f"{_redact(self.host)} ({self.source}{extra})"
+
+
+def _redact(url: str) -> str:
+    """A URL with any userinfo password dropped (ssh://user@host stays: a user name is no secret)."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def _config_dir(environ: Mapping[str, str]) -> Path:
+    """DOCKER_CONFIG, else ~/.docker (docker/cli cli/config/config.go Dir)."""
+    given = environ.get("DOCKER_CONFIG")
+    return Path(given) if given else Path(environ.get("HOME") or Path.home()) / ".docker"
+
+
+def _tls_from_env(environ: Mapping[str, str], host: str) -> tuple[docker.tls.TLSConfig | None, str]:
+    """DOCKER_TLS_VERIFY (any non-empty value) turns TLS on and verifies the engine; DOCKER_CERT_PATH
+    (default ~/.docker) holds ca.pem, cert.pem, key.pem, as the CLI reads them (cli/flags)."""
+    if not environ.get("DOCKER_TLS_VERIFY"):
+        return None, ""
+    cert_dir = Path(environ.get("DOCKER_CERT_PATH") or _config_dir(environ))
+    return _tls_config(cert_dir, verify=True, where="DOCKER_CERT_PATH" if environ.get("DOCKER_CERT_PATH")
+                       else str(cert_dir)), f"TLS verified with the certificates in {cert_dir}"
+
+
+def _tls_config(cert_dir: Path, verify: bool, where: str) -> docker.tls.TLSConfig:
+    """The CLI's reading of a cert dir (cli/flags/options.go): each of ca.pem, cert.pem, key.pem
+    is used where it exists; without ca.pem a verifying client trusts the system's roots."""
+    ca, cert, key = (cert_dir / name for name in ("ca.pem", "cert.pem", "key.pem"))
+    if cert.is_file() != key.is_file():
+        have, lack = (cert, key) if cert.is_file() else (key, cert)
+        raise ConfigError(f"TLS for the Docker engine ({where}): {have} without {lack.name}")
+    try:
+        return docker.tls.TLSConfig(client_cert=(str(cert), str(key)) if cert.is_file() else None,
+                                    ca_cert=str(ca) if ca.is_file() else None, verify=verify)
+    except docker.errors.TLSParameterError as exc:
+        raise ConfigError(f"TLS for the Docker engine ({where}): {exc}") from None
+
+
+def _context(name: str, environ: Mapping[str, str], why: str) -> Engine:
+    """A named context from the CLI's store: contexts/meta/<sha256(name)>/meta.json, its TLS
+    files under contexts/tls/<sha256(name)>/docker/ (docker/cli cli/context/store)."""
+    root = _config_dir(environ) / "contexts"
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    meta = root / "meta" / digest / "meta.json"
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"docker context {name!r} ({why}) does not exist: no {meta}") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"docker context {name!r} ({why}): {meta} is unreadable: {exc}") from None
+    endpoint = ((data.get("Endpoints") or {}).get("docker")) or {}
+    host = endpoint.get("Host")
+    if not host:
+        raise ConfigError(f"docker context {name!r} ({why}) has no docker endpoint Host in {meta}")
+    tls_dir = root / "tls" / digest / "docker"
+    tls, note = None, ""
+    if tls_dir.is_dir():
+        verify = not endpoint.get("SkipTLSVerify", False)
+        tls = _tls_config(tls_dir, verify=verify, where=f"context {name}")
+        note = "TLS verified" if verify else "TLS without verifying the engine (SkipTLSVerify)"
+    return Engine(host=host, source=f"docker context {name!r}, {why}", tls=tls, tls_note=note)
+
+
+def resolve_engine(docker_host: str | None = None, environ: Mapping[str, str] | None = None,
+                   source: str | None = None) -> Engine:
+    """The engine the docker CLI would talk to, with the same precedence (resolveContextName):
+    DOCKER_HOST (the default context, TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH), else
+    DOCKER_CONTEXT, else the config file's currentContext, else the local socket."""
+    env = os.environ if environ is None else environ
+    host = docker_host or env.get("DOCKER_HOST")
+    if host:
+        tls, note = _tls_from_env(env, host)
+        return Engine(host=host, source=source or "DOCKER_HOST", tls=tls, tls_note=note)
+    named = env.get("DOCKER_CONTEXT") or ""
+    if named and named != "default":
+        return _context(named, env, "from DOCKER_CONTEXT")
+    config = _config_dir(env) / "config.json"
+    current = ""
+    if not named and config.is_file():
+        try:
+            current = str(json.loads(config.read_text(encoding="utf-8")).get("currentContext") or "")
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"docker CLI config {config} is unreadable: {exc}") from None
+    if current and current != "default":
+        return _context(current, env, f"the currentContext of {config}")
+    tls, note = _tls_from_env(env, DEFAULT_HOST)
+    return Engine(host=DEFAULT_HOST, source="the local engine: no DOCKER_HOST, DOCKER_CONTEXT or current "
+                  "context, as the docker CLI", tls=tls, tls_note=note)
+
+
+def engine_description(docker_host: str | None = None, environ: Mapping[str, str] | None = None,
+                       source: str | None = None) -> str:
+    """One line naming the engine a run reads (for the report's header); never raises."""
+    try:
+        return resolve_engine(docker_host, environ, source).describe()
+    except ConfigError as exc:
+        return f"unresolved: {exc}"
+
+
+class EngineReader:
+    """Bounded retries of the engine's reads, as ghostgates/http.py does for Gitea and Drone:
+    a 429/5xx, a timeout, a dropped connection or a body cut short is tried again, honouring
+    Retry-After; errors name the request URL, the status and the cause."""
+
+    def __init__(self, client: docker.DockerClient, engine: Engine, retries: int = 3, backoff: float = 0.3) -> None:
+        self.client = client
+        self.engine = engine
+        self.retries = retries
+        self.backoff = backoff
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def _url(self, exc: BaseException, fallback: str) -> str:
+        for holder in (getattr(exc, "response", None), getattr(exc, "request", None)):
+            url = getattr(holder, "url", None)
+            if url:
+                parts = urlsplit(str(url))
+                return self.engine.host.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+        return f"{self.engine.host.rstrip('/')}/v{API_VERSION}{fallback}"
+
+    def call(self, path: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn` is one docker-py APIClient read of `path` (for messages: the SDK builds the URL)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            with self._lock:
+                self.requests += 1
+            retry, delay, error = False, self.backoff * attempt, None
+            try:
+                return fn(*args, **kwargs)
+            except docker.errors.APIError as exc:
+                status = exc.status_code
+                url = self._url(exc, path)
+                cause = (exc.explanation or "").strip() if isinstance(exc.explanation, str) else ""
+                said = f": {cause}" if cause else ""
+                if status in RETRY_STATUSES:
+                    retry, delay = True, _retry_after(exc.response, self.backoff * (2 ** (attempt - 1)))
+                    error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} answered {status} "
+                                        f"after {attempt} tries{said}", url=url, status=status)
+                elif status in (401, 403):
+                    raise Unauthorised(f"Docker engine {self.engine.describe()}: GET {url} answered {status}{said}",
+                                       url=url, status=status) from None
+                elif status == 404:
+                    raise NotFound(f"Docker engine {self.engine.describe()}: GET {url} answered 404{said}",
+                                   url=url, status=status) from None
+                else:
+                    raise ServiceError(f"Docker engine {self.engine.describe()}: GET {url} answered {status}{said}",
+                                       url=url, status=status) from None
+            except (requests.exceptions.JSONDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+                # A body that is not JSON came from an engine that answered: malformed, not unreachable.
+                url = self._url(exc, path)
+                retry = True
+                error = Malformed(f"Docker engine {self.engine.describe()}: GET {url} returned a malformed answer "
+                                  f"(not complete JSON: {exc}) after {attempt} tries", url=url)
+            except (requests.exceptions.Timeout, TimeoutError) as exc:
+                url = self._url(exc, path)
+                retry = True
+                error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} timed out after "
+                                    f"{attempt} tries", url=url)
+            except (requests.exceptions.RequestException, OSError) as exc:
+                url = self._url(exc, path)
+                retry = True
+                # ssh:// runs the `ssh` binary: why it failed is what ssh printed on stderr.
+                hint = "; ssh's own reason is on stderr" if self.engine.host.startswith("ssh://") else ""
+                error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} unreachable after "
+                                    f"{attempt} tries: {type(exc).__name__}: {_first_line(exc)}{hint}", url=url)
+            except docker.errors.DockerException as exc:
+                url = self._url(exc, path)
+                raise Unreachable(f"Docker engine {self.engine.describe()}: GET {url} failed: {_first_line(exc)}",
+                                  url=url) from None
+            if not retry or attempt > self.retries:
+                assert error is not None
+                raise error
+            time.sleep(delay)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _retry_after(response: Any, default: float) -> float:
+    header = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    if header:
+        try:
+            return min(max(float(header), 0.0), MAX_RETRY_AFTER)
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(header) if header else None
+            if when is not None:
+                return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), MAX_RETRY_AFTER)
+    return default
+
+
+def connect(docker_host: str | None = None, timeout: float = 20, *, retries: int = 3,
+            environ: Mapping[str, str] | None = None, source: str | None = None) -> docker.DockerClient:
+    """A client for the engine the docker CLI would use (see resolve_engine): tcp://, unix://,
+    or ssh:// (through the `ssh` binary and the user's ssh config where there is one, as the
+    CLI does; else paramiko)."""
+    engine = resolve_engine(docker_host, environ, source)
+    host = engine.host
+    ssh_binary = host.startswith("ssh://") and shutil.which("ssh") is not None
     try:
         client = docker.DockerClient(base_url=host, version=API_VERSION, timeout=max(1, round(timeout)),
-                                     use_ssh_client=host.startswith("ssh://"))
+                                     tls=engine.tls or False, use_ssh_client=ssh_binary)
+    except ImportError as exc:  # docker-py's ssh transport imports paramiko, whichever way it connects
+        raise ConfigError(f"Docker engine {engine.describe()}: ssh:// needs paramiko ({exc}); "
+                          "install docker[ssh]") from None
     except docker.errors.DockerException as exc:
-        raise Unreachable(f"Docker engine at {host}: {exc}", url=host) from None
+        if "paramiko" in str(exc):
+            raise ConfigError(f"Docker engine {engine.describe()}: {_first_line(exc)} (docker[ssh])") from None
+        raise Unreachable(f"Docker engine {engine.describe()}: {_first_line(exc)}", url=host) from None
+    if ssh_binary and urlsplit(host).port is None:
+        # docker-py writes the default port 22 into the address and passes `-p 22` to ssh, which
+        # overrides the user's ssh config; the CLI passes no port it was not given.
+        adapter = getattr(client.api, "_custom_adapter", None)
+        if adapter is not None and str(getattr(adapter, "ssh_host", "")).endswith(":22"):
+            adapter.ssh_host = adapter.ssh_host[: -len(":22")]
     # The SDK rewrites unix:// and ssh:// addresses; errors should name the one the user gave.
     client.ghostgates_host = host  # type: ignore[attr-defined]
+    client.ghostgates_reader = EngineReader(client, engine, retries=retries)  # type: ignore[attr-defined]
     return client
 
 
+def reader_of(client: docker.DockerClient) -> EngineReader:
+    reader = getattr(client, "ghostgates_reader", None)
+    if reader is None:  # a client made elsewhere (the lab's own): read it the same way
+        host = getattr(client.api, "base_url", "docker")
+        reader = EngineReader(client, Engine(host=host, source="a client given to the suite"))
+        client.ghostgates_reader = reader  # type: ignore[attr-defined]
+    return reader
+
+
 def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -> dict[str, Any]:
-    """Everything the Swarm rules read, in one pass; the proxy network with its verbose inspect."""
+    """Everything the Swarm rules read, in one pass; the proxy network with its verbose inspect.
+
+    The snapshot names the engine (`engine`), whether it is an active swarm manager (`manager`,
+    and `not_manager` saying why not: the rules are `error` then, never a clean pass on an empty
+    list), and how many requests it took (`requests`).
+    """
     api = client.api
-    where = getattr(client, "ghostgates_host", None) or getattr(api, "base_url", "docker")
-    try:
-        # The reads are independent: in parallel, a remote manager's latency is paid about twice,
-        # not ten times.
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            reads = {
-                "info": pool.submit(api.info),
-                "networks": pool.submit(api.networks),
-                "services": pool.submit(api.services),
-                "tasks": pool.submit(api.tasks),
-                "volumes": pool.submit(api.volumes),
-                "containers": pool.submit(api.containers, all=True),
-                "secrets": pool.submit(api.secrets),
-                "configs": pool.submit(api.configs),
-            }
-            got = {key: future.result() for key, future in reads.items()}
-        info, networks = got["info"], got["networks"]
-        snapshot: dict[str, Any] = {
-            "now": info.get("SystemTime"),
-            "info": info,
-            "nodes": api.nodes() if _is_manager(info) else [],
-            "networks": networks,
-            "services": got["services"],
-            "tasks": got["tasks"],
-            "volumes": (got["volumes"] or {}).get("Volumes") or [],
-            "containers": got["containers"],
-            "secrets": got["secrets"],
-            "configs": got["configs"],
-            "network_inspect": {},
-        }
-        if proxy_network:
-            for net in networks:
-                if net.get("Name") == proxy_network:
-                    snapshot["network_inspect"][proxy_network] = api.inspect_network(
-                        net["Id"], verbose=True, scope="swarm")
+    reader = reader_of(client)
+    info = reader.call("/info", api.info)
+    snapshot: dict[str, Any] = {
+        "engine": reader.engine.describe(),
+        "now": info.get("SystemTime"),
+        "info": info,
+        "manager": _is_manager(info),
+        "nodes": [], "networks": [], "services": [], "tasks": [], "volumes": [], "containers": [],
+        "secrets": [], "configs": [], "network_inspect": {},
+    }
+    if not snapshot["manager"]:
+        swarm = info.get("Swarm") or {}
+        state = swarm.get("LocalNodeState") or "unknown"
+        what = "is in no swarm" if state == "inactive" else (
+            "is a swarm worker, not a manager" if state == "active" else f"has swarm state {state!r}")
+        snapshot["not_manager"] = (f"the Docker engine {reader.engine.describe()} {what} "
+                                   f"(LocalNodeState {state!r}, ControlAvailable "
+                                   f"{bool(swarm.get('ControlAvailable'))}): point DOCKER_HOST or "
+                                   "DOCKER_CONTEXT at a swarm manager")
+        snapshot["requests"] = reader.requests
         return snapshot
-    except docker.errors.APIError as exc:
-        code = exc.status_code
-        if code in (401, 403):
-            raise Unauthorised(f"Docker engine at {where} refused the request ({code})",
-                               url=where, status=code) from None
-        if code == 404:
-            raise NotFound(f"Docker engine at {where}: {exc.explanation}", url=where, status=code) from None
-        raise ServiceError(f"Docker engine at {where}: {exc}", url=where, status=code) from None
-    except (requests.exceptions.RequestException, docker.errors.DockerException, OSError) as exc:
-        raise Unreachable(f"Docker engine at {where} unreachable: {type(exc).__name__}: {exc}",
-                          url=where) from None
+    # The reads are independent: in parallel, a remote manager's latency is paid about twice, not ten times.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reads = {
+            "nodes": pool.submit(reader.call, "/nodes", api.nodes),
+            "networks": pool.submit(reader.call, "/networks", api.networks),
+            "services": pool.submit(reader.call, "/services", api.services),
+            "tasks": pool.submit(reader.call, "/tasks", api.tasks),
+            "volumes": pool.submit(reader.call, "/volumes", api.volumes),
+            "containers": pool.submit(reader.call, "/containers/json?all=1", api.containers, all=True),
+            "secrets": pool.submit(reader.call, "/secrets", api.secrets),
+            "configs": pool.submit(reader.call, "/configs", api.configs),
+        }
+        got = {key: future.result() for key, future in reads.items()}
+    for key, value in got.items():
+        expected = dict if key == "volumes" else list
+        if not isinstance(value, expected):
+            raise Malformed(f"Docker engine {reader.engine.describe()}: GET /{key} returned a malformed answer "
+                            f"(a {type(value).__name__}, not a {expected.__name__})", url=reader.engine.host)
+    snapshot.update(got)
+    # The engine answers `"Volumes": null` when there are none: that is "none", not a failed read.
+    snapshot["volumes"] = got["volumes"].get("Volumes") or []
+    if proxy_network:
+        for net in got["networks"]:
+            if net.get("Name") == proxy_network:
+                snapshot["network_inspect"][proxy_network] = reader.call(
+                    f"/networks/{net['Id']}?verbose=1&scope=swarm", api.inspect_network, net["Id"], verbose=True,
+                    scope="swarm")
+    snapshot["requests"] = reader.requests
+    return snapshot
+
+
+def engine_evidence(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The evidence item naming the engine a snapshot was read from (every Swarm verdict carries it)."""
+    return {"kind": "engine", "name": str(snapshot.get("engine") or "not recorded"),
+            **({"swarm_manager": snapshot["manager"]} if "manager" in snapshot else {})}
+
+
+def not_manager(snapshot: dict[str, Any]) -> str | None:
+    """Why the engine read cannot answer for the Swarm (no swarm, a worker), or None."""
+    if snapshot.get("manager") is False:
+        return str(snapshot.get("not_manager") or f"the Docker engine {snapshot.get('engine')} is not an active "
+                   "swarm manager")
+    return None
 
 
 def _is_manager(info: dict[str, Any]) -> bool:

@@ -10,6 +10,13 @@
 #   GHOSTGATES_LAB_IMAGE   the tiny image built from Debian's static busybox (ghostgates/busybox:lab)
 #   GHOSTGATES_ADDR_POOL   the swarm's default address pool, if it must differ from the pick below
 #   GHOSTGATES_SOCKET      the engine socket (/var/run/docker.sock)
+#   GHOSTGATES_SSH_PORT    the loopback port of the lab's sshd, for DOCKER_HOST=ssh:// (2222)
+#
+# The sshd (Debian's openssh-server) listens on 127.0.0.1 only, takes keys only from
+# "$GHOSTGATES_LAB_STATE/ssh/authorized_keys" (a test writes the key it made there), and is named
+# by the ssh client config /etc/ssh/ssh_config.d/ghostgates-lab.conf as host `ghostgates-lab`
+# (port, user, the lab's known_hosts), so `ssh ghostgates-lab` and DOCKER_HOST=ssh://ghostgates-lab
+# work as they would against a real manager.
 set -euo pipefail
 
 STATE_DIR=${GHOSTGATES_LAB_STATE:-/var/lib/ghostgates-lab}
@@ -17,6 +24,9 @@ DOCKERD_LOG=${GHOSTGATES_DOCKERD_LOG:-/var/log/ghostgates-dockerd.log}
 IMAGE=${GHOSTGATES_LAB_IMAGE:-ghostgates/busybox:lab}
 SOCKET=${GHOSTGATES_SOCKET:-/var/run/docker.sock}
 RECORD="$STATE_DIR/created"
+SSH_PORT=${GHOSTGATES_SSH_PORT:-2222}
+SSH_DIR="$STATE_DIR/ssh"
+SSH_CLIENT_CONF=/etc/ssh/ssh_config.d/ghostgates-lab.conf
 # Candidate default address pools for the swarm's overlay networks, in order of preference; the
 # first that overlaps no route or address of this host is used (docker's own default 10.0.0.0/8
 # is too wide to be sure of).
@@ -47,6 +57,8 @@ install_engine() {
     local missing=()
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+    [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+    command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
     if ! { [ -x /bin/busybox ] && file_is_static /bin/busybox; }; then missing+=(busybox-static); fi
     if [ ${#missing[@]} -eq 0 ]; then
         say "dockerd and a static busybox are installed: nothing to install"
@@ -55,7 +67,12 @@ install_engine() {
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     say "installing with apt: ${missing[*]}"
     apt-get update -qq
+    # policy-rc.d 101: the packages' own init scripts start nothing (sshd on port 22, a second
+    # dockerd); this script starts what the lab needs, where it can record it.
+    local policy=/usr/sbin/policy-rc.d made_policy=0
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; made_policy=1; fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ "$made_policy" = 1 ] && rm -f "$policy"
     for p in "${missing[@]}"; do record "package $p"; done
     # Where no policy-rc.d stops it, the package's own init script may have started dockerd: that
     # engine is this setup's doing too, so the teardown stops it.
@@ -171,10 +188,64 @@ build_image() {
     say "built $IMAGE by docker import ($(docker_cli image inspect "$IMAGE" --format '{{.Size}}') bytes)"
 }
 
+start_sshd() {
+    mkdir -p "$SSH_DIR"
+    chmod 700 "$SSH_DIR"
+    touch "$SSH_DIR/authorized_keys"
+    chmod 600 "$SSH_DIR/authorized_keys"
+    [ -f "$SSH_DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C ghostgates-lab-host -f "$SSH_DIR/host_ed25519"
+    # The client side: host alias, port and the lab's own known_hosts (never the user's).
+    printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1-2 "$SSH_DIR/host_ed25519.pub")" >"$SSH_DIR/known_hosts"
+    if [ ! -f "$SSH_CLIENT_CONF" ]; then
+        mkdir -p "$(dirname "$SSH_CLIENT_CONF")"
+        cat >"$SSH_CLIENT_CONF" <<CONF
+# written by ghost-gates scripts/swarm-setup.sh; removed by swarm-teardown.sh
+Host ghostgates-lab
+    HostName 127.0.0.1
+    Port $SSH_PORT
+    User root
+    UserKnownHostsFile $SSH_DIR/known_hosts
+    StrictHostKeyChecking yes
+    BatchMode yes
+CONF
+        record "ssh-client-conf $SSH_CLIENT_CONF"
+    fi
+    if [ -s "$SSH_DIR/sshd.pid" ] && kill -0 "$(cat "$SSH_DIR/sshd.pid")" 2>/dev/null; then
+        say "the lab sshd already runs (pid $(cat "$SSH_DIR/sshd.pid")) on 127.0.0.1:$SSH_PORT"
+        return
+    fi
+    mkdir -p /run/sshd
+    cat >"$SSH_DIR/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $SSH_PORT
+HostKey $SSH_DIR/host_ed25519
+PidFile $SSH_DIR/sshd.pid
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding no
+X11Forwarding no
+# docker-py and the docker CLI run \`docker system dial-stdio\` on the far side
+SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CONF
+    /usr/sbin/sshd -f "$SSH_DIR/sshd_config" -E "$SSH_DIR/sshd.log"
+    local deadline=$((SECONDS + 10))
+    until [ -s "$SSH_DIR/sshd.pid" ]; do
+        [ $SECONDS -lt $deadline ] || { say "sshd did not start; see $SSH_DIR/sshd.log"; tail -n 20 "$SSH_DIR/sshd.log" >&2; exit 1; }
+        sleep 0.2
+    done
+    record "sshd-started $(cat "$SSH_DIR/sshd.pid")"
+    say "sshd (pid $(cat "$SSH_DIR/sshd.pid")) listens on 127.0.0.1:$SSH_PORT; keys from $SSH_DIR/authorized_keys"
+}
+
 step "install engine and busybox" install_engine
 step "start engine" start_engine
 step "swarm init" init_swarm
 step "build lab image" build_image
+step "start sshd on the loopback" start_sshd
 END=$(now_ms)
 say "ready in $(((END - TOTAL_START) / 1000)).$(printf '%03d' $(((END - TOTAL_START) % 1000)))s: DOCKER_HOST=unix://$SOCKET, image $IMAGE, record $RECORD"
 say "created by this and earlier runs: $(tr '\n' ';' <"$RECORD")"

@@ -92,6 +92,25 @@ else
     fi
 fi
 
+if recorded "sshd-started "; then
+    pid=$(grep '^sshd-started ' "$RECORD" | head -1 | cut -d' ' -f2)
+    if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm=)" = sshd ]; then
+        say "stopping the lab sshd (pid $pid, started by swarm-setup.sh)"
+        kill -TERM "$pid"
+        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    else
+        say "the lab sshd (pid $pid) no longer runs"
+    fi
+    unrecord "sshd-started "
+    rm -f "$STATE_DIR/ssh/sshd.pid" "$STATE_DIR/ssh/authorized_keys"
+fi
+if recorded "ssh-client-conf "; then
+    conf=$(grep '^ssh-client-conf ' "$RECORD" | head -1 | cut -d' ' -f2)
+    say "removing the lab's ssh client config $conf"
+    rm -f "$conf"
+    unrecord "ssh-client-conf "
+fi
+
 if recorded "dockerd-started "; then
     pid=$(grep '^dockerd-started ' "$RECORD" | head -1 | cut -d' ' -f2)
     if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm=)" = dockerd ]; then

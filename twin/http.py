@@ -24,7 +24,8 @@ from werkzeug.wrappers import Request, Response
 
 from twin.faults import FaultSet
 
-__all__ = ["BadRequest", "NotFound", "Reply", "ServiceApp", "Unauthorised", "iso", "json_reply", "require_token"]
+__all__ = ["BadRequest", "NotFound", "Reply", "ServiceApp", "Unauthorised", "Unavailable", "iso", "json_reply",
+           "require_token"]
 
 
 class NotFound(Exception):
@@ -37,6 +38,10 @@ class BadRequest(Exception):
 
 class Unauthorised(Exception):
     """No token or a wrong one."""
+
+
+class Unavailable(Exception):
+    """The service cannot answer this now (the engine when it is not a swarm manager): 503."""
 
 
 @dataclass
@@ -85,6 +90,7 @@ class ServiceApp:
         faults: FaultSet | None = None,
         rewrite_path: Callable[[str], str] | None = None,
         public_endpoints: Iterable[str] = (),
+        finish: Callable[[Request, Response], None] | None = None,
     ) -> None:
         self.service = service
         self.url_map = url_map
@@ -98,10 +104,14 @@ class ServiceApp:
         self.faults = faults or FaultSet()
         self.rewrite_path = rewrite_path
         self.public = frozenset(public_endpoints)
+        # Headers a service's middleware puts on every answer (the engine's API-Version, Server).
+        self.finish = finish
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         response = self._respond(request)
+        if self.finish is not None:
+            self.finish(request, response)
         # The suite takes "now" from the services, so the world's clock answers, not ours.
         response.headers["Date"] = http_date(self.now)
         return response(environ, start_response)
@@ -151,6 +161,8 @@ class ServiceApp:
             return self.error(404, str(exc) or "Not Found", request)
         except BadRequest as exc:
             return self.error(400, str(exc) or "Bad Request", request)
+        except Unavailable as exc:
+            return self.error(503, str(exc) or "Service Unavailable", request)
 
 
 def _reason(status: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import secrets
 import socket
@@ -28,6 +29,8 @@ __all__ = ["RemoteBindError", "TwinHandle", "TwinState", "is_loopback", "running
 
 DEFAULT_GITEA_USER = "ghost-gates"
 DEFAULT_DRONE_USER = "ghost-gates"
+# An idle keep-alive connection is closed after this long, so stopping the twin never waits on one.
+IDLE_SECONDS = 30
 
 
 class RemoteBindError(ValueError):
@@ -64,19 +67,81 @@ class TwinHandle:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr, and no wall-clock Date: the app sends the world's.
+    """Keep-alive HTTP/1.1 as the live services speak it; no access log; the app's Date and Server.
 
-    HTTP/1.1 keeps connections open between requests, as the live services do.
+    werkzeug's development server answers every request with `Connection: close` (its handler
+    cannot drain a request body before the next request line). The twin's bodies are small, so
+    this handler reads the whole request body first and sends each response with its
+    Content-Length, which lets the connection stay open until the client closes it, asks
+    `Connection: close`, or sits idle for `timeout` seconds.
     """
 
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
 
-    def send_response(self, code: int, message: str | None = None) -> None:
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.environ = self.make_environ()
+        # Drain the body now, so that what follows on the socket is the next request line.
+        stream = environ["wsgi.input"]
+        if environ.get("wsgi.input_terminated"):  # chunked: werkzeug dechunks it
+            body = stream.read()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = stream.read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return lambda data: chunks.append(data)
+
+        chunks: list[bytes] = []
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                chunks.extend(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:  # noqa: BLE001 - a handler bug answers 500, as werkzeug's server would
+            started[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain; charset=utf-8")]]
+            chunks[:] = [b"Internal Server Error"]
+            self.close_connection = True
+        status, headers = started
+        code_text, _, message = status.partition(" ")
+        code = int(code_text)
+        data = b"".join(chunks)
         self.send_response_only(code, message)
-        self.send_header("Server", self.version_string())
+        names = {key.lower() for key, _ in headers}
+        if "server" not in names:
+            self.send_header("Server", self.version_string())
+        for key, value in headers:
+            if key.lower() in ("content-length", "connection", "transfer-encoding"):
+                continue
+            if key.lower() == "server" and not value:  # the app says: no Server header at all
+                continue
+            self.send_header(key, value)
+        if not (100 <= code < 200 or code in (204, 304)):
+            self.send_header("Content-Length", str(len(data)))
+        # parse_request set close_connection from the request (HTTP/1.0, `Connection: close`).
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        # Head and body in one write: two small writes on a kept-alive socket meet Nagle's
+        # algorithm and the client's delayed ACK, 40 ms a response.
+        self._headers_buffer.append(b"\r\n")
+        if self.command != "HEAD" and data and code not in (204, 304):
+            self._headers_buffer.append(data)
+        self.wfile.write(b"".join(self._headers_buffer))
+        self._headers_buffer = []
+        self.wfile.flush()
 
 
 def is_loopback(host: str) -> bool:
@@ -98,13 +163,14 @@ def _url_host(host: str) -> str:
 
 
 def build_state(
-    world: World, gitea_user: str = DEFAULT_GITEA_USER, drone_user: str = DEFAULT_DRONE_USER
+    world: World, gitea_user: str = DEFAULT_GITEA_USER, drone_user: str = DEFAULT_DRONE_USER,
+    docker_swarm: str = "active",
 ) -> TwinState:
     return TwinState(
         world=world,
         gitea=GiteaBackend(world.gitea, world.now, gitea_user),
         drone=DroneBackend(world.drone, world.now, drone_user),
-        docker=DockerBackend(world.swarm, world.now),
+        docker=DockerBackend(world.swarm, world.now, docker_swarm),
     )
 
 
@@ -121,10 +187,12 @@ def running_twin(
     drone_token: str | None = None,
     gitea_user: str = DEFAULT_GITEA_USER,
     drone_user: str = DEFAULT_DRONE_USER,
+    docker_swarm: str = "active",
 ) -> Iterator[TwinHandle]:
     """Serve `world` on three ports in background threads; stop them on exit.
 
-    `port` is the first of three consecutive ports, or 0 for any free ones.
+    `port` is the first of three consecutive ports, or 0 for any free ones. `docker_swarm` is
+    what the engine is to the swarm: `active` (a manager), `worker`, or `inactive` (no swarm).
     """
     if not allow_remote and not is_loopback(host):
         raise RemoteBindError(f"refusing to bind {host}: not a loopback address (use allow_remote)")
@@ -133,7 +201,7 @@ def running_twin(
     fault_set = FaultSet(faults)
     gitea_token = gitea_token or secrets.token_hex(20)
     drone_token = drone_token or secrets.token_hex(16)
-    state = build_state(world, gitea_user, drone_user)
+    state = build_state(world, gitea_user, drone_user, docker_swarm)
 
     # Bind first: the apps render links with their own base URL.
     servers: list[BaseWSGIServer] = []

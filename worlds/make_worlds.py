@@ -1032,6 +1032,29 @@ def _done_h3(w: World) -> None:
     sub_state(w, "\n## DONE\n", "\n### DONE\n")
 
 
+# -- H3 docker worlds (issue 8) -----------------------------------------------------------------
+# The engine writes times with nine fractional digits (Go's RFC3339Nano); the twin serves a world's
+# task Timestamp so, to the nanosecond. The suite reads all tasks unfiltered (fetch_swarm), so no
+# verdict depends on the task filters the twin now applies as swarmkit does (the docker CLI's
+# `stack ps` does: tests/twin/test_docker_cli.py).
+@mut("proxy-task-new-stuck-by-a-nanosecond", "a task in `new` since 19:49:59.999999999: one nanosecond over the "
+     "10-minute limit", fail=("M1.proxy-clear",))
+def _stuck_by_ns(w: World) -> None:
+    swarm_task_service(w, "new", "2026-07-15T19:49:59.999999999Z")
+
+
+@mut("proxy-task-new-a-nanosecond-short", "a task in `new` since 19:50:00.000000001: a nanosecond short of "
+     "the 10-minute limit, not stuck")
+def _short_by_ns(w: World) -> None:
+    swarm_task_service(w, "new", "2026-07-15T19:50:00.000000001Z")
+
+
+@mut("proxy-task-new-stuck-offset-time", "a task in `new` since 21:49:00.5+02:00 (19:49:00.5Z): stuck, "
+     "whatever zone the time was written in", fail=("M1.proxy-clear",))
+def _stuck_offset(w: World) -> None:
+    swarm_task_service(w, "new", "2026-07-15T21:49:00.5+02:00")
+
+
 # -- writing ------------------------------------------------------------------------------------
 class _Dumper(yaml.SafeDumper):
     pass

@@ -8,9 +8,9 @@ from typing import Any
 from .. import citations, classify
 from ..facts import RED, Facts, head_ref
 from ..phase import Phase
-from ..swarm import host_addresses, used_addresses
+from ..swarm import engine_evidence, host_addresses, not_manager, used_addresses
 from ..timeutil import maybe_time, rfc3339
-from ..verdict import Verdict, evidence, failed, passed
+from ..verdict import Verdict, errored, evidence, failed, passed
 from .common import ev_build, ev_pr, ev_state, ev_testme, listing, state_missing
 
 ADDRESS_ERROR = "could not find an available ip"
@@ -86,16 +86,19 @@ def correct_pr(facts: Facts) -> Verdict:
 
 def proxy_clear(swarm: dict[str, Any], phase: Phase, engine_log_errors: list[str] | None = None) -> Verdict:
     """Free addresses on the proxy overlay, no stuck tasks, no address-allocation errors."""
+    engine = engine_evidence(swarm)
+    if (why := not_manager(swarm)) is not None:
+        return errored(f"Could not read the Swarm: {why}.", [engine])
     now = maybe_time(swarm.get("now"))
     name = phase.proxy_network
     inspect = (swarm.get("network_inspect") or {}).get(name)
     if inspect is None:
         return failed(f"The proxy network {name!r} is not on the Swarm: check `proxy_network` and the manager.",
-                      [evidence("network", name, present=False)])
+                      [engine, evidence("network", name, present=False)])
     subnet, hosts = host_addresses(inspect)
     used = len(used_addresses(inspect))
     free = hosts - used
-    ev = [evidence("network", name, subnet=subnet, host_addresses=hosts, used=used, free=free,
+    ev = [engine, evidence("network", name, subnet=subnet, host_addresses=hosts, used=used, free=free,
                    minimum=phase.min_free_addresses)]
     problems = []
     if subnet is None:

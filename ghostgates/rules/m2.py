@@ -9,9 +9,9 @@ from typing import Any
 from .. import citations, classify, compose_diff, justification
 from ..facts import GREEN, RED, Facts, head_sha
 from ..phase import Phase
-from ..swarm import named_objects
+from ..swarm import engine_evidence, named_objects, not_manager
 from ..timeutil import maybe_time, parse_time
-from ..verdict import Verdict, evidence, failed, passed, skipped
+from ..verdict import Verdict, errored, evidence, failed, passed, skipped
 from .common import ev_build, ev_comment, ev_pr, ev_state, listing, state_missing
 
 # A duplicate's closing comment points at the correct PR in words like these; citing it alone
@@ -242,9 +242,13 @@ def comments_explain(facts: Facts) -> Verdict:
 
 
 def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -> Verdict:
+    engine = engine_evidence(swarm)
+    if (why := not_manager(swarm)) is not None:
+        # An engine that is in no swarm lists no services: that is not "nothing leaked".
+        return errored(f"Could not read the Swarm: {why}.", [engine])
     leaks = [(kind, name, node) for kind, name, node in named_objects(swarm)
              if name and any(fnmatchcase(name, pattern) for pattern in phase.leak_patterns)]
-    ev = [evidence(kind, name, node=node or None) for kind, name, node in leaks]
+    ev = [engine, *(evidence(kind, name, node=node or None) for kind, name, node in leaks)]
     waited = f" (after polling {polled_seconds:g} s for removals to settle)" if polled_seconds else ""
     shown = [f"{k} {n}" + (f" on node {node}" if node else "") for k, n, node in leaks]
     if leaks:
@@ -253,7 +257,7 @@ def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -
     nodes = sorted(swarm.get("node_volumes") or {})
     seen = f" (volumes read on {', '.join(nodes)})" if nodes else ""
     return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}{waited}{seen}.",
-                  [evidence("patterns", ", ".join(phase.leak_patterns))])
+                  [engine, evidence("patterns", ", ".join(phase.leak_patterns))])
 
 
 def evidence_kept(facts: Facts) -> Verdict:

@@ -73,3 +73,16 @@ def test_missing_log_is_an_error_not_a_clean_bill() -> None:
     host = FakeHost(systemd=False)
     with pytest.raises(RuntimeError, match="no systemd journal and no engine log at /nowhere"):
         hostcheck.address_errors_in_engine_log(host, minutes=5, log_path="/nowhere")
+
+
+def test_ssh_failure_reads_as_sshs_stderr_not_a_repr() -> None:
+    """testinfra's ssh backend raises RuntimeError(CommandResult) when ssh exits 255."""
+    @dataclass
+    class CommandResult:
+        command: bytes = b"date -u +%s.%N"
+        rc: int = 255
+        stderr: str = "ssh: connect to host manager port 22: Connection refused\n"
+
+    line = hostcheck.describe_host_error(RuntimeError(CommandResult()))
+    assert line == "`date -u +%s.%N` exited 255: ssh: connect to host manager port 22: Connection refused"
+    assert hostcheck.describe_host_error(RuntimeError("no engine log at /x")) == "no engine log at /x"

@@ -74,7 +74,9 @@ def _docker_cli(*args: str, cwd: Path | None = None) -> str:
 
 def _leaks() -> tuple[Any, set[tuple[str, str]]]:
     verdict = no_leaks(fetch_swarm(connect(docker_host())), Phase.from_mapping({}, source="lab"))
-    return verdict, {(e["kind"], e["name"]) for e in verdict.evidence if e["kind"] != "patterns"}
+    # the engine item names where the Swarm was read; the rest are the leaks
+    assert verdict.evidence[0]["kind"] == "engine" and verdict.evidence[0]["swarm_manager"] is True
+    return verdict, {(e["kind"], e["name"]) for e in verdict.evidence if e["kind"] not in ("patterns", "engine")}
 
 
 def _exists(engine: docker.DockerClient, kind: str, name: str) -> bool:

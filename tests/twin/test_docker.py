@@ -52,7 +52,8 @@ def test_services_and_tasks(client: docker.DockerClient) -> None:
         assert states["rejected"]["DesiredState"] == "shutdown" and states["running"]["DesiredState"] == "running"
         assert "Err" not in states["running"]["Status"]
     assert [t["ServiceID"] for t in web.tasks()] == [web.id, web.id]
-    assert client.api.tasks(filters={"service": "other"}) == []
+    with pytest.raises(docker.errors.NotFound, match="service other not found"):
+        client.api.tasks(filters={"service": "other"})
 
 
 def test_volumes_containers_secrets_configs(client: docker.DockerClient) -> None:

@@ -38,12 +38,18 @@ def _label_ok(labels: dict[str, str], wanted: list[str]) -> bool:
 
 
 def apply(
-    objects: list[dict[str, Any]], filters: Filters, fields: dict[str, Callable[[dict[str, Any]], Any]]
+    objects: list[dict[str, Any]],
+    filters: Filters,
+    fields: dict[str, Callable[[dict[str, Any]], Any]],
+    *,
+    name_prefix: bool = False,
 ) -> list[dict[str, Any]]:
     """Keep objects that pass every filter; `fields` maps a filter key to a getter.
 
-    `label` matches key or key=value; `name` a substring (as the engine does for most
-    objects); `id` a prefix; any other known key matches exactly.
+    `label` matches key or key=value; `id` a prefix; `name` a substring (the local objects:
+    moby's filters.Args.Match for containers, networks, volumes) or, with `name_prefix`, a
+    prefix (the swarm objects: moby daemon/cluster/filters.go hands `name` to swarmkit as
+    NamePrefixes for services, tasks, nodes, secrets and configs); any other key exactly.
     """
     kept = []
     for obj in objects:
@@ -56,6 +62,8 @@ def apply(
             value = fields[key](obj)
             if key == "label":
                 ok = _label_ok(value or {}, wanted)
+            elif key == "name" and name_prefix:
+                ok = any(str(value).startswith(w) for w in wanted)
             elif key == "name":
                 ok = any(w in str(value) for w in wanted)
             elif key == "id":

@@ -29,11 +29,12 @@ class DockerResponses:
         self.backend = backend
 
     def ping(self, request: Request) -> Reply:
+        # moby api/server/router/system/system_routes.go pingHandler: the Swarm header is
+        # "inactive", or "active/manager" / "active/worker".
+        state = self.backend.swarm_state
+        role = "active/manager" if state == "active" else "active/worker"
         headers = {
-            "API-Version": system.API_VERSION,
-            "Docker-Experimental": "false",
-            "OSType": "linux",
-            "Swarm": "active/manager",
+            "Swarm": "inactive" if state == "inactive" else role,
             "Cache-Control": "no-cache, no-store, must-revalidate",
             "Pragma": "no-cache",
         }
@@ -46,7 +47,11 @@ class DockerResponses:
     def info(self, request: Request) -> Reply:
         return json_reply(system.info(self.backend))
 
+    def swarm_inspect(self, request: Request) -> Reply:
+        return json_reply(self.backend.swarm_object())
+
     def node_list(self, request: Request) -> Reply:
+        self.backend.require_manager()
         nodes = apply(
             [self.backend.node],
             parse_filters(request.args.get("filters")),
@@ -58,13 +63,16 @@ class DockerResponses:
                 "label": lambda n: n["Spec"]["Labels"],
                 "node.label": lambda n: n["Spec"]["Labels"],
             },
+            name_prefix=True,
         )
         return json_reply(nodes)
 
     def node_inspect(self, request: Request, ref: str) -> Reply:
+        self.backend.require_manager()
         return json_reply(self.backend.find([self.backend.node], ref, "node"))
 
     def service_list(self, request: Request) -> Reply:
+        self.backend.require_manager()
         services = apply(
             self.backend.services,
             parse_filters(request.args.get("filters")),
@@ -73,38 +81,55 @@ class DockerResponses:
                 "name": _spec_name,
                 "label": _spec_labels,
                 "mode": lambda s: "replicated",
+                "runtime": lambda s: "container",
             },
+            name_prefix=True,
         )
+        if _truthy(request, "status"):
+            # moby daemon/cluster/services.go GetServices: `status=true` (API 1.41) fills
+            # ServiceStatus from swarmkit's ListServiceStatuses; without it the field is absent.
+            services = [{**s, "ServiceStatus": self.backend.service_status(s)} for s in services]
         return json_reply(services)
 
     def service_inspect(self, request: Request, ref: str) -> Reply:
-        return json_reply(self.backend.find(self.backend.services, ref, "service"))
+        self.backend.require_manager()
+        return json_reply(self.backend.resolve_service(ref))
 
     def task_list(self, request: Request) -> Reply:
+        """moby daemon/cluster/tasks.go GetTasks + swarmkit manager/controlapi/task.go ListTasks.
+
+        `service` and `node` name or id are resolved to ids first (an unknown service is 404);
+        `name` is a prefix over swarmkit's task name `<service>.<slot>.<id>` (api/naming);
+        `label` matches the labels of the task's service (ServiceAnnotations), which is how
+        `docker stack ps` finds a stack's tasks (label com.docker.stack.namespace=NAME).
+        """
+        self.backend.require_manager()
         filters = parse_filters(request.args.get("filters"))
-        tasks = self.backend.tasks
-        wanted = filters.pop("service", [])
-        if wanted:
-            ids = {
-                s["ID"]
-                for s in self.backend.services
-                if s["Spec"]["Name"] in wanted or any(s["ID"].startswith(w) for w in wanted)
-            }
-            tasks = [t for t in tasks if t["ServiceID"] in ids]
+        if filters.get("service"):
+            filters["service"] = [self.backend.resolve_service(ref)["ID"] for ref in filters["service"]]
+        if filters.get("node"):
+            node = self.backend.node
+            filters["node"] = [node["ID"] if ref in (node["Description"]["Hostname"], "self") else ref
+                               for ref in filters["node"]]
         tasks = apply(
-            tasks,
+            self.backend.tasks,
             filters,
             {
                 "id": lambda t: t["ID"],
-                "name": lambda t: t["ID"],
-                "label": lambda t: t["Labels"],
+                "name": self.backend.task_name,
+                "label": lambda t: _spec_labels(self.backend.service_of(t) or {"Spec": {}}),
+                "service": lambda t: t["ServiceID"],
                 "node": lambda t: t["NodeID"],
                 "desired-state": lambda t: t["DesiredState"],
+                "runtime": lambda t: "container",
+                "_up-to-date": lambda t: "true",
             },
+            name_prefix=True,
         )
         return json_reply(tasks)
 
     def task_inspect(self, request: Request, ref: str) -> Reply:
+        self.backend.require_manager()
         for task in self.backend.tasks:
             if task["ID"].startswith(ref):
                 return json_reply(task)
@@ -164,25 +189,31 @@ class DockerResponses:
         return json_reply(self.backend.container_inspect(ref))
 
     def secret_list(self, request: Request) -> Reply:
+        self.backend.require_manager()
         return json_reply(
             apply(
                 self.backend.secrets,
                 parse_filters(request.args.get("filters")),
-                {"id": lambda s: s["ID"], "name": _spec_name, "label": _spec_labels},
+                {"id": lambda s: s["ID"], "name": _spec_name, "label": _spec_labels, "names": _spec_name},
+                name_prefix=True,
             )
         )
 
     def secret_inspect(self, request: Request, ref: str) -> Reply:
+        self.backend.require_manager()
         return json_reply(self.backend.find(self.backend.secrets, ref, "secret"))
 
     def config_list(self, request: Request) -> Reply:
+        self.backend.require_manager()
         return json_reply(
             apply(
                 self.backend.configs,
                 parse_filters(request.args.get("filters")),
-                {"id": lambda s: s["ID"], "name": _spec_name, "label": _spec_labels},
+                {"id": lambda s: s["ID"], "name": _spec_name, "label": _spec_labels, "names": _spec_name},
+                name_prefix=True,
             )
         )
 
     def config_inspect(self, request: Request, ref: str) -> Reply:
+        self.backend.require_manager()
         return json_reply(self.backend.find(self.backend.configs, ref, "config"))
