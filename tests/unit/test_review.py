@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ghostgates import atomic, review
+from ghostgates.catalogue import GATES
 
 SHA = "a" * 40
 
@@ -23,7 +24,7 @@ def rec(gate: str = "M1", verdict: str = "PASS", role: str = "adversary") -> str
 def block(gate: str = "M1", body: str = "new", verdict: str = "PASS") -> str:
     return (f"## {gate}: t: {verdict}\n{rec(gate, verdict)}\nChecked by ghost-gates as adversary at "
             f"2026-06-15T11:20:00Z: 7 pass.\n\n| requirement | verdict | reason |\n|---|---|---|\n"
-            f"| {gate}.inventory | pass | {body} |\n{review.end_marker(gate)}\n")
+            f"| {GATES[gate][0]} | pass | {body} |\n{review.end_marker(gate)}\n")
 
 
 def old_block(gate: str = "M1", body: str = "old") -> str:
