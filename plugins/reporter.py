@@ -11,6 +11,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,15 @@ def _publish_record_binding(request: pytest.FixtureRequest) -> Generator[None, N
     shared(request.config, BINDING_KEY, lambda: record_binding(facts).fields())
 
 
+@dataclass(frozen=True)
+class DoneInput:
+    text: str | None  # the review file DONE.signed judges
+    signatures: dict[str, SignatureCheck] | None  # None: the phase names no adversary_signers
+    own_records: bool  # the text carries this run's own blocks
+
+
 @pytest.fixture
-def done_review(request: pytest.FixtureRequest) -> tuple[str | None, dict[str, SignatureCheck] | None]:
+def done_review(request: pytest.FixtureRequest) -> DoneInput:
     """The review text DONE.signed judges, and the signature checks of its records.
 
     As the adversary, a run that also checks whole gates judges the file it is about to write (the
@@ -115,17 +123,18 @@ def done_review(request: pytest.FixtureRequest) -> tuple[str | None, dict[str, S
     text: str | None = request.getfixturevalue("review_text")
     facts = request.getfixturevalue("facts")
     phase = request.getfixturevalue("phase")
+    own = False
     if settings.role == "adversary":
         gates = [gate for gate in ("M1", "M2") if _collected_whole(request.session, gate)]
         if gates:
             results = _wait_for_results(config, request.session, gates)
             fields = shared(config, BINDING_KEY, lambda: record_binding(facts).fields())
             blocks = pending_blocks(config, results, settings.role, fields)
-            text = review.replace_blocks(text or "", blocks)
+            text, own = review.replace_blocks(text or "", blocks), bool(blocks)
     signers = signing.signers_path(phase.adversary_signers, _phase_dir(settings))
     if signers is None or text is None:
-        return text, None
-    return text, signing.checks(review.records(text), signers)
+        return DoneInput(text, None, own)
+    return DoneInput(text, signing.checks(review.records(text), signers), own)
 
 
 def _collected_whole(session: pytest.Session, gate: str) -> bool:

@@ -53,8 +53,11 @@ class SignatureCheck:
 
 
 def signed(facts: Facts, review_text: str | None,
-           signatures: Mapping[str, SignatureCheck] | None = None) -> Verdict:
-    """`signatures` is None where the phase sets no `adversary_signers`; else one check per gate."""
+           signatures: Mapping[str, SignatureCheck] | None = None, own_records: bool = False) -> Verdict:
+    """`signatures` is None where the phase sets no `adversary_signers`; else one check per gate.
+
+    `own_records`: `review_text` is the file as this run leaves it (it wrote M1/M2 as the adversary).
+    """
     if facts.state is None or not facts.state.has_section("DONE"):
         return skipped("The state file has no `## DONE` heading.")
     number, pr = facts.correct_pr_number, facts.correct_pr
@@ -97,6 +100,7 @@ def signed(facts: Facts, review_text: str | None,
                             f"#{latest['number']}")
         elif finished is not None and parse_time(rec.at) < finished:
             problems.append(f"the {gate} PASS was recorded before build #{latest['number']} finished")
+    whose = " (judged by the records this run writes)" if own_records else ""
     if problems:
-        return failed("`## DONE` is not signed: " + "; ".join(problems) + ".", ev)
-    return passed("Adversary PASSes for M1 and M2 are bound to the current head and latest build.", ev)
+        return failed("`## DONE` is not signed: " + "; ".join(problems) + whose + ".", ev)
+    return passed(f"Adversary PASSes for M1 and M2 are bound to the current head and latest build{whose}.", ev)
