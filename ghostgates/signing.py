@@ -153,7 +153,7 @@ def checks(found: Mapping[str, Record], allowed_signers: Path) -> dict[str, Sign
 
 
 def signers_path(value: str | None, base_dir: Path) -> Path | None:
-    """The phase's `adversary_signers`, `~` expanded, a relative path taken from the phase file's directory."""
+    """The phase's `adversary_signers`, `~` expanded, a relative path taken from `base_dir` (the checkout)."""
     if not value:
         return None
     path = Path(value).expanduser()

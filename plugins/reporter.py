@@ -131,7 +131,7 @@ def done_review(request: pytest.FixtureRequest) -> DoneInput:
             fields = shared(config, BINDING_KEY, lambda: record_binding(facts).fields())
             blocks = pending_blocks(config, results, settings.role, fields)
             text, own = review.replace_blocks(text or "", blocks), bool(blocks)
-    signers = signing.signers_path(phase.adversary_signers, _phase_dir(settings))
+    signers = signing.signers_path(phase.adversary_signers, _signers_base(config))
     if signers is None or text is None:
         return DoneInput(text, None, own)
     return DoneInput(text, signing.checks(review.records(text), signers), own)
@@ -165,9 +165,10 @@ def _wait_for_results(config: pytest.Config, session: pytest.Session, gates: lis
     return {rid: results[rid] for rid in ALL if rid in results}
 
 
-def _phase_dir(settings: Settings) -> Path:
-    # A relative adversary_signers is read from the directory of the file that holds the phase.
-    return Path(settings.world).parent if settings.world else Path(settings.phase_file).parent
+def _signers_base(config: pytest.Config) -> Path:
+    # A relative adversary_signers is read from the suite's checkout (where phases/ lives), never from
+    # the state dir: the builder writes there, and must not choose who may sign the adversary's records.
+    return config.rootpath
 
 
 def _signer(config: pytest.Config) -> Callable[[str], str] | None:
@@ -175,7 +176,7 @@ def _signer(config: pytest.Config) -> Callable[[str], str] | None:
     if key:
         return lambda payload: signing.sign(payload, key)
     settings = settings_of(config)
-    signers = signing.signers_path(settings.phase().adversary_signers, _phase_dir(settings))
+    signers = signing.signers_path(settings.phase().adversary_signers, _signers_base(config))
     if signers is None:
         return None
     public = signing.agent_key(signers)

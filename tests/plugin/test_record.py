@@ -89,9 +89,8 @@ def _keys(tmp_path: Path) -> tuple[Path, Path, Path]:
 @needs_ssh
 def test_signed_records_end_to_end(run_gates, tmp_path: Path):
     key, stranger, signers = _keys(tmp_path)
-    # A relative adversary_signers is read beside the world file.
     world = _world(tmp_path, "signed", leak=False, review_text="# REVIEW: ghost\n",
-                   phase={"adversary_signers": "allowed_signers"})
+                   phase={"adversary_signers": str(signers)})
     env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
     state = tmp_path / "signed-state"
     run = run_gates("--sign-key", str(key), world=world, state_dir=state, env=env)
@@ -104,13 +103,13 @@ def test_signed_records_end_to_end(run_gates, tmp_path: Path):
 
     # The builder reads that file as found: signed, so done.
     as_found = _world(tmp_path, "signed-found", leak=False, review_text=text,
-                      phase={"adversary_signers": "allowed_signers"})
+                      phase={"adversary_signers": str(signers)})
     assert run_gates("--role", "builder", world=as_found, env=env).results["DONE.signed"]["verdict"] == "pass"
 
     # Someone edits a signed FAIL... here: types PASS lines by hand, or signs with a key not in the file.
     typed = text.replace(f" sig={recs['M1'].sig}", "")
     run = run_gates("--role", "builder", env=env, world=_world(tmp_path, "typed", leak=False, review_text=typed,
-                                                               phase={"adversary_signers": "allowed_signers"}))
+                                                               phase={"adversary_signers": str(signers)}))
     assert run.results["DONE.signed"]["verdict"] == "fail"
     assert "the M1 PASS is unsigned" in run.results["DONE.signed"]["reason"]
 
@@ -122,9 +121,9 @@ def test_signed_records_end_to_end(run_gates, tmp_path: Path):
 
 @needs_ssh
 def test_an_adversary_without_a_key_writes_unsigned_records_and_done_says_so(run_gates, tmp_path: Path):
-    _key, _stranger, _signers = _keys(tmp_path)
+    _key, _stranger, signers = _keys(tmp_path)
     world = _world(tmp_path, "nokey", leak=False, review_text="# REVIEW: ghost\n",
-                   phase={"adversary_signers": "allowed_signers"})
+                   phase={"adversary_signers": str(signers)})
     env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
     run = run_gates(world=world, env=env)
     assert run.results["DONE.signed"]["verdict"] == "fail"

@@ -141,7 +141,7 @@ def test_the_agent_key_named_in_the_file_signs(tmp_path: Path, keys: dict[str, P
         agent.wait()
 
 
-def test_a_relative_signers_path_is_read_from_the_phase_files_directory(tmp_path: Path):
+def test_a_relative_signers_path_is_read_from_the_base_dir(tmp_path: Path):
     assert signing.signers_path("keys/allowed", tmp_path) == tmp_path / "keys" / "allowed"
     assert signing.signers_path("/etc/allowed", tmp_path) == Path("/etc/allowed")
     assert signing.signers_path(None, tmp_path) is None
