@@ -27,7 +27,7 @@ from ghostgates.rules.done import SignatureCheck, record_binding
 from ghostgates.statefile import REVIEW
 from ghostgates.timeutil import rfc3339
 from ghostgates.verdict import ERROR, FAIL, PASS, SKIP
-from plugins.run import SETTINGS_STASH, Settings, settings_of
+from plugins.run import SETTINGS_STASH, Settings, _runs_gates, settings_of
 from plugins.verdicts import requirement_of, result_of
 
 BINDING_KEY = "record-binding"
@@ -55,6 +55,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def _check_output_paths(config: pytest.Config) -> None:
     """An output the run could never write is a usage error now, one line naming it, not a traceback later."""
     settings = config.stash.get(SETTINGS_STASH, None)
+    if settings is None or not _runs_gates(config):
+        return
+    key = config.getoption("sign_key", None)
+    if key and not Path(key).is_file():
+        raise pytest.UsageError(f"--sign-key {key}: no such key file")
     wanted = [("--gates-json", settings.gates_json if settings else None),
               ("--html", getattr(config.option, "htmlpath", None))]
     for option, value in wanted:

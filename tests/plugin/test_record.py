@@ -160,3 +160,12 @@ def test_an_unreadable_review_file_is_one_line_and_kept(run_gates, tmp_path: Pat
     assert run.results["DONE.signed"]["verdict"] == "error"
     assert (state / "REVIEW-ghost.md").read_bytes() == b"# REVIEW \xe9\xff\n"
     assert run.code != 0
+
+
+def test_a_missing_sign_key_is_a_usage_error(run_gates, tmp_path: Path):
+    run = run_gates("--sign-key", str(tmp_path / "no-key"))
+    assert run.code == 4 and f"--sign-key {tmp_path / 'no-key'}: no such key file" in run.output
+    # Nothing was judged, so nothing was written: the review file is the world's, if the world's files landed.
+    review_file = run.state_dir / "REVIEW-ghost.md"
+    world_review = yaml.safe_load(DEMO.read_text())["files"]["machine-docs/REVIEW-ghost.md"]
+    assert not review_file.exists() or review_file.read_text() == world_review
