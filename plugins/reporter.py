@@ -32,6 +32,7 @@ from plugins.verdicts import requirement_of, result_of
 
 BINDING_KEY = "record-binding"
 RESULTS_DIR = "results"
+STOPPED = "stopped"  # in the run dir: the session stops early, so not every collected test reports
 DONE_ID = "DONE.signed"
 # How long the DONE test waits for this run's own M1/M2 results (xdist: other workers still run them).
 RESULTS_WAIT_SECONDS = 900.0
@@ -159,6 +160,9 @@ def _wait_for_results(config: pytest.Config, session: pytest.Session, gates: lis
         missing = [n for n in wanted if not _result_file(config, n).exists()]
         if not missing:
             break
+        if (run_dir(config) / STOPPED).exists():
+            raise GateError("the run stopped before " + ", ".join(wanted[n] or n for n in missing)
+                            + " reported (-x, --maxfail or an interrupt), so the records it writes are unknown")
         if time.monotonic() > deadline:
             raise GateError(f"this run's own results for {', '.join(wanted[n] or n for n in missing)} did not "
                             f"arrive within {RESULTS_WAIT_SECONDS:.0f} s, so the records it writes are unknown")
@@ -220,10 +224,21 @@ class GateReporter:
         self.reports: dict[str, list[pytest.TestReport]] = {}
         self.results: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
+        self.failures = 0
+
+    def pytest_keyboard_interrupt(self) -> None:
+        (run_dir(self.config) / STOPPED).touch()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.reports.setdefault(report.nodeid, []).append(report)
-        if report.when == "teardown":
+        if report.failed and not (report.when == "call" and hasattr(report, "wasxfail")):
+            self.failures += 1
+            maxfail = self.config.getoption("maxfail", 0)
+            if maxfail and self.failures >= maxfail:
+                # -x / --maxfail: the rest will not run; a DONE test waiting for them must not wait.
+                (run_dir(self.config) / STOPPED).touch()
+        # Teardown closes an item; xdist reports a crashed worker's item once, with when="???".
+        if report.when not in ("setup", "call"):
             # Published for the DONE test, which judges this run's own records (xdist: on another worker).
             result = result_of(self.reports[report.nodeid])
             if result is not None:

@@ -169,3 +169,13 @@ def test_a_missing_sign_key_is_a_usage_error(run_gates, tmp_path: Path):
     review_file = run.state_dir / "REVIEW-ghost.md"
     world_review = yaml.safe_load(DEMO.read_text())["files"]["machine-docs/REVIEW-ghost.md"]
     assert not review_file.exists() or review_file.read_text() == world_review
+
+
+def test_exitfirst_under_xdist_does_not_leave_done_waiting(run_gates):
+    import time
+
+    started = time.monotonic()
+    run = run_gates("-x", "-n", "2")
+    assert time.monotonic() - started < 120
+    assert run.code == 1
+    assert run.results.get("DONE.signed", {}).get("verdict") in (None, "error")
