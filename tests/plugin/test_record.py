@@ -177,5 +177,5 @@ def test_exitfirst_under_xdist_does_not_leave_done_waiting(run_gates):
     started = time.monotonic()
     run = run_gates("-x", "-n", "2")
     assert time.monotonic() - started < 120
-    assert run.code == 1
+    assert run.code in (1, 2)  # xdist ends an -x run as interrupted
     assert run.results.get("DONE.signed", {}).get("verdict") in (None, "error")
