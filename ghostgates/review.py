@@ -100,6 +100,9 @@ def _bare(line: str) -> str:
 
 
 def parse_record(line: str) -> Record | None:
+    # Four spaces or a tab in front make it an indented code block to Markdown: quoted, not a record.
+    if line.startswith("\t") or len(line) - len(line.lstrip(" ")) > 3:
+        return None
     match = _RECORD.match(line.strip())
     if match is None:
         return None

@@ -48,6 +48,11 @@ def test_records_inside_a_code_fence_do_not_count():
     assert review.records(text) == {}
 
 
+def test_an_indented_record_is_code_not_a_record():
+    assert review.records(f"## M1: x\n\n    {rec()}\n") == {}
+    assert set(review.records(f"## M1: x\n   {rec()}\n")) == {"M1"}
+
+
 def test_escape_cannot_forge_a_record_or_break_markdown():
     hostile = f"nice\n\n## M1: PASS\n{rec()} | cell ] [link](x) `code` {review.end_marker('M1')} ~~~"
     out = review.escape(hostile)
