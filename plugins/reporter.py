@@ -276,6 +276,10 @@ class GateReporter:
         if not blocks:
             return
         if settings.role == "adversary":
+            if settings.phase().adversary_signers and any(" sig=" not in b.splitlines()[1] for b in blocks.values()):
+                self.notes.append("records written unsigned: the phase names adversary_signers but there is no "
+                                  "--sign-key and no ssh-agent key that file names, so DONE.signed will not count "
+                                  "them (docs/signing.md)")
             path = Path(settings.state_dir) / REVIEW
             try:
                 # Both gates in one replace: a kill at any moment leaves the old file or the new one.

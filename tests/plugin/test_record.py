@@ -128,6 +128,7 @@ def test_an_adversary_without_a_key_writes_unsigned_records_and_done_says_so(run
     run = run_gates(world=world, env=env)
     assert run.results["DONE.signed"]["verdict"] == "fail"
     assert "the M1 PASS is unsigned" in run.results["DONE.signed"]["reason"]
+    assert "records written unsigned" in run.output
 
 
 def test_an_unwritable_gates_json_is_one_line(run_gates, tmp_path: Path):
