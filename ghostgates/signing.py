@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import GateError
-from .review import Record
+from .review import Record, records
 from .rules.done import SignatureCheck
 
 NAMESPACE = "ghost-gates"
@@ -150,6 +150,18 @@ def check(record: Record, allowed_signers: Path) -> SignatureCheck:
 
 def checks(found: Mapping[str, Record], allowed_signers: Path) -> dict[str, SignatureCheck]:
     return {gate: check(rec, allowed_signers) for gate, rec in found.items()}
+
+
+def signature_checks(adversary_signers: str | None, review_text: str | None,
+                     base_dir: Path) -> dict[str, SignatureCheck] | None:
+    """What DONE.signed needs beside the text: None where the phase names no signers, else a check per record.
+
+    The one call for everything that judges DONE (the DONE test, an in-process world judge).
+    """
+    path = signers_path(adversary_signers, base_dir)
+    if path is None or review_text is None:
+        return None
+    return checks(records(review_text), path)
 
 
 def signers_path(value: str | None, base_dir: Path) -> Path | None:

@@ -137,10 +137,7 @@ def done_review(request: pytest.FixtureRequest) -> DoneInput:
             fields = shared(config, BINDING_KEY, lambda: record_binding(facts).fields())
             blocks = pending_blocks(config, results, settings.role, fields)
             text, own = review.replace_blocks(text or "", blocks), bool(blocks)
-    signers = signing.signers_path(phase.adversary_signers, _signers_base(config))
-    if signers is None or text is None:
-        return DoneInput(text, None, own)
-    return DoneInput(text, signing.checks(review.records(text), signers), own)
+    return DoneInput(text, signing.signature_checks(phase.adversary_signers, text, _signers_base(config)), own)
 
 
 def _collected_whole(session: pytest.Session, gate: str) -> bool:
