@@ -17,6 +17,7 @@ KEYS = (
     "upgrade_pattern", "expected_pr", "proxy_fixed_at", "phase_started_at",
     "max_post_proxy_attempts", "classify_failure_on", "builder_logins", "leak_patterns",
     "test_paths", "proxy_network", "min_free_addresses", "stuck_task_minutes", "blackouts", "waivers",
+    "adversary_signers",
 )
 
 
@@ -72,6 +73,8 @@ class Phase:
     stuck_task_minutes: float = 10
     blackouts: tuple[Blackout, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    # An ssh-keygen allowed-signers file; None: adversary records need no signature (gates.md).
+    adversary_signers: str | None = None
     source: str = "<defaults>"
 
     @property
@@ -175,6 +178,12 @@ def _convert(key: str, raw: Any) -> Any:
     if key == "waivers":
         return tuple(Waiver(str(w["requirement"]), _int(w["allow"]), str(w.get("by", "")),
                             str(w.get("reason", ""))) for w in _entries(raw, ("requirement", "allow")))
+    if key == "adversary_signers":
+        if raw in (None, ""):
+            return None
+        if not isinstance(raw, str):
+            raise ValueError(f"expected a file path, got {raw!r}")
+        return raw
     raise KeyError(key)
 
 

@@ -6,30 +6,213 @@ the files are written once, from plain data, whatever `-n` was.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures.cache import RUN_DIR_STASH, peek
-from ghostgates import review
-from ghostgates.atomic import replace_text
+from fixtures.cache import RUN_DIR_STASH, peek, run_dir, shared
+from ghostgates import review, signing
+from ghostgates.atomic import WriteError, replace_text
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
-from ghostgates.facts import build_facts, head_sha
-from ghostgates.statefile import REVIEW, STATUS, StateFile, read_optional
+from ghostgates.rules.done import SignatureCheck, record_binding
+from ghostgates.statefile import REVIEW
 from ghostgates.timeutil import rfc3339
 from ghostgates.verdict import ERROR, FAIL, PASS, SKIP
-from plugins.run import Settings, settings_of
-from plugins.verdicts import result_of
+from plugins.run import SETTINGS_STASH, Settings, _runs_gates, settings_of
+from plugins.verdicts import requirement_of, result_of
+
+BINDING_KEY = "record-binding"
+RESULTS_DIR = "results"
+STOPPED = "stopped"  # in the run dir: the session stops early, so not every collected test reports
+DONE_ID = "DONE.signed"
+# How long the DONE test waits for this run's own M1/M2 results (xdist: other workers still run them).
+RESULTS_WAIT_SECONDS = 900.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ghost-gates")
+    group.addoption("--sign-key", default=None, metavar="FILE",
+                    help="sign each record the adversary writes with this SSH key (a private key, or a public "
+                         "key whose private half is in ssh-agent); without it, an ssh-agent key that the "
+                         "phase's adversary_signers file names (docs/signing.md)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Workers report to the controller; only the controller writes files.
     if getattr(config, "workerinput", None) is None:
         config.pluginmanager.register(GateReporter(config), "ghost-gates-reporter")
+        _check_output_paths(config)
+
+
+def _check_output_paths(config: pytest.Config) -> None:
+    """An output the run could never write is a usage error now, one line naming it, not a traceback later."""
+    settings = config.stash.get(SETTINGS_STASH, None)
+    if settings is None or not _runs_gates(config):
+        return
+    key = config.getoption("sign_key", None)
+    if key and not Path(key).is_file():
+        raise pytest.UsageError(f"--sign-key {key}: no such key file")
+    wanted = [("--gates-json", settings.gates_json if settings else None),
+              ("--html", getattr(config.option, "htmlpath", None))]
+    for option, value in wanted:
+        if not value:
+            continue
+        problem = unwritable(Path(value))
+        if problem:
+            raise pytest.UsageError(f"{option} {value}: {problem}")
+
+
+def unwritable(path: Path) -> str | None:
+    """Why `path` could not be written (None when it can), touching nothing."""
+    path = Path(os.path.abspath(path))
+    if path.is_dir():
+        return "is a directory"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is not writable"
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create files in {parent}"
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """DONE.signed runs last: a run that writes M1/M2 as the adversary judges DONE by those records."""
+    done = [item for item in items if requirement_of(item) == DONE_ID]
+    if done:
+        items[:] = [item for item in items if requirement_of(item) != DONE_ID] + done
+
+
+@pytest.fixture(autouse=True)
+def _publish_record_binding(request: pytest.FixtureRequest) -> Generator[None, None, None]:
+    """The record's binding, decided once from the facts the run built, for the reporter to write."""
+    yield
+    if requirement_of(request.node) is None or "facts" not in request.fixturenames:
+        return
+    try:
+        facts = request.getfixturevalue("facts")
+    except Exception:  # the test reports why facts could not be built; nothing to bind
+        return
+    shared(request.config, BINDING_KEY, lambda: record_binding(facts).fields())
+
+
+@dataclass(frozen=True)
+class DoneInput:
+    text: str | None  # the review file DONE.signed judges
+    signatures: dict[str, SignatureCheck] | None  # None: the phase names no adversary_signers
+    own_records: bool  # the text carries this run's own blocks
+
+
+@pytest.fixture
+def done_review(request: pytest.FixtureRequest) -> DoneInput:
+    """The review text DONE.signed judges, and the signature checks of its records.
+
+    As the adversary, a run that also checks whole gates judges the file it is about to write (the
+    review file as found, with this run's blocks put in, signed as they will be written); as the
+    builder, the file as found (gates.md, DONE.signed).
+    """
+    config = request.config
+    settings = settings_of(config)
+    text: str | None = request.getfixturevalue("review_text")
+    facts = request.getfixturevalue("facts")
+    phase = request.getfixturevalue("phase")
+    own = False
+    if settings.role == "adversary":
+        gates = [gate for gate in ("M1", "M2") if _collected_whole(request.session, gate)]
+        if gates:
+            results = _wait_for_results(config, request.session, gates)
+            fields = shared(config, BINDING_KEY, lambda: record_binding(facts).fields())
+            blocks = pending_blocks(config, results, settings.role, fields)
+            text, own = review.replace_blocks(text or "", blocks), bool(blocks)
+    return DoneInput(text, signing.signature_checks(phase.adversary_signers, text, _signers_base(config)), own)
+
+
+def _collected_whole(session: pytest.Session, gate: str) -> bool:
+    collected = {requirement_of(item) for item in session.items}
+    return set(GATES[gate]) <= collected
+
+
+def _result_file(config: pytest.Config, nodeid: str) -> Path:
+    return run_dir(config) / RESULTS_DIR / (hashlib.sha256(nodeid.encode()).hexdigest()[:24] + ".json")
+
+
+def _wait_for_results(config: pytest.Config, session: pytest.Session, gates: list[str]) -> dict[str, Any]:
+    ids = {rid for gate in gates for rid in GATES[gate]}
+    wanted = {item.nodeid: requirement_of(item) for item in session.items if requirement_of(item) in ids}
+    deadline = time.monotonic() + RESULTS_WAIT_SECONDS
+    while True:
+        missing = [n for n in wanted if not _result_file(config, n).exists()]
+        if not missing:
+            break
+        if (run_dir(config) / STOPPED).exists():
+            raise GateError("the run stopped before " + ", ".join(wanted[n] or n for n in missing)
+                            + " reported (-x, --maxfail or an interrupt), so the records it writes are unknown")
+        if time.monotonic() > deadline:
+            raise GateError(f"this run's own results for {', '.join(wanted[n] or n for n in missing)} did not "
+                            f"arrive within {RESULTS_WAIT_SECONDS:.0f} s, so the records it writes are unknown")
+        time.sleep(0.05)
+    results = {}
+    for nodeid in wanted:
+        data = json.loads(_result_file(config, nodeid).read_text())
+        results[data.pop("id")] = data
+    return {rid: results[rid] for rid in ALL if rid in results}
+
+
+def _signers_base(config: pytest.Config) -> Path:
+    # A relative adversary_signers is read from the suite's checkout (where phases/ lives), never from
+    # the state dir: the builder writes there, and must not choose who may sign the adversary's records.
+    return config.rootpath
+
+
+def _signer(config: pytest.Config) -> Callable[[str], str] | None:
+    key = config.getoption("sign_key", None)
+    if key:
+        return lambda payload: signing.sign(payload, key)
+    settings = settings_of(config)
+    signers = signing.signers_path(settings.phase().adversary_signers, _signers_base(config))
+    if signers is None:
+        return None
+    public = signing.agent_key(signers)
+    if public is None:
+        return None
+    return lambda payload: signing.sign_with_agent(payload, public)
+
+
+def pending_blocks(config: pytest.Config, results: dict[str, dict[str, Any]], role: str,
+                   context: dict[str, Any]) -> dict[str, str]:
+    """The blocks this run writes: one per gate whose every requirement has a result, signed as the adversary.
+
+    The reporter and the DONE test both call this, so DONE judges the very records the file receives;
+    a signature is made once per record text and shared through the run directory.
+    """
+    out: dict[str, str] = {}
+    signer = _signer(config) if role == "adversary" else None
+    for gate in ("M1", "M2"):
+        ids = GATES[gate]
+        if not all(rid in results for rid in ids):
+            continue
+        gate_results = {rid: results[rid] for rid in ids}
+        record = make_record(gate, gate_results, role, context)
+        if signer is not None:
+            payload = record.payload()
+            digest = hashlib.sha256(payload.encode()).hexdigest()[:24]
+            sig = shared(config, f"signature-{digest}", lambda p=payload: signer(p))
+            record = record.signed(sig)
+        out[gate] = render_block(gate, gate_results, role, context, record)
+    return out
 
 
 class GateReporter:
@@ -38,9 +221,29 @@ class GateReporter:
         self.reports: dict[str, list[pytest.TestReport]] = {}
         self.results: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
+        self.failures = 0
+
+    def pytest_keyboard_interrupt(self) -> None:
+        (run_dir(self.config) / STOPPED).touch()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.reports.setdefault(report.nodeid, []).append(report)
+        if report.failed and not (report.when == "call" and hasattr(report, "wasxfail")):
+            self.failures += 1
+            maxfail = self.config.getoption("maxfail", 0)
+            if maxfail and self.failures >= maxfail:
+                # -x / --maxfail: the rest will not run; a DONE test waiting for them must not wait.
+                (run_dir(self.config) / STOPPED).touch()
+        # Teardown closes an item; xdist reports a crashed worker's item once, with when="???".
+        if report.when not in ("setup", "call"):
+            # Published for the DONE test, which judges this run's own records (xdist: on another worker).
+            result = result_of(self.reports[report.nodeid])
+            if result is not None:
+                path = _result_file(self.config, report.nodeid)
+                path.parent.mkdir(exist_ok=True)
+                tmp = path.with_suffix(".part")
+                tmp.write_text(json.dumps(result, default=str))
+                tmp.replace(path)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -53,52 +256,63 @@ class GateReporter:
         settings = settings_of(self.config)
         ordered = {rid: self.results[rid] for rid in ALL if rid in self.results}
         context = self._context(settings)
-        self._write_json(settings, ordered, context)
+        try:
+            self._write_json(settings, ordered, context)
+        except WriteError as exc:
+            self._write_failed(session, exc)
         for gate in ("M1", "M2"):
-            ids = GATES[gate]
-            ran = [rid for rid in ids if rid in ordered]
-            if not ran:
-                continue
-            if len(ran) < len(ids):
-                self.notes.append(f"{gate}: only {len(ran)} of {len(ids)} requirements ran, so no {gate} block "
-                                  "was written (run the whole gate to sign it).")
-                continue
-            block = render_block(gate, {rid: ordered[rid] for rid in ids}, settings.role, context)
-            if settings.role == "adversary":
-                path = Path(settings.state_dir) / REVIEW
-                review.write_atomic(path, lambda old, g=gate, b=block: review.replace_block(old, g, b))
-                self.notes.append(f"{gate}: block written to {path}")
-            else:
+            ran = [rid for rid in GATES[gate] if rid in ordered]
+            if ran and len(ran) < len(GATES[gate]):
+                self.notes.append(f"{gate}: only {len(ran)} of {len(GATES[gate])} requirements ran, so no {gate} "
+                                  "block was written (run the whole gate to sign it).")
+        try:
+            blocks = pending_blocks(self.config, ordered, settings.role, context)
+        except GateError as exc:
+            self._write_failed(session, exc)
+            return
+        if not blocks:
+            return
+        if settings.role == "adversary":
+            if settings.phase().adversary_signers and any(" sig=" not in b.splitlines()[1] for b in blocks.values()):
+                self.notes.append("records written unsigned: the phase names adversary_signers but there is no "
+                                  "--sign-key and no ssh-agent key that file names, so DONE.signed will not count "
+                                  "them (docs/signing.md)")
+            path = Path(settings.state_dir) / REVIEW
+            try:
+                # Both gates in one replace: a kill at any moment leaves the old file or the new one.
+                review.write_atomic(path, lambda old: review.replace_blocks(old, blocks))
+            except WriteError as exc:
+                self._write_failed(session, exc)
+                return
+            self.notes.append(f"{', '.join(blocks)}: block{'s' if len(blocks) > 1 else ''} written to {path}")
+        else:
+            for gate, block in blocks.items():
                 self.notes.append(f"{gate}: role builder, the review file is untouched; the block would be:\n"
                                   + block)
 
+    def _write_failed(self, session: pytest.Session, exc: Exception) -> None:
+        """One line naming the file, and a run that does not exit 0 (never an INTERNALERROR traceback)."""
+        self.notes.append(f"ERROR: {exc}")
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
     def _context(self, settings: Settings) -> dict[str, Any]:
-        """The correct PR's head and latest finished build, and the services' clock."""
+        """The record's binding as the run decided it (rules/done.record_binding), and what gates.json names."""
         run_dir = Path(self.config.stash[RUN_DIR_STASH])
         context: dict[str, Any] = {"head": "none", "build": "none", "at": rfc3339(datetime.now(UTC)),
                                    "world": None, "source": settings.gitea_url}
+        binding = peek(run_dir, BINDING_KEY)
+        if binding is not None:
+            context.update(binding)
         gitea, drone = peek(run_dir, "gitea"), peek(run_dir, "drone")
-        status = peek(run_dir, "status")
+        if gitea is not None and drone is not None:
+            context["requests"] = {"gitea": gitea.get("requests"), "drone": drone.get("requests")}
         try:
-            phase = settings.phase()
-            context["phase"] = phase.source
+            context["phase"] = settings.phase().source
             if settings.world:
                 from twin.world import load_world
 
                 context["world"] = load_world(Path(settings.world)).name
-            if gitea is None or drone is None:
-                if status is None:
-                    status = read_optional(Path(settings.state_dir) / STATUS)
-            state = StateFile.parse(STATUS, status) if status is not None else None
-            if gitea is not None and drone is not None:
-                facts = build_facts(phase, state, gitea, drone)
-                context["at"] = rfc3339(facts.now)
-                if facts.correct_pr is not None:
-                    context["head"] = head_sha(facts.correct_pr) or "none"
-                    latest = facts.latest_finished(facts.builds_of_pr(facts.correct_pr_number or 0))
-                    if latest is not None:
-                        context["build"] = str(latest["number"])
-                context["requests"] = {"gitea": gitea.get("requests"), "drone": drone.get("requests")}
         except GateError as exc:
             self.notes.append(f"record context incomplete: {exc}")
         return context
@@ -128,10 +342,16 @@ def gate_verdict(results: dict[str, dict[str, Any]]) -> str:
     return "PASS" if all(r["verdict"] in (PASS, SKIP) for r in results.values()) else "FAIL"
 
 
-def render_block(gate: str, results: dict[str, dict[str, Any]], role: str, context: dict[str, Any]) -> str:
-    verdict = gate_verdict(results)
-    record = review.Record(gate=gate, verdict=verdict, role=role, head=context["head"],
-                           build=str(context["build"]), at=context["at"])
+def make_record(gate: str, results: dict[str, dict[str, Any]], role: str, context: dict[str, Any]) -> review.Record:
+    return review.Record(gate=gate, verdict=gate_verdict(results), role=role, head=context["head"],
+                         build=str(context["build"]), at=context["at"])
+
+
+def render_block(gate: str, results: dict[str, dict[str, Any]], role: str, context: dict[str, Any],
+                 record: review.Record | None = None) -> str:
+    """The gate's block as the suite writes it, from its heading to its closing marker."""
+    record = record or make_record(gate, results, role, context)
+    verdict = record.verdict
     counts = {s: sum(1 for r in results.values() if r["verdict"] == s) for s in (PASS, FAIL, SKIP, ERROR)}
     lines = [f"## {gate}: {review.GATE_TITLES[gate]}: {verdict}", record.line()]
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
@@ -141,4 +361,5 @@ def render_block(gate: str, results: dict[str, dict[str, Any]], role: str, conte
     lines += ["", "| requirement | verdict | reason |", "|---|---|---|"]
     for rid, result in results.items():
         lines.append(f"| {rid} | {result['verdict']} | {review.escape(result['reason'])} |")
+    lines.append(review.end_marker(gate))
     return "\n".join(lines) + "\n"

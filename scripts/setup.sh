@@ -10,6 +10,11 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import sys; assert sys.
     say "installing python3 (3.11 or newer) with apt"
     apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
 fi
+if ! command -v ssh-keygen >/dev/null 2>&1; then
+    # Signed adversary records (gates.md, adversary_signers) are made and checked by ssh-keygen -Y.
+    say "installing openssh-client (ssh-keygen) with apt"
+    apt-get update -qq && apt-get install -y -qq openssh-client >/dev/null
+fi
 if [ ! -x .venv/bin/python ]; then
     if ! python3 -m venv .venv 2>/dev/null; then
         say "installing python3-venv with apt"

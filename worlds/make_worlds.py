@@ -1056,6 +1056,103 @@ def _stuck_offset(w: World) -> None:
 
 
 # -- writing ------------------------------------------------------------------------------------
+# -- H6 record worlds (issues 10, 13) -------------------------------------------------------------
+# Which block DONE.signed reads (gates.md: a block opens with `## M1 ...` and its record line), lines
+# as Markdown splits them, and signed records. The signatures below were made once with a throwaway
+# key whose public half is worlds/keys/h6-allowed-signers (the private half was deleted): they sign
+# the base world's two record lines (Record.payload(), docs/signing.md).
+H6_SIGNERS = "worlds/keys/h6-allowed-signers"
+H6_SIG = {
+    "M1": "U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAgx5KYqOQzGkUtDYEA4+mlnAsJfHrtKLTZhO/yxROsyyQAAAALZ2hvc3Qt"
+          "Z2F0ZXMAAAAAAAAABnNoYTUxMgAAAFMAAAALc3NoLWVkMjU1MTkAAABA7IyCcWRHU9f9iJX/VVgLJPYYm7ghpNJ9BbCTAPLEZMWv"
+          "+b3zVnELoB5bDKFqggq+B7F76mSngjMmWKuTu3fQDg==",
+    "M2": "U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAgx5KYqOQzGkUtDYEA4+mlnAsJfHrtKLTZhO/yxROsyyQAAAALZ2hvc3Qt"
+          "Z2F0ZXMAAAAAAAAABnNoYTUxMgAAAFMAAAALc3NoLWVkMjU1MTkAAABAvJCAree0BmgTYz6WKljdOsECGCXPAxgzmI5tSxU40UwW"
+          "81Pi4dK2aD9iETcSQtzcbCoTzaOVm3cNHj09HfzcBQ==",
+    # M1's line signed by a key that is not in the allowed-signers file.
+    "M1-stranger": "U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAgQE8luNUUBr4POgWLXyXaxd0yFfqqzlzk6/hdFx6VpX4AAAAL"
+                   "Z2hvc3QtZ2F0ZXMAAAAAAAAABnNoYTUxMgAAAFMAAAALc3NoLWVkMjU1MTkAAABAM+BcdNGIJl61Uc+YzMqGRL9V5G0McLQj"
+                   "q3aBwa4kGSfNnNX8eG7PnAV0+FcORcXgD7w1n1VBm2ot3Oid3waXDg==",
+    # M2's line signed with verdict=FAIL (the tampered world turns it into PASS).
+    "M2-fail": "U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAgx5KYqOQzGkUtDYEA4+mlnAsJfHrtKLTZhO/yxROsyyQAAAALZ2hv"
+               "c3QtZ2F0ZXMAAAAAAAAABnNoYTUxMgAAAFMAAAALc3NoLWVkMjU1MTkAAABAWwz0cmLXXhCUdA/ppGYHmyP4eXAZoBLG+GGVJAv5"
+               "A0e+SnOb1dZ+qAkQyjUckaa/t2DA9SpcYrcJJKpvcPEjAw==",
+}
+
+
+def h6_expect(name: str, rid: str, verdict: str) -> None:
+    """An expectation world() has no keyword for (`error`): set on the mutation just registered."""
+    entry = next(m for m in MUTATIONS if m[0] == name)
+    entry[3][rid] = verdict
+
+
+def h6_sign(w: World, sigs: dict[str, str]) -> None:
+    text = review(w)
+    for gate, sig in sigs.items():
+        text = re.sub(rf"(<!-- gate-record gate={gate} [^\n]*?) -->", rf"\1 sig={sig} -->", text, count=1)
+    w["files"]["machine-docs/REVIEW-ghost.md"] = text
+    w["phase"]["adversary_signers"] = H6_SIGNERS
+
+
+@mut("review-user-m1-section-before-block", "a person's own `## M1 notes` section (no record line) comes before "
+     "the gate blocks: DONE.signed reads the block that opens with a record, the notes are text")
+def _h6_user_section(w: World) -> None:
+    w["files"]["machine-docs/REVIEW-ghost.md"] = review(w).replace(
+        "# REVIEW: ghost\n", "# REVIEW: ghost\n\n## M1 notes\nM1 looked like a FAIL to me on Tuesday.\n", 1)
+
+
+@mut("review-m1-only-a-user-section", "the M1 block lost its record line: `## M1: ...: PASS` over prose is a "
+     "person's section, not a record, so there is no M1 record", fail=("DONE.signed",))
+def _h6_no_record(w: World) -> None:
+    w["files"]["machine-docs/REVIEW-ghost.md"] = re.sub(r"<!-- gate-record gate=M1 [^\n]*-->\n", "", review(w))
+
+
+@mut("review-record-after-u2028", "the M1 record follows its heading after U+2028, which Markdown does not break "
+     "lines on: the heading's line, not a record line, so there is no M1 record", fail=("DONE.signed",))
+def _h6_u2028(w: World) -> None:
+    w["files"]["machine-docs/REVIEW-ghost.md"] = review(w).replace(
+        "State inventory and clean retry: PASS\n", "State inventory and clean retry: PASS\u2028", 1)
+
+
+@mut("review-crlf", "the review file has CRLF line endings (edited on Windows): the records still read")
+def _h6_crlf(w: World) -> None:
+    w["files"]["machine-docs/REVIEW-ghost.md"] = review(w).replace("\n", "\r\n")
+
+
+@mut("done-signed-records-verify", "the phase names adversary_signers and both PASS records carry signatures "
+     "by the allowed key")
+def _h6_signed(w: World) -> None:
+    h6_sign(w, {"M1": H6_SIG["M1"], "M2": H6_SIG["M2"]})
+
+
+@mut("done-record-unsigned-where-signers-set", "the phase names adversary_signers; the M2 PASS is signed, the M1 "
+     "PASS is only typed: unsigned, not counted", fail=("DONE.signed",))
+def _h6_unsigned(w: World) -> None:
+    h6_sign(w, {"M2": H6_SIG["M2"]})
+
+
+@mut("done-record-signed-by-stranger", "the M1 PASS is signed by a key not in the allowed-signers file: forged",
+     fail=("DONE.signed",))
+def _h6_stranger(w: World) -> None:
+    h6_sign(w, {"M1": H6_SIG["M1-stranger"], "M2": H6_SIG["M2"]})
+
+
+@mut("done-record-tampered", "the adversary signed an M2 FAIL; someone edited verdict=FAIL to PASS and kept the "
+     "signature: forged", fail=("DONE.signed",))
+def _h6_tampered(w: World) -> None:
+    h6_sign(w, {"M1": H6_SIG["M1"], "M2": H6_SIG["M2-fail"]})
+
+
+@mut("done-signers-file-missing", "the phase names an adversary_signers file that does not exist: DONE.signed "
+     "cannot check the signatures (error, never pass or fail)")
+def _h6_signers_missing(w: World) -> None:
+    h6_sign(w, {"M1": H6_SIG["M1"], "M2": H6_SIG["M2"]})
+    w["phase"]["adversary_signers"] = "worlds/keys/no-such-allowed-signers"
+
+
+h6_expect("done-signers-file-missing", "DONE.signed", "error")
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 

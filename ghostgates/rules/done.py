@@ -1,24 +1,71 @@
-"""DONE.signed (gates.md): fresh adversary PASSes for M1 and M2 before `## DONE`."""
+"""DONE.signed (gates.md): fresh adversary PASSes for M1 and M2 before `## DONE`.
+
+A pure function over the review file's text (the file as found, or, in a run that writes its own
+blocks as the adversary, the text it is about to write) and, where the phase names allowed
+signers, the signature checks made for those records (ghostgates/signing.py does the I/O).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..facts import Facts, head_sha
 from ..review import records
-from ..timeutil import parse_time
+from ..timeutil import parse_time, rfc3339
 from ..verdict import Verdict, evidence, failed, passed, skipped
 from .common import ev_build, ev_pr
 
 
-def signed(facts: Facts, review_text: str | None) -> Verdict:
+@dataclass(frozen=True)
+class Binding:
+    """What a record is bound to: the correct PR's head sha and latest finished build, and when.
+
+    Decided here once, for the record the reporter writes and the record DONE.signed demands.
+    """
+
+    head: str | None
+    build: int | None
+    at: datetime
+
+    def fields(self) -> dict[str, str]:
+        """The record line's `head`, `build` and `at` (`none` where there is nothing to bind to)."""
+        return {"head": self.head or "none", "build": "none" if self.build is None else str(self.build),
+                "at": rfc3339(self.at)}
+
+
+def record_binding(facts: Facts) -> Binding:
+    pr, number = facts.correct_pr, facts.correct_pr_number
+    if pr is None or number is None:
+        return Binding(None, None, facts.now)
+    latest = facts.latest_finished(facts.builds_of_pr(number))
+    return Binding(head_sha(pr) or None, None if latest is None else int(latest["number"]), facts.now)
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """One record's signature against the phase's allowed signers: signed, unsigned or forged."""
+
+    status: str
+    detail: str
+
+
+def signed(facts: Facts, review_text: str | None,
+           signatures: Mapping[str, SignatureCheck] | None = None, own_records: bool = False) -> Verdict:
+    """`signatures` is None where the phase sets no `adversary_signers`; else one check per gate.
+
+    `own_records`: `review_text` is the file as this run leaves it (it wrote M1/M2 as the adversary).
+    """
     if facts.state is None or not facts.state.has_section("DONE"):
         return skipped("The state file has no `## DONE` heading.")
     number, pr = facts.correct_pr_number, facts.correct_pr
     if number is None or pr is None:
         return failed("`## DONE` is written but there is no correct PR to bind the sign-off to.")
-    head = head_sha(pr)
-    latest = facts.latest_finished(facts.builds_of_pr(number))
+    binding = record_binding(facts)
+    head = binding.head or ""
+    latest = facts.build(binding.build) if binding.build is not None else None
     ev: list[dict[str, Any]] = [ev_pr(facts, number)]
     if latest is not None:
         ev.append(ev_build(facts, latest))
@@ -31,11 +78,18 @@ def signed(facts: Facts, review_text: str | None) -> Verdict:
         if rec is None:
             problems.append(f"no {gate} record")
             continue
+        check = None if signatures is None else signatures.get(gate)
         ev.append(evidence("record", f"{gate} {rec.verdict} by {rec.role}", head=rec.head, build=rec.build,
-                           at=rec.at))
+                           at=rec.at, signature=None if check is None else f"{check.status}: {check.detail}"))
         if rec.verdict != "PASS" or rec.role != "adversary":
             problems.append(f"{gate} is {rec.verdict} by {rec.role}, not an adversary PASS")
             continue
+        if signatures is not None:
+            if check is None or check.status != "signed":
+                status = "unsigned" if check is None else check.status
+                reason = "" if check is None else f" ({check.detail})"
+                problems.append(f"the {gate} PASS is {status}{reason}")
+                continue
         if rec.head != head:
             problems.append(f"the {gate} PASS is bound to {rec.head[:10]}, not the head {head[:10]}")
         if latest is None:
@@ -46,6 +100,7 @@ def signed(facts: Facts, review_text: str | None) -> Verdict:
                             f"#{latest['number']}")
         elif finished is not None and parse_time(rec.at) < finished:
             problems.append(f"the {gate} PASS was recorded before build #{latest['number']} finished")
+    whose = " (judged by the records this run writes)" if own_records else ""
     if problems:
-        return failed("`## DONE` is not signed: " + "; ".join(problems) + ".", ev)
-    return passed("Adversary PASSes for M1 and M2 are bound to the current head and latest build.", ev)
+        return failed("`## DONE` is not signed: " + "; ".join(problems) + whose + ".", ev)
+    return passed(f"Adversary PASSes for M1 and M2 are bound to the current head and latest build{whose}.", ev)

@@ -1,16 +1,35 @@
-"""The review file: record lines, escaping, block replacement, atomic writes."""
+"""The review file: record lines, escaping, block extent and replacement, atomic writes.
+
+gates.md, "What the suite writes into the review file": a block opens with `## M1 ...` and its
+record line and ends with `<!-- /gate-record gate=M1 -->`; only such blocks are replaced or read.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from ghostgates import review
+import pytest
+
+from ghostgates import atomic, review
+from ghostgates.catalogue import GATES
 
 SHA = "a" * 40
 
 
 def rec(gate: str = "M1", verdict: str = "PASS", role: str = "adversary") -> str:
     return review.Record(gate, verdict, role, SHA, "57", "2026-06-15T11:20:00Z").line()
+
+
+def block(gate: str = "M1", body: str = "new", verdict: str = "PASS") -> str:
+    return (f"## {gate}: t: {verdict}\n{rec(gate, verdict)}\nChecked by ghost-gates as adversary at "
+            f"2026-06-15T11:20:00Z: 7 pass.\n\n| requirement | verdict | reason |\n|---|---|---|\n"
+            f"| {GATES[gate][0]} | pass | {body} |\n{review.end_marker(gate)}\n")
+
+
+def old_block(gate: str = "M1", body: str = "old") -> str:
+    """A block as the suite wrote it before the closing marker existed."""
+    return block(gate, body).replace(review.end_marker(gate) + "\n", "")
 
 
 def test_records_read_only_the_line_that_opens_a_gate_block():
@@ -29,18 +48,76 @@ def test_records_inside_a_code_fence_do_not_count():
     assert review.records(text) == {}
 
 
+def test_an_indented_record_is_code_not_a_record():
+    assert review.records(f"## M1: x\n\n    {rec()}\n") == {}
+    assert set(review.records(f"## M1: x\n   {rec()}\n")) == {"M1"}
+
+
 def test_escape_cannot_forge_a_record_or_break_markdown():
-    hostile = f"nice\n\n## M1: PASS\n{rec()} | cell ] [link](x) `code`"
+    hostile = f"nice\n\n## M1: PASS\n{rec()} | cell ] [link](x) `code` {review.end_marker('M1')} ~~~"
     out = review.escape(hostile)
     assert "\n" not in out and "<!--" not in out and "-->" not in out
-    assert "\\|" in out and "\\#\\#" in out
+    assert "\\|" in out and "\\#\\#" in out and "\\~" in out
     assert review.records(f"## M1: t\n{out}\n") == {}
 
 
-def test_replace_block_keeps_every_other_byte():
-    text = "# R\n\nhand notes\n\n## M1: old\nold\n\n## Notes\nkeep\n"
-    new = review.replace_block(text, "M1", "## M1: new\nnew\n")
-    assert new == "# R\n\nhand notes\n\n## M1: new\nnew\n\n## Notes\nkeep\n"
+def test_escape_flattens_unicode_line_separators():
+    out = review.escape(f"a\u2028{rec()}\u2029b\x85c")
+    assert "\u2028" not in out and "<!--" not in out
+
+
+def test_a_user_section_named_m1_is_not_a_block():
+    # "## M1 notes" has no record line: it is the user's, neither replaced nor read.
+    text = "# R\n\n## M1 notes\nmine\n"
+    new = review.replace_block(text, "M1", block())
+    assert new == text + "\n" + block()
+    assert review.blocks(new)["M1"].start == text.count("\n") + 1
+
+
+def test_the_block_replaced_is_the_block_read():
+    text = "## M1 notes\nmine\n\n" + block(body="first") + "\n" + block(body="second")
+    found = review.blocks(text)["M1"]
+    assert found.closed and found.start == 3
+    new = review.replace_block(text, "M1", block(body="third"))
+    assert new == "## M1 notes\nmine\n\n" + block(body="third") + "\n" + block(body="second")
+
+
+@pytest.mark.parametrize("after", [
+    "# Top-level notes\nkeep me\n",
+    "### Small heading\nkeep me\n",
+    "Setext notes\n============\nkeep me\n",
+    "Setext two\n----------\nkeep me\n",
+    "just a paragraph, no heading\n",
+    "| M1.inventory | by hand | a row of my own |\n",
+])
+def test_what_a_person_wrote_after_a_block_stays(after: str):
+    for written in (block(body="old"), old_block(body="old")):
+        text = "# R\n\n" + written + after
+        new = review.replace_block(text, "M1", block(body="new"))
+        assert new == "# R\n\n" + block(body="new") + after, written
+
+
+def test_an_old_block_without_marker_ends_where_the_suite_text_ends():
+    text = "# R\n\n" + old_block() + "\nmy notes right after\n\n## M2 by hand\nx\n"
+    found = review.blocks(text)["M1"]
+    assert not found.closed
+    new = review.replace_block(text, "M1", block())
+    assert new == "# R\n\n" + block() + "\nmy notes right after\n\n## M2 by hand\nx\n"
+    # The next run finds the closed block and replaces exactly it.
+    assert review.replace_block(new, "M1", block(body="again")) == new.replace("| new |", "| again |")
+
+
+def test_a_note_typed_inside_a_block_is_kept():
+    text = block().replace(review.end_marker("M1"), "my note inside\n" + review.end_marker("M1"))
+    new = review.replace_block(text, "M1", block(body="x"))
+    assert "my note inside" in new
+    assert review.blocks(new)["M1"].closed
+
+
+def test_replace_blocks_puts_both_gates_in_one_text():
+    text = "# R\n\n" + block("M1", "a") + "\nnotes\n"
+    new = review.replace_blocks(text, {"M1": block("M1", "b"), "M2": block("M2", "c")})
+    assert new == "# R\n\n" + block("M1", "b") + "\nnotes\n\n" + block("M2", "c")
 
 
 def test_replace_block_appends_when_absent_and_creates_from_nothing():
@@ -49,14 +126,37 @@ def test_replace_block_appends_when_absent_and_creates_from_nothing():
 
 
 def test_replace_block_keeps_crlf_files_crlf():
-    text = "# R\r\n\r\n## M1: old\r\nold\r\n\r\n## Notes\r\nkeep\r\n"
-    new = review.replace_block(text, "M1", "## M1: new\nnew\n")
-    assert new == "# R\r\n\r\n## M1: new\r\nnew\r\n\r\n## Notes\r\nkeep\r\n"
+    text = ("# R\r\n\r\n" + block(body="old") + "\r\n## Notes\r\nkeep\r\n").replace("\n", "\r\n").replace(
+        "\r\r\n", "\r\n")
+    new = review.replace_block(text, "M1", block(body="new"))
+    assert new == text.replace("| old |", "| new |")
+
+
+def test_lines_split_as_markdown_does_not_as_splitlines():
+    # U+2028 is text to Markdown: a record after it on the "same" line is not a line of its own.
+    text = f"## M1: x\u2028{rec()}\n"
+    assert review.records(text) == {}
+    assert review.split_lines("a\r\nb\rc\nd\u2028e") == ["a\r\n", "b\r", "c\n", "d\u2028e"]
+    text = f"## M1: x\u2028still the heading\n{rec()}\n"
+    assert set(review.records(text)) == {"M1"}
+
+
+def test_a_byte_order_mark_is_no_text():
+    text = "\ufeff" + block(body="old") + "\nnotes\n"
+    assert set(review.records(text)) == {"M1"}
+    assert review.replace_block(text, "M1", block(body="new")) == "\ufeff" + block(body="new") + "\nnotes\n"
 
 
 def test_m10_heading_is_not_m1():
     text = "## M10: other\nx\n"
     assert review.replace_block(text, "M1", "## M1: a\n") == "## M10: other\nx\n\n## M1: a\n"
+
+
+def test_a_signed_record_round_trips():
+    line = review.Record("M1", "PASS", "adversary", SHA, "57", "2026-06-15T11:20:00Z", "QUJD+/==").line()
+    assert line.endswith(" at=2026-06-15T11:20:00Z sig=QUJD+/== -->")
+    parsed = review.parse_record(line)
+    assert parsed is not None and parsed.sig == "QUJD+/==" and line.startswith(parsed.payload() + " sig=")
 
 
 def test_write_atomic_leaves_no_temp_files(tmp_path: Path):
@@ -67,6 +167,17 @@ def test_write_atomic_leaves_no_temp_files(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["REVIEW-ghost.md"]
 
 
+def test_the_next_write_removes_a_killed_runs_temporary_file(tmp_path: Path):
+    path = tmp_path / "REVIEW-ghost.md"
+    path.write_text("keep\n")
+    left = tmp_path / ".REVIEW-ghost.md.k1ll3d.tmp"
+    left.write_text("half a file")
+    other = tmp_path / ".STATUS-ghost.md.x.tmp"  # another file's: not ours to remove
+    other.write_text("x")
+    review.write_atomic(path, lambda old: old + "more\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".STATUS-ghost.md.x.tmp", "REVIEW-ghost.md"]
+
+
 def test_write_atomic_keeps_the_old_file_when_the_update_fails(tmp_path: Path):
     path = tmp_path / "REVIEW-ghost.md"
     path.write_text("keep\n")
@@ -74,9 +185,40 @@ def test_write_atomic_keeps_the_old_file_when_the_update_fails(tmp_path: Path):
     def boom(old: str) -> str:
         raise RuntimeError("no")
 
-    try:
+    with pytest.raises(RuntimeError):
         review.write_atomic(path, boom)
-    except RuntimeError:
-        pass
     assert path.read_text() == "keep\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["REVIEW-ghost.md"]
+
+
+def test_an_unreadable_review_file_is_never_overwritten(tmp_path: Path):
+    path = tmp_path / "REVIEW-ghost.md"
+    path.write_bytes(b"caf\xe9 notes in latin-1\n")
+    with pytest.raises(atomic.WriteError, match="REVIEW-ghost.md: cannot be read: not UTF-8"):
+        review.write_atomic(path, lambda old: old + "x")
+    assert path.read_bytes() == b"caf\xe9 notes in latin-1\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads and writes files whatever their mode")
+def test_a_file_without_permission_is_one_line_naming_it(tmp_path: Path):
+    path = tmp_path / "REVIEW-ghost.md"
+    path.write_text("x\n")
+    path.chmod(0)
+    with pytest.raises(atomic.WriteError, match="REVIEW-ghost.md: cannot be read"):
+        review.write_atomic(path, lambda old: old)
+
+
+def test_write_through_a_symlink_keeps_the_link(tmp_path: Path):
+    real = tmp_path / "kept" / "REVIEW-ghost.md"
+    real.parent.mkdir()
+    real.write_text("a\n")
+    link = tmp_path / "REVIEW-ghost.md"
+    link.symlink_to(real)
+    review.write_atomic(link, lambda old: old + "b\n")
+    assert link.is_symlink() and real.read_text() == "a\nb\n"
+
+
+def test_a_directory_in_the_way_is_one_line(tmp_path: Path):
+    (tmp_path / "gates.json").mkdir()
+    with pytest.raises(atomic.WriteError, match="gates.json: cannot be written"):
+        atomic.replace_text(tmp_path / "gates.json", "{}")

@@ -33,7 +33,9 @@ def run_suite(world: Path, tmp: Path) -> dict:
     state = tmp / "state"
     state.mkdir()
     cmd = [sys.executable, "-m", "pytest", "gates", "--world", str(world), "--gates-json", str(out),
-           "--state-dir", str(state), "--html", str(tmp / "gates.html"), "-q", "-p", "no:cacheprovider"]
+           "--state-dir", str(state), "--html", str(tmp / "gates.html"), "-q", "-p", "no:cacheprovider",
+           # As the Builder (BRIEF; ../shared/tools/run_worlds.py): `expect` judges the review file as given.
+           "--role", "builder"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
     if not out.exists():
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])

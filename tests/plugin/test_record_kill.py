@@ -1,0 +1,69 @@
+"""`kill -9` of a real gate run near its end (issue 10): the review file is the old or the new one, whole.
+
+tests/unit/test_review_kill.py kills a writer in a tight loop many times; this one kills the
+suite itself (`pytest gates --world ...`) at random moments around its reporting phase, a few
+times (GHOSTGATES_RUN_KILLS, default 6), and then lets one run finish: no temporary file stays.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from ghostgates import atomic
+
+from .conftest import DEMO, ROOT
+
+KILLS = int(os.environ.get("GHOSTGATES_RUN_KILLS", "6"))
+OLD = ("# REVIEW: ghost\n\nNotes by hand.\n\n## M1: old\n<!-- gate-record gate=M1 verdict=FAIL role=adversary head="
+       + "0" * 40 + " build=1 at=2026-06-01T00:00:00Z -->\n<!-- /gate-record gate=M1 -->\n\n### After M1\nkeep\n")
+
+
+def test_kill_minus_nine_during_a_gate_run(tmp_path: Path):
+    world = yaml.safe_load(DEMO.read_text())
+    world["files"] = {"machine-docs/STATUS-ghost.md": world["files"]["machine-docs/STATUS-ghost.md"]}
+    world_file = tmp_path / "w.yaml"
+    world_file.write_text(yaml.safe_dump(world, sort_keys=False))
+    state = tmp_path / "state"
+    state.mkdir()
+    review_file = state / "REVIEW-ghost.md"
+    cmd = [sys.executable, "-m", "pytest", "gates", "--world", str(world_file), "--state-dir", str(state),
+           "--gates-json", str(tmp_path / "g.json"), "--html", str(tmp_path / "g.html"), "-q",
+           "-p", "no:cacheprovider"]
+
+    def run(kill_after: float | None) -> None:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if kill_after is None:
+            proc.wait(timeout=300)
+            return
+        time.sleep(kill_after)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    review_file.write_text(OLD)
+    started = time.monotonic()
+    run(None)
+    took = time.monotonic() - started
+    new = review_file.read_text()
+    assert new != OLD and new.startswith("# REVIEW: ghost\n\nNotes by hand.\n\n## M1: State")
+    assert "### After M1\nkeep\n" in new
+    rng = random.Random(13)
+    outcomes = {"old": 0, "new": 0}
+    for _ in range(KILLS):
+        review_file.write_text(OLD)
+        # Around the end of a run: the reporting phase is its last tenth or so.
+        run(rng.uniform(0.6 * took, 1.05 * took))
+        text = review_file.read_text()
+        assert text in (OLD, new), "the review file is neither the old nor the new version whole"
+        outcomes["old" if text == OLD else "new"] += 1
+    run(None)
+    assert review_file.read_text() == new
+    assert atomic.stale_temporaries(review_file) == []
+    print(f"{KILLS} kills of a {took:.1f} s run: {outcomes}")
