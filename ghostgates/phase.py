@@ -17,6 +17,7 @@ KEYS = (
     "upgrade_pattern", "expected_pr", "proxy_fixed_at", "phase_started_at",
     "max_post_proxy_attempts", "classify_failure_on", "builder_logins", "leak_patterns",
     "test_paths", "proxy_network", "min_free_addresses", "stuck_task_minutes", "blackouts", "waivers",
+    "run_minutes",
 )
 
 
@@ -72,6 +73,7 @@ class Phase:
     stuck_task_minutes: float = 10
     blackouts: tuple[Blackout, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    run_minutes: float = 30  # how long one testme run may take (gates.md): the blackout horizon
     source: str = "<defaults>"
 
     @property
@@ -155,7 +157,7 @@ def _convert(key: str, raw: Any) -> Any:
         return date.fromisoformat(str(raw))
     if key in ("max_post_proxy_attempts", "min_free_addresses"):
         return _int(raw)
-    if key == "stuck_task_minutes":
+    if key in ("stuck_task_minutes", "run_minutes"):
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ValueError(f"expected a number, got {raw!r}")
         return float(raw)
