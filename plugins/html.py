@@ -58,7 +58,7 @@ def _evidence_table(result: dict[str, Any]) -> str:
 
 
 def pytest_html_report_title(report: Any) -> None:
-    config = _config
+    config = getattr(report, "_config", None)  # pytest-html's ReportData keeps its config
     if config is None:
         return
     from plugins.run import settings_of
@@ -95,15 +95,6 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
     cells.insert(3, f'<td class="col-verdict verdict-{html.escape(str(verdict))}">{html.escape(str(verdict))}</td>')
     cells.insert(4, f'<td class="col-spec">{html.escape(TEXT.get(rid, ""))}</td>')
     cells.insert(5, f'<td class="col-reason">{html.escape(str(reason))}</td>')
-
-
-_config: pytest.Config | None = None
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    global _config
-    if getattr(config, "workerinput", None) is None:
-        _config = config
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -47,11 +47,16 @@ def pytest_configure(config: pytest.Config) -> None:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             # A long wait on a slow service says which URL and which try, instead of silence.
+            config.stash[_PREVIOUS_WAIT] = http.on_wait
             http.on_wait = reporter.write_line
 
 
+_PREVIOUS_WAIT = pytest.StashKey[object]()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    http.on_wait = None
+    if _PREVIOUS_WAIT in config.stash:
+        http.on_wait = config.stash[_PREVIOUS_WAIT]  # type: ignore[assignment]
 
 
 def _wanted(config: pytest.Config) -> set[str]:

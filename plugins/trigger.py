@@ -107,16 +107,13 @@ def pytest_configure(config: pytest.Config) -> None:
     path = Path(settings.state_dir) / STATUS
     text = read_optional(path)
     state = None if text is None else StateFile.parse(str(path), text)
-    global _config_of_stop
-    _config_of_stop = config
     out = _printer(config)
     try:
         services = _services(config)
     except ConfigError as exc:  # GITEA_URL or DRONE_SERVER missing: the user's to fix, not a refusal
         raise pytest.UsageError(str(exc)) from None
     except GateError as exc:
-        config.stash[_STOPPED] = True
-        pytest.exit(f"trigger refused: could not find out: {exc}", returncode=drive.REFUSED)
+        raise Stop(f"trigger refused: could not find out: {exc}", drive.REFUSED, config) from None
     try:
         outcome = drive.drive(phase, state, services, options, out)
     finally:
@@ -125,21 +122,21 @@ def pytest_configure(config: pytest.Config) -> None:
         services.drone.close()
     if outcome.code is not None:
         # The one place the stopping line is printed: pytest writes it to stderr as `Exit: ...`.
-        config.stash[_STOPPED] = True
-        pytest.exit(outcome.message, returncode=outcome.code)
+        raise Stop(outcome.message, outcome.code, config)
 
 
-_STOPPED = pytest.StashKey[bool]()
+class Stop(pytest.exit.Exception):  # type: ignore[misc,name-defined]
+    """pytest.exit, knowing its run: the line is printed once (see pytest_keyboard_interrupt)."""
+
+    def __init__(self, message: str, code: int, config: pytest.Config) -> None:
+        super().__init__(message, returncode=code)
+        self.config = config
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_keyboard_interrupt(excinfo: Any) -> None:
     """Our own stop is not an interruption: keep pytest from repeating its line as `! Exit: ... !`."""
-    config = _config_of_stop
-    if config is not None and config.stash.get(_STOPPED, False):
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if isinstance(excinfo.value, Stop):
+        reporter = excinfo.value.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter._keyboardinterrupt_memo = None  # read by TerminalReporter.pytest_unconfigure
-
-
-_config_of_stop: pytest.Config | None = None
