@@ -137,7 +137,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--state-dir {state_dir}: no such directory")
     # A bad phase file is the user's to fix before anything runs: one line naming file and key.
     phase_of(config)
-    if world:
+    if world and not opt.collectonly:  # --co runs nothing: no twin, no world files over the state dir
         _start_twin(config, settings)
 
 

@@ -40,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only these requirement ids of gates.md (repeatable), e.g. M1.inventory")
 
 
+@pytest.hookimpl(trylast=True)  # after the terminal reporter is registered
 def pytest_configure(config: pytest.Config) -> None:
     for gate, marker in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: the {gate} requirements of gates.md ({len(GATES[gate])})")
