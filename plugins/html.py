@@ -117,7 +117,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     meta["State dir"] = settings.state_dir
     meta["Gitea"] = settings.gitea_url
     meta["Drone"] = settings.drone_url
-    meta["Docker"] = settings.docker_host or "local engine (docker CLI defaults)"
+    from plugins.habits import engine_line
+
+    meta["Docker"] = engine_line(settings.docker_host)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,5 +1,8 @@
-"""pytest's own habits on the gate tests: select by requirement id or gate marker, and write nothing
-when nothing runs.
+"""pytest's own habits on the gate tests: the run's header, select by requirement id or gate marker,
+and write nothing when nothing runs.
+
+- The header names what the run reads: phase, world or live, role, Gitea, Drone and the engine
+  (with no DOCKER_HOST: the local engine, as the docker CLI picks it).
 
 - `-k M1.inventory` matches the requirement id (added as a keyword), `--requirement M1.inventory`
   selects ids exactly (repeatable, or comma-separated), `-m m1` / `-m "m2 and not done"` the gates.
@@ -58,6 +61,28 @@ _PREVIOUS_WAIT = pytest.StashKey[object]()
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _PREVIOUS_WAIT in config.stash:
         http.on_wait = config.stash[_PREVIOUS_WAIT]  # type: ignore[assignment]
+
+
+def engine_line(docker_host: str) -> str:
+    """The engine, as ghostgates.swarm names it (the docker CLI's own resolution) where it can."""
+    from ghostgates import swarm
+
+    describe = getattr(swarm, "engine_description", None)
+    if describe is not None:
+        return str(describe(docker_host or None))
+    return docker_host or "the local engine (no DOCKER_HOST: the docker CLI's default)"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    from plugins.run import SETTINGS_STASH, _runs_gates
+
+    settings = config.stash.get(SETTINGS_STASH, None)
+    if settings is None or not _runs_gates(config):
+        return None
+    where = f"world {settings.world}" if settings.world else "live services"
+    return [f"ghost-gates: phase {settings.phase_file}, {where}, role {settings.role}, state {settings.state_dir}",
+            f"ghost-gates: Gitea {settings.gitea_url or '(GITEA_URL not set)'}, "
+            f"Drone {settings.drone_url or '(DRONE_SERVER not set)'}, engine {engine_line(settings.docker_host)}"]
 
 
 def _wanted(config: pytest.Config) -> set[str]:
