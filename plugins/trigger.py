@@ -113,7 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:  # GITEA_URL or DRONE_SERVER missing: the user's to fix, not a refusal
         raise pytest.UsageError(str(exc)) from None
     except GateError as exc:
-        raise Stop(f"trigger refused: could not find out: {exc}", drive.REFUSED, config) from None
+        raise Exit(f"trigger refused: could not find out: {exc}", drive.REFUSED, config) from None
     try:
         outcome = drive.drive(phase, state, services, options, out)
     finally:
@@ -122,10 +122,10 @@ def pytest_configure(config: pytest.Config) -> None:
         services.drone.close()
     if outcome.code is not None:
         # The one place the stopping line is printed: pytest writes it to stderr as `Exit: ...`.
-        raise Stop(outcome.message, outcome.code, config)
+        raise Exit(outcome.message, outcome.code, config)
 
 
-class Stop(pytest.exit.Exception):  # type: ignore[misc,name-defined]
+class Exit(pytest.exit.Exception):  # type: ignore[misc,name-defined]
     """pytest.exit, knowing its run: the line is printed once (see pytest_keyboard_interrupt)."""
 
     def __init__(self, message: str, code: int, config: pytest.Config) -> None:
@@ -136,7 +136,7 @@ class Stop(pytest.exit.Exception):  # type: ignore[misc,name-defined]
 @pytest.hookimpl(trylast=True)
 def pytest_keyboard_interrupt(excinfo: Any) -> None:
     """Our own stop is not an interruption: keep pytest from repeating its line as `! Exit: ... !`."""
-    if isinstance(excinfo.value, Stop):
+    if isinstance(excinfo.value, Exit):
         reporter = excinfo.value.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter._keyboardinterrupt_memo = None  # read by TerminalReporter.pytest_unconfigure
