@@ -66,6 +66,7 @@ PHASE_KEYS = frozenset(
         "stuck_task_minutes",
         "blackouts",
         "waivers",
+        "run_minutes",
     }
 )
 

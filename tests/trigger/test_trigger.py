@@ -205,3 +205,24 @@ def test_a_failed_post_is_not_called_a_refusal(on_twin, tmp_path: Path) -> None:
         run = on_twin("green", twin=twin, trigger=True, yes=True)
     assert run.outcome.code == POST_UNCERTAIN
     assert "posting failed" in run.outcome.message and "may still have landed" in run.outcome.message
+
+
+# --- the blackout horizon is the phase's run_minutes, not the watcher's timeout --------------------
+
+def _with_run_minutes(tmp_path: Path, name: str, minutes: float) -> Path:
+    data = yaml.safe_load(world_path(name).read_text())
+    data["phase"]["run_minutes"] = minutes
+    target = tmp_path / f"{name}-{minutes:g}.yaml"
+    target.write_text(yaml.safe_dump(data, sort_keys=False, width=200))
+    return target
+
+
+def test_the_horizon_is_run_minutes_whatever_the_watch_timeout(on_twin, tmp_path: Path) -> None:
+    # blackout-soon: proxy maintenance begins 15 minutes from the services' now.
+    short = on_twin(_with_run_minutes(tmp_path, "blackout-soon", 10), trigger=True, timeout=7200.0)
+    assert short.outcome.code == DRY_RUN, short.outcome.message  # a 10-minute run ends before it
+    assert "no blackout before 2026-06-15T12:10:00Z (run_minutes 10)" in short.text
+    long = on_twin("blackout-soon", trigger=True, timeout=1.0)  # default run_minutes 30, tiny watch timeout
+    assert long.outcome.code == REFUSED
+    assert "starts at 2026-06-15T12:15:00Z, before a run started now could end (now 2026-06-15T12:00:00Z + 30m00s)" \
+        in long.outcome.message
