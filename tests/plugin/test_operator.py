@@ -310,3 +310,9 @@ def test_the_html_report_in_a_browser(suite: pytest.Pytester, tmp_path: Path) ->
     shot.parent.mkdir(exist_ok=True)
     chromium("--window-size=1400,1800", f"--screenshot={shot}")
     assert shot.stat().st_size > 10_000  # the CI artifact
+
+
+def test_gate_tests_run_in_spec_order(suite: pytest.Pytester) -> None:
+    result = _run(suite, "gates", "--world", str(DEMO), "--role", "builder", "-v")
+    ran = [line.split("::")[1].split()[0] for line in result.stdout.lines if line.startswith("gates/")]
+    assert ran[0] == "test_inventory" and ran[-1] == "test_signed" and len(ran) == len(ALL)
