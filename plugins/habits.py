@@ -13,6 +13,9 @@ and write nothing when nothing runs.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from ghostgates import http
@@ -43,11 +46,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only these requirement ids of gates.md (repeatable), e.g. M1.inventory")
 
 
-@pytest.hookimpl(trylast=True)  # after the terminal reporter is registered
+@pytest.hookimpl(trylast=True)  # after the terminal reporter and the run's settings (plugins/run.py)
 def pytest_configure(config: pytest.Config) -> None:
     for gate, marker in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: the {gate} requirements of gates.md ({len(GATES[gate])})")
     if getattr(config, "workerinput", None) is None:
+        _check_state_dir(config)
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             # A long wait on a slow service says which URL and which try, instead of silence.
@@ -58,9 +62,29 @@ def pytest_configure(config: pytest.Config) -> None:
 _PREVIOUS_WAIT = pytest.StashKey[object]()
 
 
+def _check_state_dir(config: pytest.Config) -> None:
+    """A live run reads its state files from --state-dir: a typo would read "no state file" and fail
+    every gate, so a directory that does not exist is a usage error naming it. (A --world run
+    creates it and writes the world's files there.)"""
+    from plugins.run import _runs_gates
+
+    opt = config.option
+    given = opt.state_dir
+    if given and not opt.world and not opt.help and _runs_gates(config) and not Path(given).is_dir():
+        raise pytest.UsageError(f"--state-dir {given}: no such directory")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _PREVIOUS_WAIT in config.stash:
         http.on_wait = config.stash[_PREVIOUS_WAIT]  # type: ignore[assignment]
+    if getattr(config, "workerinput", None) is not None:
+        return
+    from plugins.run import SETTINGS_STASH
+
+    settings = config.stash.get(SETTINGS_STASH, None)
+    if settings is not None and settings.scratch_state:
+        # The --world run's own scratch copy of the state files: nobody else knows where it is.
+        shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 
 def engine_line(docker_host: str) -> str:

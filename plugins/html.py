@@ -61,11 +61,11 @@ def pytest_html_report_title(report: Any) -> None:
     config = getattr(report, "_config", None)  # pytest-html's ReportData keeps its config
     if config is None:
         return
-    from plugins.run import settings_of
+    from plugins.run import phase_of, settings_of
 
     settings = settings_of(config)
     try:
-        name = settings.phase().recipe
+        name = phase_of(config).recipe
     except Exception:  # a bad phase stopped the run already; the title is not the place to say so
         name = "?"
     where = f"world {Path(settings.world).stem}" if settings.world else f"live, {Path(settings.phase_file).name}"

@@ -24,7 +24,7 @@ from ghostgates.rules import done as done_rule
 from ghostgates.statefile import REVIEW, STATUS, StateFile, read_optional
 from ghostgates.timeutil import rfc3339
 from ghostgates.verdict import ERROR, FAIL, PASS, SKIP
-from plugins.run import Settings, settings_of
+from plugins.run import Settings, phase_of, settings_of
 from plugins.verdicts import result_of
 
 
@@ -134,7 +134,7 @@ class GateReporter:
             status = peek(run_dir, "status")
             state = StateFile.parse(STATUS, status) if status is not None else StateFile(STATUS, "", {})
             asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
-            facts = build_facts(settings_of(self.config).phase(), asked, gitea, drone)
+            facts = build_facts(phase_of(self.config), asked, gitea, drone)
             verdict = done_rule.signed(facts, read_optional(Path(settings.state_dir) / REVIEW))
         except GateError as exc:
             return f"DONE may not be written yet: could not find out ({exc})."

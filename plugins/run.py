@@ -132,9 +132,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_STASH] = settings
     if not _runs_gates(config) or opt.help:
         return
-    if state_dir and not world and not Path(state_dir).is_dir():
-        # A live run reads the state files there: a typo would read "no state file" and fail every gate.
-        raise pytest.UsageError(f"--state-dir {state_dir}: no such directory")
     # A bad phase file is the user's to fix before anything runs: one line naming file and key.
     phase_of(config)
     if world and not opt.collectonly:  # --co runs nothing: no twin, no world files over the state dir
@@ -197,10 +194,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run_dir = config.stash.get(RUN_DIR_STASH, None)
     if run_dir:
         shutil.rmtree(run_dir, ignore_errors=True)
-    settings = config.stash.get(SETTINGS_STASH, None)
-    if settings is not None and settings.scratch_state:
-        # The --world run's own scratch copy of the state files: nobody else knows where it is.
-        shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 
 def service_url(url: str, api: str) -> str:
