@@ -6,6 +6,7 @@ pytest_plugins = [
     "plugins.reporter",
     "plugins.html",
     "plugins.trigger",
+    "plugins.habits",
     "fixtures.state",
     "fixtures.gitea",
     "fixtures.drone",

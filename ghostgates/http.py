@@ -19,6 +19,9 @@ import httpx
 from .errors import Malformed, NotFound, ServiceError, Unauthorised, Unreachable
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+SLOW_AFTER = 5.0  # seconds a request may take before the operator is told what is being waited for
+# Where a long wait is reported (the gate plugins point it at the terminal); None: silence.
+on_wait: Callable[[str], None] | None = None
 _LINK_NEXT = re.compile(r'<[^>]*>\s*;\s*rel="next"')
 
 
@@ -51,10 +54,13 @@ class ApiClient:
             attempt += 1
             with self._lock:
                 self.requests += 1
+            timer = self._slow_timer(method, url, attempt)
             try:
                 response = self._client.request(method, path, params=params, json=json)
             except httpx.TimeoutException:
                 if attempt <= self.retries and method == "GET":
+                    self._say(f"{self.service}: {method} {url} timed out (try {attempt} of {self.retries + 1}); "
+                              "trying again")
                     time.sleep(self.backoff * attempt)
                     continue
                 raise Unreachable(f"{self.service}: {method} {url} timed out after {attempt} tries",
@@ -65,10 +71,17 @@ class ApiClient:
                     continue
                 raise Unreachable(f"{self.service}: {method} {url} unreachable: {type(exc).__name__}",
                                   url=url) from None
+            finally:
+                if timer is not None:
+                    timer.cancel()
             self._note_date(response)
             status = response.status_code
             if status in RETRY_STATUSES and attempt <= self.retries and (method == "GET" or status == 429):
-                time.sleep(self._retry_delay(response, attempt))
+                delay = self._retry_delay(response, attempt)
+                if delay >= 1:
+                    self._say(f"{self.service}: {method} {url} answered {status} (try {attempt} of "
+                              f"{self.retries + 1}); trying again in {delay:g}s")
+                time.sleep(delay)
                 continue
             if status in ok:
                 return response
@@ -81,6 +94,22 @@ class ApiClient:
                 raise Unreachable(f"{self.service}: {method} {url} answered {status} after {attempt} tries",
                                   url=url, status=status)
             raise ServiceError(f"{self.service}: {method} {url} answered {status}", url=url, status=status)
+
+    @staticmethod
+    def _say(line: str) -> None:
+        hook = on_wait
+        if hook is not None:
+            hook(line)
+
+    def _slow_timer(self, method: str, url: str, attempt: int) -> threading.Timer | None:
+        if on_wait is None:
+            return None
+        timer = threading.Timer(SLOW_AFTER, self._say, (f"{self.service}: still waiting for {method} {url} "
+                                                        f"(try {attempt} of {self.retries + 1}, "
+                                                        f"{SLOW_AFTER:g}s so far)",))
+        timer.daemon = True
+        timer.start()
+        return timer
 
     def _retry_delay(self, response: httpx.Response, attempt: int) -> float:
         header = response.headers.get("Retry-After")

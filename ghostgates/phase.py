@@ -18,6 +18,7 @@ KEYS = (
     "max_post_proxy_attempts", "classify_failure_on", "builder_logins", "leak_patterns",
     "test_paths", "proxy_network", "min_free_addresses", "stuck_task_minutes", "blackouts", "waivers",
     "adversary_signers",
+    "run_minutes",
 )
 
 
@@ -75,6 +76,7 @@ class Phase:
     waivers: tuple[Waiver, ...] = ()
     # An ssh-keygen allowed-signers file; None: adversary records need no signature (gates.md).
     adversary_signers: str | None = None
+    run_minutes: float = 30  # how long one testme run may take (gates.md): the blackout horizon
     source: str = "<defaults>"
 
     @property
@@ -158,7 +160,7 @@ def _convert(key: str, raw: Any) -> Any:
         return date.fromisoformat(str(raw))
     if key in ("max_post_proxy_attempts", "min_free_addresses"):
         return _int(raw)
-    if key == "stuck_task_minutes":
+    if key in ("stuck_task_minutes", "run_minutes"):
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ValueError(f"expected a number, got {raw!r}")
         return float(raw)

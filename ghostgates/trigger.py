@@ -7,11 +7,12 @@ renders a build as the watch loop sees it. The words follow gates.md.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .facts import FINISHED, Facts, Testme, head_sha
+from .facts import FINISHED, Facts, head_sha
 from .timeutil import maybe_time, rfc3339
 from .verdict import PASS, Verdict
 
@@ -21,6 +22,9 @@ ACTIVE = ("pending", "running", "blocked", "waiting_on_dependencies")
 # A testme younger than this whose build has not shown up yet may still be starting.
 BRIDGE_GRACE = timedelta(minutes=10)
 DEFAULT_WATCH_TIMEOUT = 1800.0
+# Options that start or steer the trigger itself: the resume hint replaces them with --watch-build.
+_TRIGGER_FLAGS = ("--trigger-testme", "--yes")
+_TRIGGER_VALUED = ("--watch-build",)
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,19 @@ def plan(facts: Facts) -> Plan | None:
     return Plan(facts.phase.repo, number, facts.pr_url(number), head_sha(facts.correct_pr))
 
 
-def preflight(facts: Facts, proxy: Verdict, now: datetime | None,
-              horizon: timedelta = timedelta(seconds=DEFAULT_WATCH_TIMEOUT)) -> list[str]:
+def preflight(facts: Facts, proxy: Verdict, now: datetime | None, horizon: timedelta | None = None,
+              poster: tuple[str, bool | None] | None = None) -> list[str]:
     """Every reason not to post a testme now; empty when it may be posted.
 
-    `now` is the services' clock (never the local one); `horizon` is how long the run may take:
-    a blackout that begins inside it would catch the build running (M1.quiet-window).
+    `now` is the services' clock (never the local one); `horizon` is how long the run may take,
+    the phase's `run_minutes` unless a test says otherwise: a blackout that begins inside it would
+    catch the build running (M1.quiet-window), whatever the watcher's own timeout. `poster` is the
+    token's login and its org membership (None: hidden from this token): the bridge obeys members
+    only, so a stranger's testme would be posted and ignored.
     """
     phase = facts.phase
+    if horizon is None:
+        horizon = timedelta(minutes=phase.run_minutes)
     refusals: list[str] = []
     number = facts.correct_pr_number
     pr = facts.correct_pr
@@ -78,6 +87,14 @@ def preflight(facts: Facts, proxy: Verdict, now: datetime | None,
                         f"{limit}{by}: ask the operator for a waiver (M1.attempt-budget)")
     if number is not None and pr is not None:
         refusals.extend(_in_flight(facts, number, now))
+    if poster is not None:
+        login, member = poster
+        if member is None:
+            refusals.append(f"Gitea hides org membership of {login} from this token: use a token of a "
+                            f"{phase.owner} member or an admin")
+        elif not member:
+            refusals.append(f"{login} (the token's user) is not a member of {phase.owner}: the bridge would "
+                            "ignore its testme (post with a member's token)")
     return refusals
 
 
@@ -112,11 +129,6 @@ def _in_flight(facts: Facts, number: int, now: datetime | None) -> list[str]:
             out.append(f"testme {last.id} on PR #{number} ({rfc3339(last.at)}) has no build yet: the bridge may "
                        "still be starting it")
     return out
-
-
-def find_build(facts: Facts, testme: Testme) -> dict[str, Any] | None:
-    """The build the bridge started for `testme`, as gates.md defines "its build"."""
-    return facts.build_for_testme(testme)
 
 
 def latest_build(facts: Facts, number: int) -> dict[str, Any] | None:
@@ -178,6 +190,22 @@ def _span(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
-def resume_hint(build_number: int | None) -> str:
+def resume_hint(build_number: int | None, args: tuple[str, ...] | None = None) -> str:
+    """The command that resumes watching: the run's own arguments (paths, --phase, --state-dir, ...)
+    with the trigger's flags replaced by `--watch-build N`. Without `args`: the plain form."""
     target = str(build_number) if build_number is not None else "latest"
-    return f"pytest gates/m1 --watch-build {target}"
+    if args is None:
+        return f"pytest gates/m1 --watch-build {target}"
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in _TRIGGER_FLAGS or any(arg.startswith(f + "=") for f in _TRIGGER_VALUED):
+            continue
+        if arg in _TRIGGER_VALUED:
+            skip = True
+            continue
+        kept.append(shlex.quote(arg))
+    return " ".join(["pytest", *kept, "--watch-build", target])

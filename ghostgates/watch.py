@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from . import drone, gitea
+from . import drone
+from .errors import NotFound
 from .facts import Facts, Testme, head_sha
 from .http import ApiClient
 from .phase import Phase
 from .statefile import StateFile
-from .trigger import find_build, is_finished, progress_line
+from .trigger import is_finished, progress_line
 
 Emit = Callable[[str], None]
 
@@ -39,8 +40,7 @@ def pr_view(gitea_api: ApiClient, drone_api: ApiClient, phase: Phase, state: Sta
     pr = gitea_api.get_json(f"{base}/pulls/{number}")
     comments = gitea_api.get_json(f"{base}/issues/{number}/comments")
     logins = {c["user"]["login"] for c in comments if c.get("user")}
-    members = {login: gitea_api.exists(f"/orgs/{quote(phase.owner)}/members/{quote(login)}")
-               for login in sorted(logins)}
+    members = {login: membership(gitea_api, phase.owner, login) for login in sorted(logins)}
     sha = head_sha(pr)
     statuses = {sha: gitea_api.gitea_pages(f"{base}/commits/{sha}/statuses")} if sha else {}
     builds = drone_api.get_json(f"/repos/{phase.drone_repo}/builds", {"page": 1, "per_page": 50})
@@ -56,12 +56,30 @@ def pr_view(gitea_api: ApiClient, drone_api: ApiClient, phase: Phase, state: Sta
     return facts
 
 
-def post_testme(gitea_api: ApiClient, repo: str, number: int, body: str) -> dict[str, Any]:
-    return gitea.post_comment(gitea_api, repo, number, body)
+def token_user(gitea_api: ApiClient) -> str:
+    """The login the token acts as: the one whose `!testme` the bridge must obey.
+
+    Gitea: GET /user is the authenticated user (routers/api/v1/user/user.go GetAuthenticatedUser).
+    """
+    user = gitea_api.get_json("/user")
+    return str((user or {}).get("login") or "")
 
 
-def is_member(gitea_api: ApiClient, org: str, login: str) -> bool:
-    return gitea_api.exists(f"/orgs/{quote(org)}/members/{quote(login)}")
+def membership(gitea_api: ApiClient, org: str, login: str) -> bool | None:
+    """True (member), False (not one), None (Gitea hid the answer from this token).
+
+    Gitea answers /orgs/{org}/members/{user} with 204 or 404 only to a member or an admin; anyone
+    else is redirected (303) to public_members, where a private member looks like a stranger
+    (routers/api/v1/org/member.go IsMember). A redirect, followed or not, is "hidden".
+    """
+    try:
+        response = gitea_api.request("GET", f"/orgs/{quote(org)}/members/{quote(login)}",
+                                     ok=(200, 204, 302, 303))
+    except NotFound:
+        return False
+    if response.status_code in (302, 303) or response.history:
+        return None
+    return True
 
 
 def locate(view: Callable[[], Facts], testme: Testme, *, timeout: float, interval: float, emit: Emit,
@@ -70,7 +88,7 @@ def locate(view: Callable[[], Facts], testme: Testme, *, timeout: float, interva
     """Poll until the bridge's build for `testme` shows up (reply, status or new build), or None."""
     start = monotonic()
     while True:
-        build = find_build(view(), testme)
+        build = view().build_for_testme(testme)
         if build is not None:
             return build
         if monotonic() - start >= timeout:
@@ -99,6 +117,3 @@ def follow(drone_api: ApiClient, repo: str, number: int, *, timeout: float, inte
             return Watched(build, False, drone_api.server_date)
         sleep(interval)
 
-
-def build_log(drone_api: ApiClient, repo: str, build: dict[str, Any]) -> str:
-    return drone.build_log(drone_api, repo, build)

@@ -6,6 +6,7 @@ the files are written once, from plain data, whatever `-n` was.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,15 +20,17 @@ from typing import Any
 import pytest
 
 from fixtures.cache import RUN_DIR_STASH, peek, run_dir, shared
-from ghostgates import review, signing
+from ghostgates import review, signing, summary
 from ghostgates.atomic import WriteError, replace_text
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
+from ghostgates.facts import build_facts
+from ghostgates.rules import done as done_rule
 from ghostgates.rules.done import SignatureCheck, record_binding
-from ghostgates.statefile import REVIEW
+from ghostgates.statefile import REVIEW, STATUS, StateFile, read_optional
 from ghostgates.timeutil import rfc3339
 from ghostgates.verdict import ERROR, FAIL, PASS, SKIP
-from plugins.run import SETTINGS_STASH, Settings, _runs_gates, settings_of
+from plugins.run import SETTINGS_STASH, Settings, _runs_gates, phase_of, settings_of
 from plugins.verdicts import requirement_of, result_of
 
 BINDING_KEY = "record-binding"
@@ -222,6 +225,8 @@ class GateReporter:
         self.results: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
         self.failures = 0
+        self.gates: dict[str, dict[str, Any]] = {}  # gate -> summary.gate_entry (the verdict line and binding)
+        self.done_line: str | None = None  # the Builder's last line: may `## DONE` be written now
 
     def pytest_keyboard_interrupt(self) -> None:
         (run_dir(self.config) / STOPPED).touch()
@@ -256,10 +261,14 @@ class GateReporter:
         settings = settings_of(self.config)
         ordered = {rid: self.results[rid] for rid in ALL if rid in self.results}
         context = self._context(settings)
+        self.gates = {gate: summary.gate_entry(gate, ordered, {**context, "role": settings.role})
+                      for gate in summary.gates_of(ordered)}
         try:
             self._write_json(settings, ordered, context)
         except WriteError as exc:
             self._write_failed(session, exc)
+        if settings.role == "builder":
+            self.done_line = self._done_readiness(settings, context)
         for gate in ("M1", "M2"):
             ran = [rid for rid in GATES[gate] if rid in ordered]
             if ran and len(ran) < len(GATES[gate]):
@@ -321,9 +330,38 @@ class GateReporter:
         path = Path(settings.gates_json)
         data = {"phase": context.get("phase"), "world": context.get("world"), "role": settings.role,
                 "at": context["at"], "head": context["head"], "build": context["build"],
-                "requests": context.get("requests"), "results": results}
-        replace_text(path, json.dumps(data, indent=1) + "\n")
+                "requests": context.get("requests"), "gates": self.gates, "results": results}
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = None
+        # Merge by gate (summary.merge): gates/m1 then gates/m2 leaves both gates in the file.
+        replace_text(path, json.dumps(summary.merge(old, data), indent=1) + "\n")
         self.notes.append(f"verdicts written to {path}")
+
+    def _done_readiness(self, settings: Settings, context: dict[str, Any]) -> str | None:
+        """DONE.signed's own check, asked as if `## DONE` were written now (the Builder's question)."""
+        run_dir = Path(self.config.stash[RUN_DIR_STASH])
+        gitea, drone = peek(run_dir, "gitea"), peek(run_dir, "drone")
+        if gitea is None or drone is None:
+            return None  # this run fetched nothing from the services (-k on the Swarm alone)
+        try:
+            status = peek(run_dir, "status")
+            state = StateFile.parse(STATUS, status) if status is not None else StateFile(STATUS, "", {})
+            asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
+            phase = phase_of(self.config)
+            facts = build_facts(phase, asked, gitea, drone)
+            text = read_optional(Path(settings.state_dir) / REVIEW)
+            checks = signing.signature_checks(phase.adversary_signers, text, _signers_base(self.config))
+            verdict = done_rule.signed(facts, text, checks)
+        except GateError as exc:
+            return f"DONE may not be written yet: could not find out ({exc})."
+        line = summary.done_readiness(verdict.status, verdict.reason, context["head"], str(context["build"]))
+        seen = [e["line"].split("  ")[0] for g, e in self.gates.items() if g != "DONE" and e["verdict"] == "FAIL"]
+        if verdict.status == PASS and seen:
+            # The records say yes, this run's own look says otherwise: the Builder should know both.
+            line += f" But this run sees {'; '.join(seen)}: ask the Adversary to check again."
+        return line
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results:
@@ -335,11 +373,21 @@ class GateReporter:
                 terminalreporter.write_line(f"{rid:<24} {result['verdict'].upper():<5} {result['reason']}")
         for note in self.notes:
             terminalreporter.write_line(note)
+        # The gate verdicts last, where the eye lands: what a record would bind, one line a gate.
+        for entry in self.gates.values():
+            terminalreporter.write_line(entry["line"], bold=True)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # After pytest's own closing line, so the Builder's run ends with it.
+        if self.done_line is not None:
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(self.done_line, bold=True)
+            else:
+                print(self.done_line)
 
 
-def gate_verdict(results: dict[str, dict[str, Any]]) -> str:
-    """PASS only when every requirement passed or does not apply; an error is never a PASS."""
-    return "PASS" if all(r["verdict"] in (PASS, SKIP) for r in results.values()) else "FAIL"
+gate_verdict = summary.gate_verdict  # one definition, in ghostgates.summary
 
 
 def make_record(gate: str, results: dict[str, dict[str, Any]], role: str, context: dict[str, Any]) -> review.Record:
@@ -354,12 +402,13 @@ def render_block(gate: str, results: dict[str, dict[str, Any]], role: str, conte
     verdict = record.verdict
     counts = {s: sum(1 for r in results.values() if r["verdict"] == s) for s in (PASS, FAIL, SKIP, ERROR)}
     lines = [f"## {gate}: {review.GATE_TITLES[gate]}: {verdict}", record.line()]
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    lines.append(f"Checked by ghost-gates as {role} at {context['at']}: {summary}.")
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    lines.append(f"Checked by ghost-gates as {role} at {context['at']}: {tally}.")
     if counts[ERROR]:
         lines.append(f"{counts[ERROR]} requirement(s) could not be checked: the gate cannot pass until they can.")
-    lines += ["", "| requirement | verdict | reason |", "|---|---|---|"]
+    lines += ["", "| requirement | verdict | reason | evidence |", "|---|---|---|---|"]
     for rid, result in results.items():
-        lines.append(f"| {rid} | {result['verdict']} | {review.escape(result['reason'])} |")
+        links = summary.markdown_links(result.get("evidence") or [], review.escape)
+        lines.append(f"| {rid} | {result['verdict']} | {review.escape(result['reason'])} | {links} |")
     lines.append(review.end_marker(gate))
     return "\n".join(lines) + "\n"

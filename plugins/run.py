@@ -102,7 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
     run_dir = tempfile.mkdtemp(prefix="ghost-gates-run-")
     config.stash[RUN_DIR_STASH] = run_dir
     opt = config.option
-    if getattr(opt, "htmlpath", None) is None and _runs_gates(config):
+    if getattr(opt, "htmlpath", None) is None and _runs_gates(config) and not (opt.help or opt.collectonly):
         opt.htmlpath = str(root / "reports" / "gates.html")
         opt.self_contained_html = True
     world = opt.world
@@ -117,9 +117,9 @@ def pytest_configure(config: pytest.Config) -> None:
         swarm=opt.swarm,
         gates_json=opt.gates_json or str(root / "reports" / "gates.json"),
         role=opt.role,
-        gitea_url=os.environ.get("GITEA_URL", ""),
+        gitea_url=service_url(os.environ.get("GITEA_URL", ""), "/api/v1"),
         gitea_token=os.environ.get("GITEA_TOKEN", ""),
-        drone_url=os.environ.get("DRONE_SERVER", ""),
+        drone_url=service_url(os.environ.get("DRONE_SERVER", ""), "/api"),
         drone_token=os.environ.get("DRONE_TOKEN", ""),
         docker_host=os.environ.get("DOCKER_HOST", ""),
         scratch_state=scratch,
@@ -130,11 +130,11 @@ def pytest_configure(config: pytest.Config) -> None:
         http_retries=opt.http_retries,
     )
     config.stash[SETTINGS_STASH] = settings
-    if not _runs_gates(config):
+    if not _runs_gates(config) or opt.help:
         return
     # A bad phase file is the user's to fix before anything runs: one line naming file and key.
     phase_of(config)
-    if world:
+    if world and not opt.collectonly:  # --co runs nothing: no twin, no world files over the state dir
         _start_twin(config, settings)
 
 
@@ -194,6 +194,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run_dir = config.stash.get(RUN_DIR_STASH, None)
     if run_dir:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def service_url(url: str, api: str) -> str:
+    """The base URL as given, or with its API path stripped: GITEA_URL=https://git.example.org/api/v1
+    means https://git.example.org (the clients add /api/v1 and /api themselves)."""
+    base = url.strip().rstrip("/")
+    return base[: -len(api)] if base.endswith(api) else base
 
 
 def phase_of(config: pytest.Config) -> Phase:

@@ -4,6 +4,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
+# The HTML report is looked at in a real browser (tests/plugin/test_operator.py): Debian's chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "[test] installing chromium with apt (for the HTML report test)" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+        || echo "[test] chromium could not be installed: the browser test will be reported as skipped" >&2
+fi
 
 lab_ready=0
 if [ "${GHOSTGATES_SKIP_LAB:-0}" != 1 ]; then

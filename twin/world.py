@@ -67,6 +67,7 @@ PHASE_KEYS = frozenset(
         "blackouts",
         "waivers",
         "adversary_signers",
+        "run_minutes",
     }
 )
 

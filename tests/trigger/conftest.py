@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
+from ghostgates.drive import Options, Outcome, Printer, Services, drive
 from ghostgates.http import ApiClient
 from ghostgates.phase import Phase
 from ghostgates.statefile import StateFile
 from ghostgates.swarm import connect, fetch_swarm
-from plugins.trigger import Options, Outcome, Printer, Services, drive
 from twin import running_twin
 from twin.server import TwinHandle
 from twin.world import load_world
@@ -37,6 +37,9 @@ class Drive:
     outcome: Outcome
     lines: list[str]
     twin: TwinHandle
+    # What the twin held before the drive: the yardstick for "nothing was posted or started".
+    builds_before: int = 0
+    comments_before: tuple[int, ...] = ()
     progress: list[str] = field(default_factory=list)
 
     @property
@@ -88,9 +91,12 @@ def on_twin() -> Iterator[Callable[..., Drive]]:
         lines: list[str] = []
         printer = Printer(lines.append)
         opts = Options(**{"interval": 0.02, **options})
+        builds_before = len(twin.state.drone.list_builds("recipe-maintainers", "cc-ci"))
+        pull = twin.state.gitea.get_pull("recipe-maintainers", "ghost", 4)
+        comments_before = tuple(c["id"] for c in pull["comments"])
         with services_for(twin, phase) as services:
             outcome = drive(phase, state, services, opts, printer, sleep=sleep or time.sleep)
-        return Drive(outcome, lines, twin)
+        return Drive(outcome, lines, twin, builds_before, comments_before)
 
     yield run
     for manager in reversed(stack):
@@ -111,6 +117,7 @@ class Cli:
     code: int
     output: str
     results: dict[str, Any]
+    state_dir: Path | None = None
 
 
 @pytest.fixture
@@ -127,6 +134,6 @@ def cli(tmp_path: Path) -> Callable[..., Cli]:
                "--watch-interval", "0.05", *args]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
         results = json.loads(out.read_text()).get("results", {}) if out.exists() else {}
-        return Cli(proc.returncode, proc.stdout + proc.stderr, results)
+        return Cli(proc.returncode, proc.stdout + proc.stderr, results, tmp_path / f"state-{n}")
 
     return run

@@ -90,3 +90,35 @@ def test_progress_line() -> None:
     assert progress_line(build, NOW) == "build #57 running 12m05s  stage default  step upgrade (2/3)"
     assert current_step({"stages": []}) == ("", "", 0, 0)
     assert progress_line({"number": 58, "status": "pending"}, NOW) == "build #58 pending (not started)"
+
+
+def test_the_blackout_horizon_is_the_phases_run_minutes() -> None:
+    # gates.md `run_minutes`: a testme is not triggered when a blackout would begin before now plus
+    # this, whatever the watcher's own timeout (which preflight no longer even takes).
+    later = Blackout("sweep", NOW + timedelta(minutes=31), NOW + timedelta(hours=2))
+    assert preflight(_facts(blackouts=(later,)), CLEAR, NOW) == []  # default run_minutes 30
+    refused = preflight(_facts(blackouts=(later,), run_minutes=45), CLEAR, NOW)
+    assert refused == ["blackout 'sweep' starts at 2026-06-15T12:31:00Z, before a run started now could end "
+                       "(now 2026-06-15T12:00:00Z + 45m00s)"]
+
+
+def test_the_poster_must_be_a_visible_member() -> None:
+    assert preflight(_facts(), CLEAR, NOW, poster=("builder", True)) == []
+    assert preflight(_facts(), CLEAR, NOW, poster=("stranger", False)) == [
+        "stranger (the token's user) is not a member of recipe-maintainers: the bridge would ignore its testme "
+        "(post with a member's token)"]
+    assert preflight(_facts(), CLEAR, NOW, poster=("builder", None)) == [
+        "Gitea hides org membership of builder from this token: use a token of a recipe-maintainers member or "
+        "an admin"]
+
+
+def test_the_resume_hint_repeats_every_option() -> None:
+    from ghostgates.trigger import resume_hint
+
+    args = ("gates/m1", "--phase", "phases/other.toml", "--state-dir", "my docs", "--trigger-testme", "--yes",
+            "--watch-interval", "5", "--http-timeout=30")
+    assert resume_hint(55, args) == ("pytest gates/m1 --phase phases/other.toml --state-dir 'my docs' "
+                                     "--watch-interval 5 --http-timeout=30 --watch-build 55")
+    assert resume_hint(None, ("gates/m1", "--watch-build", "54", "--state-dir", "d")) == (
+        "pytest gates/m1 --state-dir d --watch-build latest")
+    assert resume_hint(7, ("gates/m1", "--watch-build=54")) == "pytest gates/m1 --watch-build 7"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from plugins.trigger import DRY_RUN, INTERRUPTED, POSTED_IGNORED, REFUSED
+from ghostgates.drive import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED
 
 from .conftest import slowed, world_path
 
@@ -29,16 +30,14 @@ def _testmes(comments: list[dict]) -> list[dict]:
     ],
 )
 def test_refusal(on_twin, world: str, reason: str) -> None:
-    before = None
     run = on_twin(world, trigger=True, yes=True)
-    before = len(run.builds())
     assert run.outcome.code == REFUSED
     assert run.outcome.message.startswith("trigger refused: ") and "\n" not in run.outcome.message
     assert reason in run.outcome.message
-    assert run.lines == [run.outcome.message]
-    assert not [c for c in run.comments() if c["user"]["login"] == "builder" and c["id"] > 600
-                and c["created_at"] >= "2026-06-15T12:00:00Z"]
-    assert len(run.builds()) == before
+    assert run.lines == []  # the stopping line is printed once, by the plugin's exit
+    # Counted before the drive (by on_twin), so a posted comment or a started build shows here.
+    assert tuple(c["id"] for c in run.comments()) == run.comments_before
+    assert len(run.builds()) == run.builds_before
 
 
 def test_waiver_lifts_the_budget(on_twin) -> None:
@@ -49,9 +48,24 @@ def test_waiver_lifts_the_budget(on_twin) -> None:
 
 def test_refusal_on_the_command_line(cli) -> None:
     run = cli("blackout", "--trigger-testme", "--yes")
-    assert run.code == REFUSED
-    assert "trigger refused: blackout 'cfold CI sweep' is in force" in run.output
+    assert run.code == REFUSED == 6  # distinct from a gate failure (1) and a usage error (4)
+    assert run.output.count("trigger refused: blackout 'cfold CI sweep' is in force") == 1, run.output
     assert run.results == {}  # stopped before the gates
+
+
+def test_exit_codes_are_distinct() -> None:
+    from ghostgates.drive import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED
+
+    # pytest's own: 0 ok, 1 tests failed, 2 interrupted, 3 internal, 4 usage, 5 nothing collected;
+    # the dry run is an ok (0) and Ctrl-C pytest's own interrupted (2); the rest are the trigger's own.
+    assert (DRY_RUN, INTERRUPTED) == (0, 2)
+    assert {REFUSED, POST_UNCERTAIN}.isdisjoint(range(6)) and REFUSED != POST_UNCERTAIN
+
+
+def test_a_usage_error_is_not_a_refusal(cli) -> None:
+    run = cli("green", "--watch-build", "fifty")
+    assert run.code == 4
+    assert run.output.count("--watch-build takes a build number or `latest`, not 'fifty'") == 1
 
 
 # --- the dry run -----------------------------------------------------------------------------------
@@ -61,7 +75,7 @@ def test_dry_run_posts_nothing(on_twin) -> None:
     assert run.outcome.code == DRY_RUN
     assert ("trigger: will post `!testme` on recipe-maintainers/ghost PR #4 "
             f"({run.twin.gitea_url}/recipe-maintainers/ghost/pulls/4), head a4c0ffee5b") in run.lines
-    assert "dry run, nothing posted" in run.lines[-1]
+    assert run.outcome.message == "trigger: dry run, nothing posted; add --yes to post it"
     assert [c["id"] for c in run.comments()] == [401, 402, 403, 404, 405, 406]
     assert [b["number"] for b in run.builds()][0] == 54
     assert run.twin.state.gitea.now.isoformat() == "2026-06-15T12:00:00+00:00"  # the clock never started
@@ -92,7 +106,13 @@ def test_green_run_in_process(on_twin) -> None:
 
 
 def test_green_run_ends_in_a_verdict(cli) -> None:
-    run = cli("green", "--trigger-testme", "--yes")
+    # --role adversary given explicitly: a run that posts is still the Builder's and signs nothing.
+    run = cli("green", "--trigger-testme", "--yes", "--role", "adversary")
+    world = yaml.safe_load(world_path("green").read_text())["files"]
+    review = run.state_dir / "REVIEW-ghost.md"
+    assert (review.read_text() if review.exists() else None) == world.get("machine-docs/REVIEW-ghost.md")
+    assert "M1: role builder, the review file is untouched" in run.output
+    assert "role=adversary" not in run.output
     assert "trigger: the bridge started build #55" in run.output
     assert "trigger: ended: build #55 success" in run.output
     assert run.results["M1.fresh-run"]["verdict"] == "pass", run.output
@@ -131,9 +151,11 @@ def _interrupt_on(call: int):
 
 def test_ctrl_c_leaves_the_build_and_says_how_to_resume(on_twin, tmp_path: Path) -> None:
     slow = slowed(tmp_path, "green", 6)
-    run = on_twin(slow, trigger=True, yes=True, sleep=_interrupt_on(2))
+    args = ("gates/m1", "--phase", "phases/ghost.toml", "--state-dir", "docs", "--trigger-testme", "--yes")
+    run = on_twin(slow, trigger=True, yes=True, sleep=_interrupt_on(2), args=args)
     assert run.outcome.code == INTERRUPTED
-    assert "Resume watching with `pytest gates/m1 --watch-build 55`" in run.lines[-1]
+    assert ("Resume watching with `pytest gates/m1 --phase phases/ghost.toml --state-dir docs --watch-build 55`"
+            in run.outcome.message)
     assert len(_testmes(run.comments())) == 2  # the world's one pre-proxy testme, and ours
     assert run.builds()[0]["status"] in ("pending", "running")  # left alone
     # A rerun with --yes refuses while the build runs: nothing is posted twice.
@@ -158,6 +180,7 @@ def test_resume_watches_without_posting(on_twin) -> None:
 
 def test_resume_on_the_command_line_never_posts(cli) -> None:
     run = cli("running", "--watch-build", "latest", "--watch-timeout", "0.3")
+    assert "M1: role builder, the review file is untouched" in run.output  # a watch never signs
     assert "trigger: watching build #55 (nothing is posted)" in run.output
     assert "still running after 0.3s" in run.output
     assert run.results["M1.fresh-run"]["verdict"] == "fail"  # the build has not finished
@@ -165,12 +188,13 @@ def test_resume_on_the_command_line_never_posts(cli) -> None:
 
 # --- who the bridge obeys --------------------------------------------------------------------------
 
-def test_non_member_token_starts_nothing(on_twin) -> None:
+def test_non_member_token_is_refused_before_posting(on_twin) -> None:
     run = on_twin("outsider", trigger=True, yes=True)
-    assert run.outcome.code == POSTED_IGNORED
-    assert "outsider is not a member of recipe-maintainers" in run.outcome.message
-    assert run.builds()[0]["number"] == 54
-    assert all(c["user"]["login"] != "cc-ci" or c["id"] < 500 for c in run.comments())
+    assert run.outcome.code == REFUSED
+    assert ("outsider (the token's user) is not a member of recipe-maintainers: the bridge would ignore its "
+            "testme") in run.outcome.message
+    assert tuple(c["id"] for c in run.comments()) == run.comments_before  # nothing posted
+    assert len(run.builds()) == run.builds_before
 
 
 def test_a_failed_post_is_not_called_a_refusal(on_twin, tmp_path: Path) -> None:
@@ -179,5 +203,26 @@ def test_a_failed_post_is_not_called_a_refusal(on_twin, tmp_path: Path) -> None:
 
     with running_twin(load_world(world_path("green")), faults=("status=500:method=POST:service=gitea",)) as twin:
         run = on_twin("green", twin=twin, trigger=True, yes=True)
-    assert run.outcome.code == POSTED_IGNORED
+    assert run.outcome.code == POST_UNCERTAIN
     assert "posting failed" in run.outcome.message and "may still have landed" in run.outcome.message
+
+
+# --- the blackout horizon is the phase's run_minutes, not the watcher's timeout --------------------
+
+def _with_run_minutes(tmp_path: Path, name: str, minutes: float) -> Path:
+    data = yaml.safe_load(world_path(name).read_text())
+    data["phase"]["run_minutes"] = minutes
+    target = tmp_path / f"{name}-{minutes:g}.yaml"
+    target.write_text(yaml.safe_dump(data, sort_keys=False, width=200))
+    return target
+
+
+def test_the_horizon_is_run_minutes_whatever_the_watch_timeout(on_twin, tmp_path: Path) -> None:
+    # blackout-soon: proxy maintenance begins 15 minutes from the services' now.
+    short = on_twin(_with_run_minutes(tmp_path, "blackout-soon", 10), trigger=True, timeout=7200.0)
+    assert short.outcome.code == DRY_RUN, short.outcome.message  # a 10-minute run ends before it
+    assert "no blackout before 2026-06-15T12:10:00Z (run_minutes 10)" in short.text
+    long = on_twin("blackout-soon", trigger=True, timeout=1.0)  # default run_minutes 30, tiny watch timeout
+    assert long.outcome.code == REFUSED
+    assert "starts at 2026-06-15T12:15:00Z, before a run started now could end (now 2026-06-15T12:00:00Z + 30m00s)" \
+        in long.outcome.message

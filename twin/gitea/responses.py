@@ -50,6 +50,10 @@ class GiteaResponses:
     def version_get(self, request: Request) -> Reply:
         return json_reply({"version": self.version})
 
+    def user_get_current(self, request: Request) -> Reply:
+        # routers/api/v1/user/user.go GetAuthenticatedUser: the token's own user.
+        return json_reply(self.urls.user(self.backend.user))
+
     def repo_get(self, request: Request, owner: str, repo: str) -> Reply:
         return json_reply(self.urls.repository(self.backend.get_repo(owner, repo)))
 

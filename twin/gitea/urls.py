@@ -20,6 +20,7 @@ R = "/api/v1/repos/<owner>/<repo>"
 url_map = Map(
     [
         Rule("/api/v1/version", endpoint="version_get", methods=["GET"]),
+        Rule("/api/v1/user", endpoint="user_get_current", methods=["GET"]),
         Rule(R, endpoint="repo_get", methods=["GET"]),
         Rule(f"{R}/pulls", endpoint="repo_list_pull_requests", methods=["GET"]),
         Rule(f"{R}/pulls/<int:index>", endpoint="repo_get_pull_request", methods=["GET"]),
