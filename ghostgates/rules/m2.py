@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .. import citations, classify, compose_diff, justification
+from .. import citations, classify, compose_diff, justification, sentences
 from ..facts import GREEN, RED, Facts, head_sha
 from ..phase import Phase
 from ..swarm import named_objects
 from ..timeutil import maybe_time, parse_time
 from ..verdict import Verdict, evidence, failed, passed, skipped
 from .common import ev_build, ev_comment, ev_pr, ev_state, listing, state_missing
-
-# A duplicate's closing comment points at the correct PR in words like these; citing it alone
-# ("see PR #4") does not say that PR #4 supersedes it.
-SUPERSEDING = re.compile(r"supersed|duplicat|replac|in favou?r of|in place of|instead|continued in|moved to|"
-                         r"tracked in|obsolete|clos(e|ed|ing)\b", re.I)
-BLOCKER = re.compile(r"(?<![\w-])(blocker|blocked|blocking)(?![\w-])", re.I)
 
 
 def one_open_pr(facts: Facts) -> Verdict:
@@ -58,15 +51,24 @@ def duplicates_resolved(facts: Facts) -> Verdict:
             problems.append(f"PR #{n} is still open")
         if pr.get("merged"):
             problems.append(f"PR #{n} was merged")
-        marking = None
+        marking = reverse = None
         for comment in facts.comments(n):
             login = (comment.get("user") or {}).get("login", "")
             body = comment.get("body") or ""
-            if (facts.is_builder(login) or facts.is_member(login)) and correct in citations.cited_prs(
-                    body, facts.phase.repo) and SUPERSEDING.search(body):
+            if not (facts.is_builder(login) or facts.is_member(login)) or correct is None:
+                continue
+            # The direction, not a word and a citation: "This supersedes PR #4" says the reverse.
+            reading = sentences.superseding(body, correct, facts.phase.repo)
+            if reading is not None and reading.direction == sentences.SUPERSEDED:
                 marking = comment
+            elif reading is not None:
+                reverse = (comment, reading)
         if marking is None:
-            problems.append(f"PR #{n} has no comment saying PR #{correct} supersedes it")
+            said = (f" (comment {reverse[0].get('id')} says the reverse: \"{reverse[1].sentence}\")"
+                    if reverse else "")
+            problems.append(f"PR #{n} has no comment saying PR #{correct} supersedes it{said}")
+            if reverse:
+                ev.append(ev_comment(facts, n, reverse[0]))
         else:
             ev.append(ev_comment(facts, n, marking))
     if problems:
@@ -116,13 +118,15 @@ def outcome(facts: Facts) -> Verdict:
     finished = facts.finished_at(latest)
     explained = None
     for comment in _builder_comments(facts, number):
+        # A verdict word alone ("failed") states no blocker: the comment must say what blocks.
         if finished and parse_time(comment["created_at"]) > finished \
                 and n in citations.cited_builds(comment.get("body") or "", facts.phase.drone_repo) \
-                and (citations.verdict_words(comment.get("body") or "") or BLOCKER.search(comment.get("body") or "")):
+                and sentences.blocker(comment.get("body") or "") is not None:
             explained = comment
     if explained is None:
         return failed(f"Build #{n} is red on the head and no builder comment after it cites it and states "
-                      "the blocker.", ev)
+                      "the blocker (`blocked on ...`, `blocker: ...`, or the failure's class and cause; a verdict "
+                      "word alone states none).", ev)
     ev.append(ev_comment(facts, number, explained))
     minimal = fix_minimal(facts)
     if minimal.status == "fail":
