@@ -205,3 +205,26 @@ def test_classification_items_come_from_the_parser():
 def test_a_quoted_heading_does_not_end_a_section():
     state = parse("## Current evidence\n- build #7\n> ## Log\n- build #8\n")
     assert state.current_evidence(HARNESS) == [7, 8]
+
+
+def test_a_heading_in_a_list_item_is_a_heading_one_in_a_quote_at_any_depth_is_not():
+    assert parse("- ## DONE\n").has_section("DONE")
+    assert not parse("- > ## DONE\n").has_section("DONE")
+    assert not parse("> - ## DONE\n").has_section("DONE")
+
+
+def test_a_level_one_heading_does_not_end_a_section():
+    state = parse("## Current evidence\n- build #7\n# Aside\n- build #8\n## Log\n- build #9\n")
+    assert state.current_evidence(HARNESS) == [7, 8]
+
+
+def test_a_heading_written_twice_is_one_section():
+    state = parse("## Current evidence\n- build #7\n## Log\n## Current evidence\n- build #8\n")
+    assert state.current_evidence(HARNESS) == [7, 8]
+
+
+def test_the_review_writers_sections_keep_their_line_numbers():
+    from ghostgates.markdown import sections
+
+    lines = ["# R", "", "## M1: x", "<!-- gate-record gate=M1 -->", "", "```", "## M2 in code", "```", "## M2: y"]
+    assert [(s.start, s.end, s.title) for s in sections(lines)] == [(2, 8, "M1: x"), (8, 9, "M2: y")]
