@@ -128,6 +128,9 @@ def outcome(facts: Facts) -> Verdict:
                       "the blocker (`blocked on ...`, `blocker: ...`, or the failure's class and cause; a verdict "
                       "word alone states none).", ev)
     ev.append(ev_comment(facts, number, explained))
+    stated = sentences.blocker(explained.get("body") or "")
+    if stated is not None:
+        ev.append(evidence("blocker", stated.how, words=_short(stated.what)))
     minimal = fix_minimal(facts)
     if minimal.status == "fail":
         return failed(f"Build #{n} is red and explained, but the fix is not minimal: {minimal.reason}", ev)
