@@ -85,12 +85,6 @@ def _ordered(text: str, patterns: list[re.Pattern[str]]) -> list[int]:
     return seen
 
 
-def first_class_word(text: str) -> tuple[str, int] | None:
-    """The first class word of a visible text and where it starts."""
-    match = _CLASS.search(text)
-    return (match.group(1).lower(), match.start()) if match else None
-
-
 def class_word_spans(text: str) -> list[tuple[str, int]]:
     """(class word, start offset) of each class word of a visible text, in order."""
     return [(m.group(1).lower(), m.start()) for m in _CLASS.finditer(text)]
