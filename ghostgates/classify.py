@@ -35,6 +35,38 @@ ANYWHERE = "anywhere"
 UNFINISHED_UPGRADE = "unfinished-upgrade"
 # The line falls after an upgrade started and before that upgrade completed.
 DURING_UPGRADE = "during-upgrade"
+# A task shown in new/pending counts unless a later line shows the same task (by its ID or its
+# service.slot name) leaving that state, to running or beyond: gates.md "a task that the log
+# later shows leaving that state, to running or beyond, was not stuck".
+UNLESS_MOVED_ON = "unless-moved-on"
+
+# Address exhaustion, the one definition (issue 12: rules/m1.proxy_clear, hostcheck and this
+# classifier read the same text the same way). Each entry is (a fixed keyword, the regex); the
+# keyword occurs in every text the regex matches, so a host can pre-filter a long engine log
+# with `grep -F -i` and this module decides. Where the texts come from:
+#   swarmkit manager/allocator/cnmallocator/networkallocator.go:
+#     "could not find an available IP while allocating VIP"
+#     "failed to allocate network IP for task %s network %s: ..."
+#   moby libnetwork/endpoint.go (assignAddress):
+#     "no available IPv%d addresses on this network's address pools: %s (%s)"
+#   moby libnetwork/ipamapi/contract.go: ErrNoAvailableIPs "No available addresses on this pool"
+#   docker network create: "could not find an available, non-overlapping IPv4 address pool"
+ADDRESS_EXHAUSTION_PHRASES: tuple[tuple[str, str], ...] = (
+    ("could not find an available", r"could not find an available(?:,)? (?:non-overlapping )?IP"),
+    ("available IPv", r"no available IPv[46] addresses"),
+    ("available addresses on this pool", r"no available addresses on this pool"),
+    ("ipam", r"\bipam\b.*\b(?:exhausted|no (?:more )?(?:free|available) addresses)\b"),
+    ("exhausted", r"\baddress (?:pool|space)s?\b.*\bexhausted\b"),
+    ("failed to allocate", r"\bfailed to allocate (?:network )?(?:IP|VIP|address)"),
+)
+ADDRESS_EXHAUSTION = re.compile("|".join(regex for _, regex in ADDRESS_EXHAUSTION_PHRASES), re.IGNORECASE)
+ADDRESS_EXHAUSTION_KEYWORDS: tuple[str, ...] = tuple(kw for kw, _ in ADDRESS_EXHAUSTION_PHRASES)
+
+
+def address_exhaustion(text: str | None) -> str | None:
+    """The fragment of `text` that reports address exhaustion, None when it reports none."""
+    match = ADDRESS_EXHAUSTION.search(text or "")
+    return match.group(0) if match else None
 
 # MySQL 8 prints these around an in-place data-dir upgrade (8.0 -> 8.4 in this phase):
 #   [MY-011012] [Server] Starting upgrade of data directory.
@@ -81,11 +113,7 @@ SIGNATURES: tuple[Signature, ...] = (
     _sig(
         "address-exhaustion",
         INFRA,
-        r"could not find an available(?:,)? (?:non-overlapping )?IP"
-        r"|no available IPv[46] addresses"
-        r"|\bipam\b.*\b(?:exhausted|no (?:more )?(?:free|available) addresses)\b"
-        r"|\baddress (?:pool|space)s?\b.*\bexhausted\b"
-        r"|\bfailed to allocate (?:network )?(?:IP|VIP|address)",
+        ADDRESS_EXHAUSTION.pattern,
         "an overlay network ran out of addresses (Swarm/IPAM could not allocate an IP or VIP)",
     ),
     _sig(
@@ -96,6 +124,7 @@ SIGNATURES: tuple[Signature, ...] = (
         r"|\b(?:new|pending)\s+(?:about\s+)?(?:an?|\d+)\s+(?:minutes?|hours?)\s+ago\b"
         r"|\b(?:state|status)\s+\"?(?:new|pending)\"?\s+for\s+" + _DUR,
         "a Swarm task sat in New/Pending instead of starting",
+        UNLESS_MOVED_ON,
     ),
     _sig(
         "no-suitable-node",
@@ -278,8 +307,43 @@ def _scan(text: str) -> list[SignatureMatch]:
                 continue
             if sig.scope == DURING_UPGRADE and not any(s < i < e for s, e in windows):
                 continue
+            if sig.scope == UNLESS_MOVED_ON and _moved_on(lines, i):
+                continue
             found.append(SignatureMatch(sig.name, sig.cls, i + 1, line.strip(), m.group(0)))
     return _explained_pauses(found)
+
+
+# A task named in a log line: its service.slot name (ghos-x_app.1, as `docker service ps` and
+# the deploy tools print it) or its ID (swarmkit IDs are 25 lower-case letters and digits;
+# `docker service ps` shows the first 12).
+_TASK_NAME = re.compile(r"(?<![\w.-])[A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)*\.\d+(?![\w.-])")
+_TASK_ID = re.compile(r"(?<![\w.-])(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{10,25}(?![\w.-])")
+# Running or beyond (swarmkit api/types.proto TaskState: ... RUNNING, COMPLETE, SHUTDOWN, FAILED,
+# REJECTED, REMOVE, ORPHANED), as a state field, a `docker service ps` CURRENT STATE cell, or prose.
+_BEYOND = r"(?:running|complete|completed|shutdown|failed|rejected|remove|orphaned)"
+_LEFT = re.compile(
+    rf"\b(?:state|status)\b[=:\s]+\"?{_BEYOND}\b"
+    rf"|\b{_BEYOND}\s+(?:about\s+)?(?:an?|\d+|less than a)\s+\w+\s+ago\b"
+    rf"|(?:->|→|\bto)\s*\"?{_BEYOND}\b"
+    rf"|\b(?:is|now|started|went)\s+(?:now\s+)?{_BEYOND}\b",
+    re.IGNORECASE,
+)
+
+
+def _task_ids(line: str) -> set[str]:
+    ids = set(_TASK_ID.findall(line))
+    return ids or set(_TASK_NAME.findall(line))
+
+
+def _moved_on(lines: list[str], i: int) -> bool:
+    """A later line names the task of line `i` and shows it running or beyond."""
+    ids = _task_ids(lines[i])
+    if not ids:
+        return False  # "3 tasks stuck in New" names no task: nothing later can clear it
+    for later in lines[i + 1:]:
+        if _LEFT.search(later) and ids & (set(_TASK_ID.findall(later)) | set(_TASK_NAME.findall(later))):
+            return True
+    return False
 
 
 # A paused or rolled-back update is timing evidence when the new version was still coming up;

@@ -20,10 +20,14 @@ from typing import Any
 
 import testinfra
 
+from .classify import ADDRESS_EXHAUSTION_KEYWORDS, address_exhaustion
+
 # What the allocator writes when a network has no address left, e.g. (Engine 20.10, swarmkit):
 #   error="could not find an available IP while allocating VIP"
 #   error="failed to allocate network IP for task T network N: could not find an available IP"
-ADDRESS_ERRORS = ("could not find an available IP", "no available IPv4 addresses")
+# One definition lives in ghostgates.classify (issue 12): the host greps its fixed keywords
+# (case-insensitively), and the regex decides each line.
+ADDRESS_ERRORS = ADDRESS_EXHAUSTION_KEYWORDS
 DEFAULT_LOG = "/var/log/ghostgates-dockerd.log"
 _TIME = re.compile(r'time="([^"]+)"')
 
@@ -94,21 +98,23 @@ def address_errors_in_engine_log(host: Any, minutes: float, log_path: str | None
     patterns = " ".join(f"-e {shlex.quote(p)}" for p in ADDRESS_ERRORS)
     if _has_systemd(host) and log_path is None:
         cmd = (f"journalctl -u {shlex.quote(unit)} --since @{int(since.timestamp())} "
-               f"--no-pager -o short-iso | grep -F {patterns}")
+               f"--no-pager -o short-iso | grep -F -i {patterns}")
         out = host.run(cmd)
         if out.rc not in (0, 1):  # grep: 1 = no match
             raise RuntimeError(f"journalctl on the host failed: {out.stderr.strip()}")
-        return [line for line in out.stdout.splitlines() if line.strip()]
+        return [line for line in out.stdout.splitlines() if line.strip() and address_exhaustion(line)]
     path = log_path or engine_log_path()
     if not host.file(path).exists:
         raise RuntimeError(f"no systemd journal and no engine log at {path} on the host "
                            "(set GHOSTGATES_DOCKERD_LOG)")
-    out = host.run(f"grep -F {patterns} {shlex.quote(path)}")
+    out = host.run(f"grep -F -i {patterns} {shlex.quote(path)}")
     if out.rc not in (0, 1):
         raise RuntimeError(f"reading {path} on the host failed: {out.stderr.strip()}")
     lines = []
     for line in out.stdout.splitlines():
         stamp = _parse_time(line)
+        if not address_exhaustion(line):
+            continue
         if stamp is None or stamp >= since:
             lines.append(line)
     return lines

@@ -1,35 +1,199 @@
-"""Level-2 sections of a Markdown file, the one structure both the state and review files share.
+"""The structure of the state and review files as CommonMark reads them (markdown-it-py).
 
-Headings inside code fences are text, not sections: a quoted `## DONE` in an example must
-neither mark a phase done nor receive a gate block. One parser keeps the two files' readings
-in agreement.
+gates.md "What the gates read from the state file": level-2 headings as CommonMark reads them
+(ATX `## DONE`, or setext: the text underlined with `---`), whose text is exactly the anchor; a
+heading inside a code block (fenced or indented), an HTML block or comment, or a block quote is
+not a heading; a leading byte-order mark is no text; a section runs to the next level-2 heading.
+And (issue 9) citations are read from the text a reader sees.
+
+This module is a thin layer over the parser: it never scans Markdown lines itself. It answers
+in *source line numbers* (the parser's `token.map`), so callers keep byte-exact control of the
+file (the review writer replaces its own blocks and keeps every other byte), and it renders the
+text a reader sees line by line, so a citation or a class word keeps the line it was written on.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-_H2 = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+BOM = "\ufeff"
+# The CommonMark preset: no GFM extensions, so a table or `~~` is text, read as text.
+_MD = MarkdownIt("commonmark")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>|<![A-Z][^>]*>|<\?.*?\?>", re.S)
 
 
 @dataclass(frozen=True)
 class Section:
-    start: int  # index of the heading line
-    end: int  # index one past the section's last line
-    title: str  # the heading text, without the hashes
+    start: int  # source line of the heading (its first line, for a setext heading)
+    end: int  # one past the section's last line: the next level-2 heading's line, or the end
+    title: str  # the heading's text as a reader sees it (no markup, whitespace collapsed)
+    body_start: int = -1  # first line after the heading (a setext heading spans two or more)
+
+    @property
+    def body(self) -> range:
+        return range(self.body_start if self.body_start >= 0 else self.start + 1, self.end)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A unit of text under a heading: a list item (its own lines, not those of a nested list),
+    or one line of text outside any list."""
+
+    start: int
+    end: int
+    text: str  # visible text, lines joined with "\n"
+
+
+def normalise(text: str) -> str:
+    """The text as the parser numbers its lines: no leading BOM, line ends as one "\\n"."""
+    if text.startswith(BOM):
+        text = text[len(BOM):]
+    return re.sub(r"\r\n?", "\n", text)
+
+
+def source_lines(text: str) -> list[str]:
+    return normalise(text).split("\n")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parse of a Markdown text: its level-2 sections, and its visible text by source line."""
+
+    lines: tuple[str, ...]  # source lines
+    visible: tuple[str, ...]  # what a reader sees of each source line ("" for markup only)
+    sections: tuple[Section, ...]
+    _tokens: tuple[Token, ...]
+
+    def section_named(self, title: str) -> list[Section]:
+        """Every level-2 section whose heading text is exactly `title` (case included)."""
+        return [s for s in self.sections if s.title == title]
+
+    def visible_text(self, lines: range | None = None) -> str:
+        chosen = self.visible if lines is None else self.visible[lines.start:lines.stop]
+        return "\n".join(chosen)
+
+    def items(self, lines: range) -> list[Item]:
+        """List items and loose text lines inside `lines`, in order (see Item)."""
+        inside = [t for t in self._tokens if t.map and lines.start <= t.map[0] < lines.stop]
+        item_ranges = [(t.map[0], t.map[1]) for t in inside if t.type == "list_item_open" and t.map]
+        owned: dict[int, int] = {}  # line -> start line of the innermost item holding it
+        for a, b in item_ranges:  # outer items come first, inner ones overwrite them
+            for line in range(a, min(b, lines.stop)):
+                owned[line] = a
+        out: list[Item] = []
+        for a, b in item_ranges:
+            mine = [n for n in range(a, min(b, lines.stop)) if owned.get(n) == a]
+            text = "\n".join(self.visible[n] for n in mine if self.visible[n].strip())
+            if text:
+                out.append(Item(a, b, text))
+        for n in lines:
+            if n not in owned and n < len(self.visible) and self.visible[n].strip():
+                out.append(Item(n, n + 1, self.visible[n]))
+        return sorted(out, key=lambda i: i.start)
+
+    def blocks(self) -> list[str]:
+        """The visible text of each leaf block (paragraph, heading, code, HTML), in order: the
+        units a sentence cannot run across."""
+        out: list[str] = []
+        for t in self._tokens:
+            if t.map and t.type in ("inline", "fence", "code_block", "html_block"):
+                a, b = t.map
+                text = "\n".join(v for v in self.visible[a:b] if v.strip())
+                if text:
+                    out.append(text)
+        return out
+
+
+def _strip_html(html: str) -> str:
+    """What a reader sees of raw HTML: comments and tags removed, line ends kept."""
+    html = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), html)
+    return _TAG.sub(lambda m: "\n" * m.group(0).count("\n"), html)
+
+
+def _inline_text(token: Token) -> str:
+    """The visible text of an inline token; soft and hard breaks stay line breaks, a link's
+    target follows its text (a link cites its URL)."""
+    parts: list[str] = []
+    hrefs: list[str] = []
+    for child in token.children or []:
+        kind = child.type
+        if kind in ("text", "code_inline"):
+            parts.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif kind == "html_inline":
+            parts.append(_strip_html(child.content))
+        elif kind == "link_open":
+            hrefs.append(str(child.attrs.get("href") or ""))
+        elif kind == "link_close":
+            href = hrefs.pop() if hrefs else ""
+            if href:
+                parts.append(f" <{href}>")
+        elif kind == "image":
+            parts.append("".join(c.content for c in child.children or []))
+    return "".join(parts)
+
+
+def _place(visible: list[str], first: int, last: int, text: str) -> None:
+    """Put `text` on source lines first..last-1: line for line where the counts agree, else
+    (a code span or comment that joined lines) all on the first line."""
+    rows = text.split("\n")
+    if len(rows) > last - first:
+        rows = rows[: max(last - first - 1, 0)] + [" ".join(rows[max(last - first - 1, 0):])]
+    for offset, row in enumerate(rows):
+        n = first + offset
+        if n < len(visible):
+            visible[n] = (visible[n] + " " + row).strip() if visible[n] else row
+
+
+def _title(token: Token) -> str:
+    return " ".join(_inline_text(token).replace("\n", " ").split())
+
+
+@lru_cache(maxsize=256)
+def parse(text: str) -> Document:
+    src = normalise(text or "")
+    lines = src.split("\n")
+    tokens = _MD.parse(src)
+    visible = [""] * len(lines)
+    heads: list[tuple[int, int, str]] = []  # (start, body start, title)
+    quoted = 0
+    for i, t in enumerate(tokens):
+        if t.type == "blockquote_open":
+            quoted += 1
+        elif t.type == "blockquote_close":
+            quoted -= 1
+        elif t.type == "heading_open" and t.tag == "h2" and t.map and not quoted:
+            inline = tokens[i + 1]
+            heads.append((t.map[0], t.map[1], _title(inline)))
+        if not t.map:
+            continue
+        a, b = t.map
+        if t.type == "inline":
+            _place(visible, a, b, _inline_text(t))
+        elif t.type == "fence":
+            _place(visible, a + 1, b, t.content.rstrip("\n"))
+        elif t.type == "code_block":
+            _place(visible, a, b, t.content.rstrip("\n"))
+        elif t.type == "html_block":
+            _place(visible, a, b, _strip_html(t.content).rstrip("\n"))
+    sections = tuple(
+        Section(start, heads[k + 1][0] if k + 1 < len(heads) else len(lines), title, body)
+        for k, (start, body, title) in enumerate(heads))
+    return Document(tuple(lines), tuple(visible), sections, tuple(tokens))
+
+
+def visible_text(text: str) -> str:
+    """The text a reader sees, one line per source line (markup, HTML comments and tags gone)."""
+    return parse(text).visible_text()
 
 
 def sections(lines: list[str]) -> list[Section]:
-    heads: list[tuple[int, str]] = []
-    fenced = False
-    for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            fenced = not fenced
-            continue
-        heading = None if fenced else _H2.match(line)
-        if heading:
-            heads.append((i, heading.group(1)))
-    return [Section(start, heads[k + 1][0] if k + 1 < len(heads) else len(lines), title)
-            for k, (start, title) in enumerate(heads)]
+    """Level-2 sections of a file given as lines (no line ends); indexes into those lines."""
+    return list(parse("\n".join(lines)).sections)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import citations
+from . import citations, markdown
 from .errors import ConfigError
-from .markdown import sections
+from .markdown import Document
 
 STATUS = "STATUS-ghost.md"
 REVIEW = "REVIEW-ghost.md"
-
-_ITEM_START = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+|^\S")
-
 
 @dataclass(frozen=True)
 class Classified:
@@ -25,37 +21,42 @@ class Classified:
 
 @dataclass
 class StateFile:
+    """The state file, parsed once. `sections` maps a level-2 heading's text to the visible text
+    of its body (a heading written twice is one section: its bodies are read together)."""
+
     path: str
     text: str
     sections: dict[str, str] = field(default_factory=dict)
+    doc: Document | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def parse(cls, path: str, text: str) -> StateFile:
-        lines = text.splitlines()
+        doc = markdown.parse(text)
         found: dict[str, list[str]] = {}
-        for sec in sections(lines):
-            # A heading written twice is one section: its bodies are read together.
-            found.setdefault(sec.title, []).extend(lines[sec.start + 1:sec.end])
-        return cls(path, text, {title: "\n".join(body) for title, body in found.items()})
+        for sec in doc.sections:
+            found.setdefault(sec.title, []).append(doc.visible_text(sec.body))
+        return cls(path, text, {title: "\n".join(bodies) for title, bodies in found.items()}, doc)
+
+    @property
+    def document(self) -> Document:
+        if self.doc is None:
+            self.doc = markdown.parse(self.text)
+        return self.doc
 
     def section(self, name: str) -> str | None:
-        """A level-2 section's body by its heading, case-insensitively; None when absent.
+        """A level-2 section's visible body by its heading; None when absent.
 
-        `## DONE (signed)` and `## Current evidence: post-proxy` name their sections too: the
-        anchor is the heading's first words, not the whole line.
+        gates.md: the heading's text is exactly the anchor (`## DONE criteria` is another
+        heading), so `## DONE (signed)` or `## done` is not `## DONE`.
         """
-        wanted = name.lower()
-        for heading, body in self.sections.items():
-            text = heading.lower()
-            if text == wanted or (text.startswith(wanted) and not text[len(wanted)].isalnum()):
-                return body
-        return None
+        return self.sections.get(name)
 
     def has_section(self, name: str) -> bool:
         return self.section(name) is not None
 
     def correct_pr_line(self) -> str | None:
-        for line in self.text.splitlines():
+        """The first line a reader sees that contains `correct PR` (any letter case)."""
+        for line in self.document.visible:
             # Case-insensitive, as every other reference in the file: "Correct PR:" opens many lists.
             if "correct pr" in line.lower():
                 return line
@@ -63,40 +64,43 @@ class StateFile:
 
     def correct_prs(self, repo: str) -> list[int]:
         line = self.correct_pr_line()
-        return citations.cited_prs(line, repo) if line else []
+        return citations.cited_prs(line, repo, markdown=False) if line else []
 
     def current_evidence(self, drone_repo: str) -> list[int]:
-        return citations.cited_builds(self.section("Current evidence") or "", drone_repo)
+        return citations.cited_builds(self.section("Current evidence") or "", drone_repo, markdown=False)
 
     def classifications(self, drone_repo: str) -> list[Classified]:
-        """Each build referenced in a Classification item, with the first class word after it."""
+        """Each build referenced in a Classification item, with the first class word after it.
+
+        An item is a list item (without its nested list) or a line of text outside a list, as
+        the parser reads them: gates.md's "a line per classified build".
+        """
         out: list[Classified] = []
-        for item in _items(self.section("Classification") or ""):
-            word = citations.first_class_word(item)
-            if word is None:
-                continue
-            cls, at = word
-            refs = citations.build_ref_spans(item, drone_repo)
-            # The class word speaks of the builds named before it ("build #48: infra"), or of
-            # the one named right after it ("infra: build #48"); later mentions are prose.
-            named = [n for end, n in refs if end <= at] or [n for _, n in refs[:1]]
-            for number in named:
-                if number not in {c.build for c in out}:
-                    out.append(Classified(number, cls, " ".join(item.split())))
+        doc = self.document
+        for sec in doc.section_named("Classification"):
+            for item in doc.items(sec.body):
+                _classify_item(item.text, drone_repo, out)
         return out
 
-def _items(body: str) -> list[str]:
-    """List items with their indented continuation lines joined."""
-    items: list[list[str]] = []
-    for line in body.splitlines():
-        if not line.strip():
-            items.append([])
-            continue
-        if _ITEM_START.match(line) or not items or not items[-1]:
-            items.append([line])
-        else:
-            items[-1].append(line)
-    return ["\n".join(i) for i in items if i]
+
+def _classify_item(item: str, drone_repo: str, out: list[Classified]) -> None:
+    """Each class word speaks of the builds named since the previous class word ("build #48:
+    infra"), or, where none was, of the one named right after it ("infra: build #48"); later
+    mentions are prose. One item may carry several ("build #48: infra. build #50: recipe-bug",
+    a lazy continuation line being part of its item)."""
+    words = citations.class_word_spans(item)
+    refs = citations.build_ref_spans(item, drone_repo)
+    line = " ".join(item.split())
+    previous = 0
+    for k, (cls, at) in enumerate(words):
+        upto = words[k + 1][1] if k + 1 < len(words) else len(item)
+        named = [n for end, n in refs if previous <= end <= at]
+        if not named:
+            named = [n for end, n in refs if at < end <= upto][:1]
+        previous = at
+        for number in named:
+            if number not in {c.build for c in out}:
+                out.append(Classified(number, cls, line))
 
 
 def read_optional(path: Path) -> str | None:

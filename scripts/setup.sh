@@ -23,7 +23,7 @@ if [ ! -x .venv/bin/python ]; then
     fi
     say "created .venv"
 fi
-if ! .venv/bin/python -c 'import pytest, xdist, pytest_html, testinfra, httpx, docker, paramiko, yaml, werkzeug, jsonschema' 2>/dev/null; then
+if ! .venv/bin/python -c 'import pytest, xdist, pytest_html, testinfra, httpx, docker, paramiko, yaml, werkzeug, jsonschema, markdown_it' 2>/dev/null; then
     say "installing the suite's dependencies into .venv"
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
     .venv/bin/python -m pip install -q -e '.[dev]'

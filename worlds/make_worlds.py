@@ -1053,6 +1053,204 @@ def _short_by_ns(w: World) -> None:
      "whatever zone the time was written in", fail=("M1.proxy-clear",))
 def _stuck_offset(w: World) -> None:
     swarm_task_service(w, "new", "2026-07-15T21:49:00.5+02:00")
+# -- H1 reading worlds (issue 9) ---------------------------------------------------------------
+# The state file as CommonMark reads it: exact level-2 anchors, setext headings, nothing inside
+# code, HTML or quotes, a BOM; citations as a reader sees them; the sentences the gates rest on.
+@mut("done-heading-with-suffix", "`## DONE criteria` is another heading, not `## DONE`: skip", skip=("DONE.signed",))
+def _done_suffix(w: World) -> None:
+    sub_state(w, "\n## DONE\n", "\n## DONE criteria\n")
+
+
+@mut("done-setext-heading", "`DONE` underlined with `----` is the level-2 `## DONE` heading (setext)")
+def _done_setext(w: World) -> None:
+    sub_state(w, "\n## DONE\n", "\nDONE\n----\n")
+
+
+@mut("done-in-fence", "`## DONE` only inside a fenced code block: no heading, skip", skip=("DONE.signed",))
+def _done_fenced(w: World) -> None:
+    sub_state(w, "\n## DONE\n", "\n````\n## DONE\n```\nnot closed by a shorter fence\n````\n")
+
+
+@mut("done-in-html-comment", "`## DONE` only inside an HTML comment: no heading, skip", skip=("DONE.signed",))
+def _done_commented(w: World) -> None:
+    sub_state(w, "\n## DONE\n", "\n<!--\n## DONE\n-->\n")
+
+
+@mut("done-in-block-quote", "`## DONE` only inside a block quote: no heading, skip", skip=("DONE.signed",))
+def _done_quoted(w: World) -> None:
+    sub_state(w, "\n## DONE\n", "\n> ## DONE\n")
+
+
+@mut("state-byte-order-mark", "the state file starts with a byte-order mark: no text, every anchor still read")
+def _state_bom(w: World) -> None:
+    set_state(w, "\ufeff" + state(w))
+
+
+@mut("current-evidence-setext", "`Current evidence` is a setext heading (underlined with `---`)")
+def _evidence_setext(w: World) -> None:
+    sub_state(w, "\n## Current evidence\n", "\nCurrent evidence\n----------------\n")
+
+
+@mut("classification-heading-suffix", "`## Classification (2026-07-12)` is not the `## Classification` anchor",
+     fail=("M2.classified",))
+def _classification_suffix(w: World) -> None:
+    sub_state(w, "\n## Classification\n", "\n## Classification (2026-07-12)\n")
+
+
+@mut("current-evidence-preproxy-in-comment", "pre-proxy build #280 is named under Current evidence only inside "
+     "an HTML comment: a reader does not see it")
+def _stale_commented(w: World) -> None:
+    state_line(w, "Current evidence", f"<!-- - build #280 ({DRONE}/280): the db pause, kept for the record -->")
+
+
+@mut("correct-pr-hash-no-space", "the correct PR line cites `PR#12` (no space)")
+def _pr_no_space(w: World) -> None:
+    sub_state(w, "- correct PR: PR #12 (", "- correct PR: PR#12 (")
+
+
+@mut("inventory-pr-cited-only-in-html-comment", "a new open upgrade PR 15 is named only inside an HTML comment",
+     fail=("M1.inventory", "M2.one-open-pr", "M2.duplicates-resolved"))
+def _pr_commented(w: World) -> None:
+    add_pull(w, 15, "chore: upgrade ghost to 6.45.0", "upgrade-ghost-6.45", "2026-07-15T15:00:00Z", user=MEMBER)
+    state_line(w, "Inventory", "<!-- PR #15, branch `upgrade-ghost-6.45`: to close -->")
+
+
+@mut("inventory-pr-cited-by-link", "a new open upgrade PR 15 is cited by a Markdown link to its /files URL",
+     fail=("M2.one-open-pr", "M2.duplicates-resolved"))
+def _pr_linked(w: World) -> None:
+    add_pull(w, 15, "chore: upgrade ghost to 6.45.0", "upgrade-ghost-6.45", "2026-07-15T15:00:00Z", user=MEMBER)
+    state_line(w, "Inventory", f"- [the 6.45 attempt]({GITEA}/pulls/15/files), branch `upgrade-ghost-6.45`: to close.")
+
+
+@mut("comment-url-stage-step", "the last builder comment links build #287 by its Drone URL with a /stage/step tail")
+def _stage_step(w: World) -> None:
+    c = comment(w, CORRECT, 410)
+    c["body"] = c["body"].replace(f"({DRONE}/287)", f"({DRONE}/287/1/1)")
+
+
+@mut("comment-links-build-2870", "the last builder comment links build #2870, not #287 (no prefix reading)",
+     fail=("M2.comments-explain",))
+def _build_2870(w: World) -> None:
+    c = comment(w, CORRECT, 410)
+    c["body"] = c["body"].replace(f"build #287 ({DRONE}/287)", f"build #2870 ({DRONE}/2870)")
+    assert f"{DRONE}/287)" not in c["body"]
+
+
+@mut("duplicate-comment-reverse-direction", "the duplicate's comment says `This supersedes PR #12`: the reverse",
+     fail=("M2.duplicates-resolved",))
+def _dup_reverse(w: World) -> None:
+    comment(w, DUP, 504)["body"] = "This supersedes PR #12, which carries the same upgrade; closing it."
+
+
+@mut("duplicate-comment-in-favour-of", "the duplicate's comment reads `Closing in favor of PR#12`")
+def _dup_favour(w: World) -> None:
+    comment(w, DUP, 504)["body"] = "Closing in favor of PR#12 (the same upgrade, opened first)."
+
+
+@mut("duplicate-comment-correct-pr-supersedes", "the duplicate's comment reads `PR #12 supersedes this retry`")
+def _dup_active(w: World) -> None:
+    comment(w, DUP, 504)["body"] = "PR #12 supersedes this retry; closing."
+
+
+def _last_builder_comment(w: World) -> dict[str, Any]:
+    return [c for c in pull(w, CORRECT)["comments"] if c["user"]["login"] == BUILDER][-1]
+
+
+@mut("red-verdict-word-only", "build #288 red after the timing fix; the builder's comment says only that it failed",
+     passes=("M2.fix-minimal",), fail=("M2.outcome",))
+def _red_verdict_only(w: World) -> None:
+    timing_fix(w, final="failure")
+    _last_builder_comment(w)["body"] = f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}."
+
+
+@mut("red-class-without-cause", "build #288 red; the builder's comment names a class (`recipe-bug`) and no cause",
+     passes=("M2.fix-minimal",), fail=("M2.outcome",))
+def _red_class_only(w: World) -> None:
+    timing_fix(w, final="failure")
+    _last_builder_comment(w)["body"] = f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}: recipe-bug."
+
+
+@mut("red-blocked-on", "build #288 red; the builder's comment says `blocked on` the upstream migration fix",
+     passes=("M2.fix-minimal",))
+def _red_blocked_on(w: World) -> None:
+    timing_fix(w, final="failure")
+    _last_builder_comment(w)["body"] = (f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}: blocked on an upstream "
+                                        "fix for ghost's post-revisions migration.")
+
+
+@mut("fix-justified-by-run-time", "the timing fix is argued from the whole CI run's 21 minutes, not the upgrade's",
+     fail=("M2.fix-minimal",))
+def _fix_run_time(w: World) -> None:
+    timing_fix(w)
+    comment(w, CORRECT, 410)["body"] = (
+        f"build #287 ({DRONE}/287) is red, and not for infra. build #287 ran for 21 minutes, far longer than the "
+        "5 s default update monitor that paused the db update. I add update_config.monitor: 300s with "
+        "failure_action: rollback, and a 180s healthcheck start_period.")
+
+
+@mut("fix-justified-against-new-value", "the measured upgrade is set against the 180s start_period and 300s "
+     "monitor the PR itself sets", fail=("M2.fix-minimal",))
+def _fix_new_value(w: World) -> None:
+    timing_fix(w)
+    comment(w, CORRECT, 410)["body"] = (
+        f"build #287 ({DRONE}/287) is red: the db update paused. A manual run on the same volume measured the "
+        "data-dir upgrade at 240 s, longer than the 180s healthcheck start_period; the 300s monitor covers it.")
+
+
+@mut("fix-justified-wrong-old-window", "the comment sets the upgrade against a `60 s` monitor; the base sets none "
+     "(the engine default, 5 s, is what the change replaces)", fail=("M2.fix-minimal",))
+def _fix_wrong_window(w: World) -> None:
+    timing_fix(w)
+    c = comment(w, CORRECT, 410)
+    c["body"] = c["body"].replace("the 5 s default update monitor", "the old 60 s update monitor")
+    assert "60 s update monitor" in c["body"]
+
+
+@mut("fix-justified-defaults-to", "the comment says the update monitor `defaults to 5 s`: that is the old window",
+     passes=("M2.fix-minimal",))
+def _fix_defaults_to(w: World) -> None:
+    timing_fix(w)
+    c = comment(w, CORRECT, 410)
+    c["body"] = c["body"].replace("the 5 s default update monitor", "the update monitor (it defaults to 5 s)")
+    assert "defaults to 5 s" in c["body"]
+
+
+@mut("fix-justified-by-outsider", "the builder's comment measures nothing; a non-member's comment justifies the "
+     "fix (gates.md: a comment by anyone)", passes=("M2.fix-minimal",))
+def _fix_outsider(w: World) -> None:
+    timing_fix(w, justify=False)
+    add_comment(w, CORRECT, OUTSIDER, JUSTIFIED.replace(f"build #287 ({DRONE}/287) is red", "The red run"),
+                "2026-07-15T13:15:00Z")
+
+
+_MOVED_ON = ("ghos-bdd2f3_ci_example_org_db.1: task state new (20s)\n"
+             "ghos-bdd2f3_ci_example_org_db.1: task state running (31s)\n")
+
+
+def _log_280_after_deploy(w: World, lines: str) -> None:
+    step = build(w, 280)["stages"][0]["steps"][0]
+    anchor = "deployed ghost 1.3.0+6.42.0, content seeded\n"
+    assert anchor in step["log"]
+    step["log"] = step["log"].replace(anchor, anchor + lines, 1)
+
+
+@mut("classified-timing-task-moved-on", "build #280's log shows a db task in `new` that then runs: not stuck, "
+     "its recipe-timing class stands")
+def _task_moved_on(w: World) -> None:
+    _log_280_after_deploy(w, _MOVED_ON)
+
+
+@mut("classified-timing-task-stuck", "build #280's log shows a db task in `new` that never runs: infra, so "
+     "recipe-timing is contradicted", fail=("M2.classified", "M1.no-stale-evidence"))
+def _task_stuck(w: World) -> None:
+    _log_280_after_deploy(w, _MOVED_ON.splitlines(keepends=True)[0])
+
+
+@mut("proxy-task-no-available-ipv4", "a rejected task reports `no available IPv4 addresses` (libnetwork's "
+     "wording): address exhaustion, as the classifier reads it", fail=("M1.proxy-clear",))
+def _addr_ipv4(w: World) -> None:
+    swarm_task_service(w, "rejected", "2026-07-15T18:00:00Z",
+                       "no available IPv4 addresses on this network's address pools: proxy (2b1f9c0d)")
 
 
 # -- writing ------------------------------------------------------------------------------------

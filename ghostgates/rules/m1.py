@@ -13,8 +13,6 @@ from ..timeutil import maybe_time, rfc3339
 from ..verdict import Verdict, errored, evidence, failed, passed
 from .common import ev_build, ev_pr, ev_state, ev_testme, listing, state_missing
 
-ADDRESS_ERROR = "could not find an available ip"
-
 
 def inventory(facts: Facts) -> Verdict:
     if (missing := state_missing(facts, "M1.inventory")) is not None:
@@ -116,7 +114,8 @@ def proxy_clear(swarm: dict[str, Any], phase: Phase, engine_log_errors: list[str
         if status.get("State") in ("new", "pending") and now and since and now - since > limit:
             stuck.append(label)
             ev.append(evidence("task", label, state=status.get("State"), since=rfc3339(since)))
-        if ADDRESS_ERROR in (status.get("Err") or "").lower():
+        # The classifier's one definition of address exhaustion (issue 12).
+        if classify.address_exhaustion(status.get("Err")):
             erred.append(label)
             ev.append(evidence("task", label, state=status.get("State"), error=status.get("Err")))
     if stuck:

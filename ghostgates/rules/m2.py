@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .. import citations, classify, compose_diff, justification
+from .. import citations, classify, compose_diff, justification, sentences
 from ..facts import GREEN, RED, Facts, head_sha
 from ..phase import Phase
 from ..swarm import engine_evidence, named_objects, not_manager
 from ..timeutil import maybe_time, parse_time
 from ..verdict import Verdict, errored, evidence, failed, passed, skipped
 from .common import ev_build, ev_comment, ev_pr, ev_state, listing, state_missing
-
-# A duplicate's closing comment points at the correct PR in words like these; citing it alone
-# ("see PR #4") does not say that PR #4 supersedes it.
-SUPERSEDING = re.compile(r"supersed|duplicat|replac|in favou?r of|in place of|instead|continued in|moved to|"
-                         r"tracked in|obsolete|clos(e|ed|ing)\b", re.I)
-BLOCKER = re.compile(r"(?<![\w-])(blocker|blocked|blocking)(?![\w-])", re.I)
 
 
 def one_open_pr(facts: Facts) -> Verdict:
@@ -58,15 +51,24 @@ def duplicates_resolved(facts: Facts) -> Verdict:
             problems.append(f"PR #{n} is still open")
         if pr.get("merged"):
             problems.append(f"PR #{n} was merged")
-        marking = None
+        marking = reverse = None
         for comment in facts.comments(n):
             login = (comment.get("user") or {}).get("login", "")
             body = comment.get("body") or ""
-            if (facts.is_builder(login) or facts.is_member(login)) and correct in citations.cited_prs(
-                    body, facts.phase.repo) and SUPERSEDING.search(body):
+            if not (facts.is_builder(login) or facts.is_member(login)) or correct is None:
+                continue
+            # The direction, not a word and a citation: "This supersedes PR #4" says the reverse.
+            reading = sentences.superseding(body, correct, facts.phase.repo)
+            if reading is not None and reading.direction == sentences.SUPERSEDED:
                 marking = comment
+            elif reading is not None:
+                reverse = (comment, reading)
         if marking is None:
-            problems.append(f"PR #{n} has no comment saying PR #{correct} supersedes it")
+            said = (f" (comment {reverse[0].get('id')} says the reverse: \"{reverse[1].sentence}\")"
+                    if reverse else "")
+            problems.append(f"PR #{n} has no comment saying PR #{correct} supersedes it{said}")
+            if reverse:
+                ev.append(ev_comment(facts, n, reverse[0]))
         else:
             ev.append(ev_comment(facts, n, marking))
     if problems:
@@ -116,14 +118,19 @@ def outcome(facts: Facts) -> Verdict:
     finished = facts.finished_at(latest)
     explained = None
     for comment in _builder_comments(facts, number):
+        # A verdict word alone ("failed") states no blocker: the comment must say what blocks.
         if finished and parse_time(comment["created_at"]) > finished \
                 and n in citations.cited_builds(comment.get("body") or "", facts.phase.drone_repo) \
-                and (citations.verdict_words(comment.get("body") or "") or BLOCKER.search(comment.get("body") or "")):
+                and sentences.blocker(comment.get("body") or "") is not None:
             explained = comment
     if explained is None:
         return failed(f"Build #{n} is red on the head and no builder comment after it cites it and states "
-                      "the blocker.", ev)
+                      "the blocker (`blocked on ...`, `blocker: ...`, or the failure's class and cause; a verdict "
+                      "word alone states none).", ev)
     ev.append(ev_comment(facts, number, explained))
+    stated = sentences.blocker(explained.get("body") or "")
+    if stated is not None:
+        ev.append(evidence("blocker", stated.how, words=_short(stated.what)))
     minimal = fix_minimal(facts)
     if minimal.status == "fail":
         return failed(f"Build #{n} is red and explained, but the fix is not minimal: {minimal.reason}", ev)
@@ -164,17 +171,23 @@ def fix_minimal(facts: Facts) -> Verdict:
         return failed(f"PR #{number} changes more than deploy timing and health settings: {listing(names)}.", ev)
     if (missing := state_missing(facts, "M2.fix-minimal")) is not None:
         return missing
-    texts = [(f"comment {c.get('id')}", c.get("body") or "") for c in facts.comments(number)
-             if facts.is_builder((c.get("user") or {}).get("login", "")) or facts.is_member(
-                 (c.get("user") or {}).get("login", ""))]
+    # gates.md: "a comment (by anyone) or the state file justifies them".
+    texts = [(f"comment {c.get('id')}", c.get("body") or "") for c in facts.comments(number)]
     assert facts.state is not None
     texts.append((facts.state.path, facts.state.text))
-    found = justification.find_justification(texts)
+    # The numbers are checked against the diff: the old window is a value the change replaces.
+    windows = justification.windows_from_changes(report.timing)
+    notes: list[str] = []
+    found = justification.find_justification(texts, windows, notes)
     if found is None:
+        why = f" Not taken: {'; '.join(notes[:4])}." if notes else ""
         return failed(f"PR #{number} changes deploy timing ({listing([c.path for c in report.timing])}) but no "
-                      "comment or state file sets a measured upgrade duration against the old monitor window.",
-                      ev)
-    ev.append(evidence("justification", found.source, detail=str(found)))
+                      "comment or state file sets the measured duration of the upgrade itself against the old "
+                      "window (the value the change replaces), the measured being the longer." + why, ev)
+    ev.append(evidence("justification", found.source, measured=f"{found.measured_seconds:g} s",
+                       old_window=f"{found.window_seconds:g} s",
+                       matched=found.matched or "the diff shows no duration to match",
+                       measured_text=_short(found.measured_text), window_text=_short(found.window_text)))
     return passed(f"PR #{number} changes only deploy timing and health settings, justified in {found.source}.", ev)
 
 

@@ -96,3 +96,55 @@ def test_class_and_verdict_words_any_case() -> None:
     assert verdict_words("Verdict: GREEN; build Passed") == ["green", "passed"]
     assert verdict_words("the greenhouse was redone; unblocked") == []
     assert verdict_words("failed, red, blocked") == ["failed", "red", "blocked"]
+
+
+# gates.md (2026-12-01) References: `PR#N`, URL tails, `build #580` never 58, any letter case,
+# read from the text a reader sees.
+@pytest.mark.parametrize("text, prs", [
+    ("PR#4 and pr#5", [4, 5]),
+    ("https://git.example.org/recipe-maintainers/ghost/pulls/12/files", [12]),
+    ("https://git.example.org/recipe-maintainers/ghost/pulls/12#issuecomment-410", [12]),
+    ("https://git.example.org/recipe-maintainers/ghost/pulls/12/files#diff-abc", [12]),
+    ("[the correct one](https://git.example.org/recipe-maintainers/ghost/pulls/12)", [12]),
+    ("<https://git.example.org/recipe-maintainers/ghost/pulls/12>", [12]),
+    ("**PR #12**", [12]),
+    ("`PR #12`", [12]),
+    ("PR \\#12", [12]),  # an escaped hash is a hash to the reader
+    ("PR &#35;12", [12]),  # so is an entity
+    ("<!-- PR #12 -->", []),  # an HTML comment is not seen
+    ("PR #12 <!-- PR #14 -->", [12]),
+    ("PR #120", [120]),
+    ("PR #12a", []),
+])
+def test_pr_references_as_read(text: str, prs: list[int]) -> None:
+    assert cited_prs(text, REPO) == prs
+
+
+@pytest.mark.parametrize("text, builds", [
+    ("build #580", [580]),
+    ("build #580 and https://drone.example.org/recipe-maintainers/cc-ci/580/1/2", [580]),
+    ("https://drone.example.org/recipe-maintainers/cc-ci/580/1/2", [580]),
+    ("HTTPS://DRONE.EXAMPLE.ORG/RECIPE-MAINTAINERS/CC-CI/580/2/1", [580]),
+    ("BUILD#580", [580]),
+    ("build#58", [58]),
+    ("[build 580](https://drone.example.org/recipe-maintainers/cc-ci/580)", [580]),
+    ("<!-- build #58 --> build #580", [580]),
+    ("build #5800", [5800]),
+    ("build #580x", []),
+])
+def test_build_references_as_read(text: str, builds: list[int]) -> None:
+    assert cited_builds(text, HARNESS) == builds
+    assert 58 not in cited_builds("build #580", HARNESS)
+
+
+def test_a_drone_url_in_a_link_target_is_a_link() -> None:
+    text = "passed: [build 287](https://drone.example.org/recipe-maintainers/cc-ci/287/1/1)"
+    assert build_urls(text, HARNESS) == [287]
+    assert build_urls("<!-- https://drone.example.org/recipe-maintainers/cc-ci/287 -->", HARNESS) == []
+
+
+def test_plain_text_is_not_reparsed() -> None:
+    # Visible text can read as markup again (`<x>` after `&lt;x&gt;`): callers that already
+    # hold visible text say so.
+    assert cited_prs("<PR #12>", REPO, markdown=False) == [12]
+    assert cited_prs("<span>PR #12</span>", REPO) == [12]

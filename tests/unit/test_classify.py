@@ -381,3 +381,68 @@ def test_an_unhealthy_kill_is_a_health_check_not_a_crash():
     result = classify_log(log)
     assert result.cls == "recipe-timing"
     assert not result.of("recipe-bug")
+
+
+# --- a task that moves on was not stuck (gates.md Failure classes, 2026-12-01) ---------------
+@pytest.mark.parametrize("log, stuck", [
+    # the deploy tool's own lines: the same service.slot later running
+    ("x_app.1: task state new (60s)\nx_app.1: task state running (75s)\n", False),
+    ("x_app.1: task state pending (60s)\nx_app.1: task state complete\n", False),
+    # only another task moved on
+    ("x_app.1: task state new (60s)\nx_db.1: task state running (75s)\n", True),
+    # still new later: stuck
+    ("x_app.1: task state new (60s)\nx_app.1: task state new (180s)\n", True),
+    # it moved on only to assigned/preparing: not "running or beyond"
+    ("x_app.1: task state new (60s)\nx_app.1: task state preparing\n", True),
+    # `docker service ps`: DESIRED STATE Running is not the task's state; CURRENT STATE is
+    ("9qk2jq0v1a7b  x_app.1  ghost  n1  Running  New 14 minutes ago\n"
+     "9qk2jq0v1a7b  x_app.1  ghost  n1  Running  Running 2 minutes ago\n", False),
+    ("9qk2jq0v1a7b  x_app.1  ghost  n1  Running  Pending 14 minutes ago\n"
+     "4hd8c0x2ab9z  x_app.1  ghost  n1  Running  Running 2 minutes ago\n", True),  # another task of the slot
+    # a running line before the stuck one does not clear it
+    ("x_app.1: task state running\nx_app.1: task state new (600s)\n", True),
+    # no task named: nothing can show it moving on
+    ("3 tasks stuck in New for 12 minutes\nx_app.1: task state running\n", True),
+])
+def test_a_task_that_moves_on_was_not_stuck(log: str, stuck: bool) -> None:
+    names = {m.name for m in classify_log(log).matches}
+    assert ("task-stuck-new" in names) is stuck, log
+
+
+def test_a_moved_on_task_leaves_a_recipe_class_standing() -> None:
+    log = "x_app.1: task state new (20s)\nx_app.1: task state running (31s)\ntest: expected 6.44.1 got 6.42.0\n"
+    assert contradiction("stale-test", log) is None
+    assert classify_log(log).cls == STALE_TEST
+
+
+# --- address exhaustion: one definition for the classifier, M1.proxy-clear and the host log ---
+@pytest.mark.parametrize("text", [
+    "could not find an available IP while allocating VIP",
+    "failed to allocate network IP for task T network N: could not find an available IP",
+    "no available IPv4 addresses on this network's address pools: proxy (2b1f9c)",
+    "No available addresses on this pool",
+    "could not find an available, non-overlapping IPv4 address pool among the defaults",
+])
+def test_address_exhaustion_texts(text: str) -> None:
+    from ghostgates.classify import ADDRESS_EXHAUSTION_KEYWORDS, address_exhaustion
+
+    assert address_exhaustion(text)
+    assert address_exhaustion(text.upper())
+    assert classify_log(text).cls == INFRA
+    # the host pre-filters with these fixed strings: each matching text holds one of them
+    assert any(kw.lower() in text.lower() for kw in ADDRESS_EXHAUSTION_KEYWORDS)
+
+
+def test_address_exhaustion_keywords_are_in_their_regexes() -> None:
+    from ghostgates.classify import ADDRESS_EXHAUSTION_PHRASES
+
+    for keyword, regex in ADDRESS_EXHAUSTION_PHRASES:
+        assert keyword.lower() in regex.lower().replace("\\b", ""), keyword
+
+
+def test_not_address_exhaustion() -> None:
+    from ghostgates.classify import address_exhaustion
+
+    assert address_exhaustion("task: non-zero exit (1)") is None
+    assert address_exhaustion("") is None
+    assert address_exhaustion(None) is None

@@ -119,3 +119,89 @@ def test_negative_texts(text):
 )
 def test_duration_seconds(token, seconds):
     assert duration_seconds(token) == pytest.approx(seconds)
+
+
+# --- gates.md 2026-12-01: the upgrade itself, the old window from the diff, any author -------
+from ghostgates.compose_diff import Change  # noqa: E402
+from ghostgates.justification import Window, read, windows_from_changes  # noqa: E402
+
+MONITOR_ADDED = [Change("compose.yml", "services.db.deploy.update_config.monitor", None, "300s"),
+                 Change("compose.yml", "services.db.deploy.update_config.failure_action", None, "rollback"),
+                 Change("compose.yml", "services.db.healthcheck.start_period", None, "180s")]
+MONITOR_RAISED = [Change("compose.yml", "services.db.deploy.update_config.monitor", "60s", "300s")]
+
+
+def test_windows_from_the_compose_diff():
+    windows = windows_from_changes(MONITOR_ADDED)
+    # failure_action is no duration; a key the base does not set replaces the engine default
+    # (swarmkit api/defaults/service.go: Monitor 5s; moby daemon/health.go: start period 0).
+    assert windows == [
+        Window("compose.yml: services.db.deploy.update_config.monitor", 5.0, True, 300.0),
+        Window("compose.yml: services.db.healthcheck.start_period", 0.0, True, 180.0),
+    ]
+    assert windows_from_changes(MONITOR_RAISED) == [
+        Window("compose.yml: services.db.deploy.update_config.monitor", 60.0, False, 300.0)]
+
+
+@pytest.mark.parametrize("text", [
+    # run time, not upgrade time
+    "build #287 took 21 minutes, far longer than the 5 s default monitor.",
+    "The CI run lasted 1260 s against the 5 s default update monitor.",
+    "The deploy took 300 s; the old monitor was 5 s.",
+    "The whole pipeline finished in 25 min; the default monitor is 5s.",
+    # no subject: not shown to be the upgrade
+    "It took 96 s, longer than the 5 s default monitor.",
+    # the measured duration is the shorter
+    "The upgrade took 3 s; the default monitor is 5 s.",
+])
+def test_near_misses_without_a_diff(text):
+    assert justifies(text) is None, text
+
+
+def test_run_time_beside_upgrade_time():
+    text = "The whole run took 20 min, the upgrade inside it took 96 s; the default monitor is 5 s."
+    assert justifies(text) == (96, 5)
+
+
+def test_the_new_value_is_never_the_old_window():
+    windows = windows_from_changes(MONITOR_ADDED)
+    # 300 s is what the PR sets; 96 s does not exceed it, and it is not the old window anyway.
+    text = "The upgrade took 400 s, more than the 300 s monitor."
+    assert justifies(text) == (400, 300)  # without the diff, a neutral window is taken ...
+    assert justifies(text, windows) is None  # ... with it, 300 s is the value the PR sets
+    r = read(text, windows)
+    assert any("300 s is the new value the PR sets" in n for n in r.notes)
+
+
+def test_the_old_window_is_the_base_value_or_the_engine_default():
+    added = windows_from_changes(MONITOR_ADDED)
+    raised = windows_from_changes(MONITOR_RAISED)
+    text = "The upgrade took 96 s; the monitor defaults to 5 s."
+    assert justifies(text, added) == (96, 5)
+    found = find_justification([("comment 1", text)], added)
+    assert found is not None and "engine default" in found.matched and "5 s" in found.matched
+    # the base set 60s: "defaults to 5 s" is not what the change replaces
+    assert justifies(text, raised) is None
+    assert justifies("The upgrade took 96 s; the old monitor was 60s.", raised) == (96, 60)
+    found = find_justification([("comment 1", "The upgrade took 96 s; the old monitor was 60s.")], raised)
+    assert found is not None and found.matched.startswith("60 s = the base value of compose.yml")
+
+
+def test_notes_say_why_numbers_were_not_taken():
+    notes: list[str] = []
+    windows = windows_from_changes(MONITOR_ADDED)
+    texts = [("comment 7", "build #287 took 21 minutes; the default monitor is 5 s.")]
+    assert find_justification(texts, windows, notes) is None
+    assert any("comment 7" in n and "not the upgrade itself" in n for n in notes)
+
+
+def test_a_justification_in_an_html_comment_is_not_read():
+    text = "<!-- The upgrade took 96 s; the default monitor is 5 s. -->"
+    assert justifies(text) is None
+
+
+def test_markdown_blocks_do_not_run_into_each_other():
+    text = "- the upgrade took 96 s\n- the default monitor is 5 s\n"
+    assert justifies(text) == (96, 5)
+    # one block per item: "to" at the end of one item does not make the next item's number new
+    assert justifies("- the upgrade took 96 s, so I raised it to\n- 5 s monitor, the old value\n") == (96, 5)

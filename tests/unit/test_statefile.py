@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ghostgates.statefile import StateFile
 
 REPO = "recipe-maintainers/ghost"
@@ -76,7 +78,8 @@ def test_sections_run_to_next_level_two_heading() -> None:
     state = parse(STATUS)
     for name in ("Inventory", "Current evidence", "Classification", "DONE"):
         assert state.has_section(name), name
-    assert state.has_section("done")  # heading text compared without case
+    # gates.md: the heading's text is exactly the anchor, letter case included.
+    assert not state.has_section("done")
     assert not state.has_section("Notes under evidence")
     assert state.current_evidence(HARNESS) == [287, 288, 289]
 
@@ -122,10 +125,106 @@ def test_headings_inside_code_fences_are_not_sections():
     assert state.has_section("Log")
 
 
-def test_a_heading_names_its_section_by_its_first_words():
-    from ghostgates.statefile import StateFile
-
+def test_a_heading_is_its_anchor_only_when_its_text_is_exactly_the_anchor():
+    # gates.md (2026-12-01): `## DONE criteria` is another heading. The earlier reading (the
+    # anchor is the heading's first words) is gone.
     state = StateFile.parse("s", "## DONE (signed)\n\n## Current evidence: post-proxy\n- build #7\n\n## DONEE\n")
+    assert not state.has_section("DONE")
+    assert state.current_evidence("o/r") == []
+    assert not StateFile.parse("s", "## DONE criteria\n").has_section("DONE")
+    assert StateFile.parse("s", "## DONE ##\n").has_section("DONE")  # a closing sequence is markup
+    assert StateFile.parse("s", "##   DONE   \n").has_section("DONE")
+    assert StateFile.parse("s", "## *DONE*\n").has_section("DONE")  # emphasis is markup, the text is DONE
+
+
+def test_setext_headings_are_level_two_headings():
+    state = parse("# S\n\nDONE\n----\n\nCurrent evidence\n---\n- build #7\n")
     assert state.has_section("DONE")
-    assert state.current_evidence("o/r") == [7]
-    assert StateFile.parse("s", "## DONEE\n").section("DONE") is None
+    assert state.current_evidence(HARNESS) == [7]
+    # `===` underlines a level-1 heading.
+    assert not parse("DONE\n===\n").has_section("DONE")
+    # A setext underline ends the section above it: the underlined line is the next heading.
+    state = parse("## Current evidence\n- build #7\n\nLog\n---\n- build #8\n")
+    assert state.current_evidence(HARNESS) == [7]
+
+
+@pytest.mark.parametrize("text", [
+    "```\n## DONE\n```\n",
+    "~~~~\n## DONE\n~~~\n## DONE\n~~~~\n",  # a fence closes only on one at least as long
+    "```\n## DONE\n~~~\n## DONE\n```\n",  # ... and of its own character
+    "````\n```\n## DONE\n````\n",
+    "```\n## DONE\n",  # an unclosed fence runs to the end of the file
+    "    ## DONE\n",  # indented code
+    "<!--\n## DONE\n-->\n",  # an HTML comment
+    "<!-- ## DONE -->\n",
+    "<details>\n## DONE\n</details>\n",  # an HTML block (no blank line ends it)
+    "> ## DONE\n",  # a block quote
+    "> quoted\n>\n> DONE\n> ---\n",
+    "\\## DONE\n",  # an escaped hash is text
+    "#### DONE\n",
+    "#DONE\n",  # no space: not an ATX heading
+])
+def test_what_is_not_a_heading(text: str) -> None:
+    assert not parse("# STATUS\n\n" + text).has_section("DONE"), text
+
+
+def test_a_fence_closed_by_a_longer_fence_ends_there():
+    state = parse("```\ncode\n`````\n## DONE\n")
+    assert state.has_section("DONE")
+
+
+def test_a_leading_byte_order_mark_is_no_text():
+    assert parse("\ufeff## DONE\n").has_section("DONE")
+    assert parse("\ufeff- correct PR: PR #12\n").correct_prs(REPO) == [12]
+    assert parse("\ufeffDONE\n---\n").has_section("DONE")
+
+
+def test_crlf_line_ends():
+    state = parse("## Current evidence\r\n- build #7\r\n## Log\r\n- build #8\r\n")
+    assert state.current_evidence(HARNESS) == [7]
+
+
+def test_citations_in_an_html_comment_are_not_seen():
+    state = parse("## Current evidence\n- build #7 <!-- and build #8 -->\n<!--\n- build #9\n-->\n")
+    assert state.current_evidence(HARNESS) == [7]
+    assert parse("<!-- correct PR: PR #9 -->\n- correct PR: PR #12\n").correct_prs(REPO) == [12]
+
+
+def test_classification_items_come_from_the_parser():
+    text = ("## Classification\n"
+            "1. build #278: infra,\n   tasks sat in New.\n"
+            "   - build #279: recipe-bug (a nested item is its own line)\n"
+            "* build #280:\n  recipe-timing, the db paused\n"
+            "build #281: stale-test\n"
+            "<!-- build #282: infra -->\n"
+            "```\nbuild #283: infra\n```\n")
+    items = {c.build: c.cls for c in parse(text).classifications(HARNESS)}
+    assert items == {278: "infra", 279: "recipe-bug", 280: "recipe-timing", 281: "stale-test", 283: "infra"}
+
+
+def test_a_quoted_heading_does_not_end_a_section():
+    state = parse("## Current evidence\n- build #7\n> ## Log\n- build #8\n")
+    assert state.current_evidence(HARNESS) == [7, 8]
+
+
+def test_a_heading_in_a_list_item_is_a_heading_one_in_a_quote_at_any_depth_is_not():
+    assert parse("- ## DONE\n").has_section("DONE")
+    assert not parse("- > ## DONE\n").has_section("DONE")
+    assert not parse("> - ## DONE\n").has_section("DONE")
+
+
+def test_a_level_one_heading_does_not_end_a_section():
+    state = parse("## Current evidence\n- build #7\n# Aside\n- build #8\n## Log\n- build #9\n")
+    assert state.current_evidence(HARNESS) == [7, 8]
+
+
+def test_a_heading_written_twice_is_one_section():
+    state = parse("## Current evidence\n- build #7\n## Log\n## Current evidence\n- build #8\n")
+    assert state.current_evidence(HARNESS) == [7, 8]
+
+
+def test_the_review_writers_sections_keep_their_line_numbers():
+    from ghostgates.markdown import sections
+
+    lines = ["# R", "", "## M1: x", "<!-- gate-record gate=M1 -->", "", "```", "## M2 in code", "```", "## M2: y"]
+    assert [(s.start, s.end, s.title) for s in sections(lines)] == [(2, 8, "M1: x"), (8, 9, "M2: y")]
