@@ -11,8 +11,8 @@ from ..facts import GREEN, RED, Facts, head_sha
 from ..phase import Phase
 from ..swarm import named_objects
 from ..timeutil import maybe_time, parse_time
-from ..verdict import Verdict, evidence, failed, passed, skipped
-from .common import ev_build, ev_comment, ev_pr, ev_state, listing, state_missing
+from ..verdict import Verdict, errored, evidence, failed, passed, skipped
+from .common import ev_build, ev_comment, ev_pr, ev_state, listing, needs_membership, state_missing
 
 # A duplicate's closing comment points at the correct PR in words like these; citing it alone
 # ("see PR #4") does not say that PR #4 supersedes it.
@@ -46,6 +46,7 @@ def duplicates(facts: Facts) -> list[dict[str, Any]]:
             if p["number"] != correct["number"] and parse_time(p["created_at"]) >= since]
 
 
+@needs_membership
 def duplicates_resolved(facts: Facts) -> Verdict:
     correct = facts.correct_pr_number
     dupes = duplicates(facts)
@@ -62,8 +63,8 @@ def duplicates_resolved(facts: Facts) -> Verdict:
         for comment in facts.comments(n):
             login = (comment.get("user") or {}).get("login", "")
             body = comment.get("body") or ""
-            if (facts.is_builder(login) or facts.is_member(login)) and correct in citations.cited_prs(
-                    body, facts.phase.repo) and SUPERSEDING.search(body):
+            if correct in citations.cited_prs(body, facts.phase.repo) and SUPERSEDING.search(body) \
+                    and (facts.is_builder(login) or facts.require_member(login)):
                 marking = comment
         if marking is None:
             problems.append(f"PR #{n} has no comment saying PR #{correct} supersedes it")
@@ -132,13 +133,19 @@ def outcome(facts: Facts) -> Verdict:
     return passed(f"Build #{n} is red on the head, and comment {explained.get('id')} states the blocker.", ev)
 
 
+@needs_membership
 def fix_minimal(facts: Facts) -> Verdict:
     number, pr = facts.correct_pr_number, facts.correct_pr
     if number is None or pr is None:
         return failed("There is no correct PR to judge.")
     files = facts.pr_part(number, "files")
     contents = facts.gitea.get("contents") or {}
-    base_sha, head = (pr.get("base") or {}).get("sha", ""), head_sha(pr)
+    # The PR's own change is from its merge base; base.sha is the base branch's head now and
+    # moves as the branch moves (services/convert/pull.go), so it is never the other side.
+    base_sha, head = str(pr.get("merge_base") or ""), head_sha(pr)
+    if not base_sha and any(compose_diff.is_compose_file(f.get("filename", "")) for f in files):
+        return errored(f"Gitea gave PR #{number} no merge_base: its own change cannot be told from "
+                       "later commits on the base branch.", [ev_pr(facts, number)])
     base_text: dict[str, str | None] = {}
     head_text: dict[str, str | None] = {}
     for changed in files:
@@ -165,7 +172,7 @@ def fix_minimal(facts: Facts) -> Verdict:
     if (missing := state_missing(facts, "M2.fix-minimal")) is not None:
         return missing
     texts = [(f"comment {c.get('id')}", c.get("body") or "") for c in facts.comments(number)
-             if facts.is_builder((c.get("user") or {}).get("login", "")) or facts.is_member(
+             if facts.is_builder((c.get("user") or {}).get("login", "")) or facts.require_member(
                  (c.get("user") or {}).get("login", ""))]
     assert facts.state is not None
     texts.append((facts.state.path, facts.state.text))
@@ -307,7 +314,8 @@ def classified(facts: Facts) -> Verdict:
             continue
         log = facts.log(n)
         if log is None:
-            return Verdict("error", f"The log of build #{n} could not be read.", ev)
+            why_not = facts.log_error(n) or "Drone gave no log for it"
+            return errored(f"The log of build #{n} could not be read: {why_not}", ev)
         why = classify.contradiction(item.cls, log)
         if why:
             problems.append(f"build #{n} is classified {item.cls}, but its {why}")
