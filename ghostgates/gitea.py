@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .errors import NotFound
+from .facts import head_branch
 from .http import ApiClient
 from .phase import Phase
 
@@ -22,7 +23,7 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
     base = f"/repos/{repo}"
     repo_info = api.get_json(base)
     pulls = api.gitea_pages(f"{base}/pulls", {"state": "all"})
-    numbers = {p["number"] for p in pulls if phase.is_upgrade(p.get("title", ""), _head_ref(p))}
+    numbers = {p["number"] for p in pulls if phase.is_upgrade(p.get("title", ""), head_branch(p))}
     if correct_pr is not None and any(p["number"] == correct_pr for p in pulls):
         numbers.add(correct_pr)
 
@@ -73,10 +74,6 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
         "contents": contents,
         "now": api.server_date.isoformat() if api.server_date else None,
     }
-
-
-def _head_ref(pull: dict[str, Any]) -> str:
-    return (pull.get("head") or {}).get("ref", "")
 
 
 def _test_commits(api: ApiClient, repo: str, path: str, phase: Phase) -> list[Any]:
