@@ -322,11 +322,21 @@ _gitea_repo = _obj(
         "statuses": _map(_list(_commit_status), key=_sha),
     },
 )
+def _zone(value: Any, path: str) -> None:
+    if not isinstance(value, str) or not re.match(r"^(Z|[+-](0\d|1[0-4]):[0-5]\d)$", value):
+        raise _Bad(path, f"not a UTC offset like +02:00 or Z: {value!r}")
+
+
+# Format extensions (docs/worlds.md): `public_members` (who shows on the org's public page;
+# the others are private members), `token_user` (whose token the twin's Gitea token is) and
+# `time_zone` (the offset Gitea writes its times with).
 _gitea = _obj(
     set(),
     {
-        "orgs": _map(_obj(set(), {"members": _list(_str)})),
+        "orgs": _map(_obj(set(), {"members": _list(_str), "public_members": _list(_str)})),
         "repos": _map(_gitea_repo, key=_owner_repo),
+        "token_user": _obj(set(), {"login": _str, "admin": _bool}, required=("login",)),
+        "time_zone": _zone,
     },
 )
 
