@@ -54,7 +54,8 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
         head_sha = (pr.get("head") or {}).get("sha", "")
         statuses[head_sha] = api.gitea_pages(f"{base}/commits/{head_sha}/statuses")
         if compose_file is not None:
-            base_sha = (pr.get("base") or {}).get("sha", "")
+            # The BRIEF's contract: the base side at the PR's merge base (base.sha moves with main).
+            base_sha = pr.get("merge_base") or ""
             for changed in per_pr[pr["number"]]["files"]:
                 name = changed.get("filename", "")
                 if not compose_file(name):
