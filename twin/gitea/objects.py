@@ -85,7 +85,6 @@ class Urls:
             "followers_count": 0,
             "following_count": 0,
             "starred_repos_count": 0,
-            "username": login,
         }
         out.update(given)
         return out
