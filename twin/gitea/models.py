@@ -6,6 +6,7 @@ follow the API's operation ids (repoListPullRequests -> list_pulls) so a grep jo
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -22,6 +23,12 @@ __all__ = ["GiteaBackend", "RepoState"]
 
 def _t(value: str | None) -> datetime | None:
     return parse_time(value) if value else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _when(value: str | None) -> datetime:
+    """A world time as an instant, parsed once per distinct text (lists sort on every request)."""
+    return parse_time(value or "0001-01-01T00:00:00Z")
 
 
 @dataclass
@@ -129,16 +136,12 @@ class GiteaBackend:
             raise BadRequest(f"invalid state {state!r}")
         repo = self.get_repo(owner, name)
         pulls = [p for p in repo.pulls.values() if state == "all" or p.get("state", "open") == state]
-        epoch = "0001-01-01T00:00:00Z"
         if sort == "oldest":
-            pulls.sort(key=lambda p: (parse_time(p.get("created_at") or epoch), p["number"]))
+            pulls.sort(key=lambda p: (_when(p.get("created_at")), p["number"]))
         elif sort in ("recentupdate", "leastupdate"):
-            pulls.sort(
-                key=lambda p: (parse_time(p.get("updated_at") or epoch), p["number"]),
-                reverse=sort == "recentupdate",
-            )
+            pulls.sort(key=lambda p: (_when(p.get("updated_at")), p["number"]), reverse=sort == "recentupdate")
         else:  # Gitea's default: newest first
-            pulls.sort(key=lambda p: (parse_time(p.get("created_at") or epoch), p["number"]), reverse=True)
+            pulls.sort(key=lambda p: (_when(p.get("created_at")), p["number"]), reverse=True)
         return pulls
 
     def get_pull(self, owner: str, name: str, number: int) -> dict[str, Any]:

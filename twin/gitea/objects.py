@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import copy
+import functools
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -16,6 +16,23 @@ __all__ = ["Urls"]
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 _TIME_KEYS = ("created_at", "updated_at", "closed_at", "merged_at", "due_date")
+
+
+@functools.lru_cache(maxsize=65536)
+def _zoned_text(value: str, zone: timezone) -> str:
+    """A world time in `zone`; parsed once per distinct text (a list renders thousands)."""
+    if value.startswith("0001-01-01"):
+        return value
+    return _zoned(parse_time(value), zone)
+
+
+def _zoned(value: datetime, zone: timezone) -> str:
+    local = value.astimezone(zone)
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if zone == UTC:
+        return text + "Z"
+    offset = local.strftime("%z")
+    return f"{text}{offset[:3]}:{offset[3:]}"
 
 
 def _zone(text: str) -> timezone:
@@ -45,15 +62,8 @@ class Urls:
         if value is None or value == "":
             return None
         if isinstance(value, str):
-            if value.startswith("0001-01-01"):
-                return value
-            value = parse_time(value)
-        local = value.astimezone(self.zone)
-        text = local.strftime("%Y-%m-%dT%H:%M:%S")
-        if self.zone == UTC:
-            return text + "Z"
-        offset = local.strftime("%z")
-        return f"{text}{offset[:3]}:{offset[3:]}"
+            return _zoned_text(value, self.zone)
+        return _zoned(value, self.zone)
 
     # --- people and repos -----------------------------------------------------------------
 
@@ -61,8 +71,13 @@ class Urls:
         if given is None:
             return None
         given = {"login": given} if isinstance(given, str) else given
-        login = str(given.get("login", ""))
-        out = {
+        out = dict(self._user_defaults(str(given.get("login", ""))))
+        out.update(given)
+        return out
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Urls per twin run; logins are few
+    def _user_defaults(self, login: str) -> dict[str, Any]:
+        return {
             "id": number_id("gitea-user", login),
             "login": login,
             "login_name": "",
@@ -86,8 +101,6 @@ class Urls:
             "following_count": 0,
             "starred_repos_count": 0,
         }
-        out.update(given)
-        return out
 
     def repository(self, repo: Any) -> dict[str, Any]:
         """A Repository object; rendered once per repo and clock tick (each PR carries two)."""
@@ -96,7 +109,8 @@ class Urls:
         if cached is None:
             cached = self._repository(repo)
             self._repos = {key: cached}  # only the current tick is worth keeping
-        return copy.deepcopy(cached)
+        # Two levels are all a Repository has (owner, permissions, topics): copy just those.
+        return {k: (v.copy() if isinstance(v, dict | list) else v) for k, v in cached.items()}
 
     def _repository(self, repo: Any) -> dict[str, Any]:
         full = repo.full_name
