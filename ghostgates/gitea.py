@@ -44,7 +44,7 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
 
     logins = sorted({c["user"]["login"] for parts in per_pr.values() for c in parts["comments"] if c.get("user")})
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = pool.map(lambda login: api.exists(f"/orgs/{quote(phase.owner)}/members/{quote(login)}"), logins)
+        answers = pool.map(lambda login: membership(api, phase.owner, login), logins)
         members = dict(zip(logins, answers, strict=True))
 
     statuses: dict[str, list[Any]] = {}
@@ -75,6 +75,21 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
         "contents": contents,
         "now": api.server_date.isoformat() if api.server_date else None,
     }
+
+
+def membership(api: ApiClient, org: str, login: str) -> bool | None:
+    """True/False as Gitea answers /orgs/{org}/members/{login}; None when it hides the answer.
+
+    routers/api/v1/org/member.go answers 204/404 only to a member's or an admin's token and
+    redirects anyone else (303) to the public members, where a private member looks like a
+    non-member: that redirect is not followed, it is "this token cannot see".
+    """
+    try:
+        response = api.request("GET", f"/orgs/{quote(org)}/members/{quote(login)}", ok=(204, 303),
+                               follow_redirects=False)
+    except NotFound:
+        return False
+    return True if response.status_code == 204 else None
 
 
 def _test_commits(api: ApiClient, repo: str, path: str, phase: Phase) -> list[Any]:

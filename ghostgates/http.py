@@ -44,7 +44,8 @@ class ApiClient:
         return f"{self.base_url}{path}"
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                json: Any = None, ok: tuple[int, ...] = (200, 201, 204)) -> httpx.Response:
+                json: Any = None, ok: tuple[int, ...] = (200, 201, 204),
+                follow_redirects: bool = True) -> httpx.Response:
         url = self._url(path)
         attempt = 0
         while True:
@@ -52,7 +53,8 @@ class ApiClient:
             with self._lock:
                 self.requests += 1
             try:
-                response = self._client.request(method, path, params=params, json=json)
+                response = self._client.request(method, path, params=params, json=json,
+                                                follow_redirects=follow_redirects)
             except httpx.TimeoutException:
                 if attempt <= self.retries and method == "GET":
                     time.sleep(self.backoff * attempt)
