@@ -65,6 +65,8 @@ PHASE_KEYS = frozenset(
         "stuck_task_minutes",
         "blackouts",
         "waivers",
+        "run_minutes",
+        "adversary_signers",
     }
 )
 
@@ -522,6 +524,11 @@ _world = _obj(
 
 def _check_unique(data: dict[str, Any]) -> None:
     """Numbers and ids the APIs look objects up by must not repeat."""
+    for org, body in ((data.get("gitea") or {}).get("orgs") or {}).items():
+        members = set((body or {}).get("members") or [])
+        for i, login in enumerate((body or {}).get("public_members") or []):
+            if login not in members:
+                raise _Bad(f"gitea.orgs.{org}.public_members[{i}]", f"{login!r} is not among the members")
     for repo, body in (data.get("gitea") or {}).get("repos", {}).items():
         base = f"gitea.repos.{repo}"
         seen: set[int] = set()

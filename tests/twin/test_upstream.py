@@ -223,3 +223,19 @@ def test_a_pending_build_has_not_started(world_file: Callable[..., Path]) -> Non
             assert build["status"] == "pending" and build["started"] == 0 and build["finished"] == 0
             made = d.post("/repos/o/ci/builds", params={"branch": "main"}).json()
             assert made["status"] == "pending" and made["started"] == 0
+
+
+def test_world_format_extensions_are_checked(world_file: Callable[..., Path]) -> None:
+    import pytest
+
+    from twin.world import WorldError, load_world
+
+    bad_zone = _world(time_zone="CEST")
+    with pytest.raises(WorldError, match="gitea.time_zone: not a UTC offset"):
+        load_world(world_file(bad_zone))
+    outsider_public = tiny_world()
+    outsider_public["gitea"]["orgs"] = {"o": {"members": ["alice"], "public_members": ["bob"]}}
+    with pytest.raises(WorldError, match=r"public_members\[0\]: 'bob' is not among the members"):
+        load_world(world_file(outsider_public))
+    with pytest.raises(WorldError, match="token_user.login: missing"):
+        load_world(world_file(_world(token_user={"admin": True})))
