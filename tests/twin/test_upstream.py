@@ -5,7 +5,7 @@ source it follows:
 - go-gitea/gitea routers/api/v1/org/member.go (IsMember, IsPublicMember): who may see membership
 - go-gitea/gitea routers/api/v1/repo/issue_comment.go (ListIssueComments): X-Total-Count
 - go-gitea/gitea routers/api/v1/repo/commits.go (GetSingleCommit, GetAllCommits): refs resolve
-- go-gitea/gitea routers/api/v1/repo/file.go + services/context/repo.go (RepoRefForAPI): raw by path ref
+- go-gitea/gitea routers/api/v1/repo/file.go + services/context/api.go (RepoRefForAPI): raw by path ref
 - go-gitea/gitea modules/timeutil + Go's time.Time JSON: times in the server's zone with its offset
 - harness/drone core/build.go, handler/api/repos/builds/create.go: commit fields, pending started 0
 """

@@ -160,7 +160,7 @@ class GiteaResponses:
         ref = request.args.get("ref")
         if not ref:
             # Without ?ref= the path may open with the ref: raw/{branch or sha}/{filepath}
-            # (services/context/repo.go RepoRefForAPI reads the ref from the path, legacy style).
+            # (services/context/api.go RepoRefForAPI reads the ref from the path, legacy style).
             ref, filepath = self._ref_in_path(owner, repo, filepath)
         _, text = self.backend.get_file(owner, repo, filepath, ref)
         return Reply(body=text.encode(), content_type="text/plain; charset=utf-8")
