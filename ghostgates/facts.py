@@ -6,8 +6,9 @@ builds, post-proxy, red and green.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +20,22 @@ from .timeutil import maybe_time, parse_time
 RED = ("failure", "error")
 GREEN = ("success",)
 FINISHED = RED + GREEN
+
+# gates.md "Its build": Gitea and Drone keep two clocks that may differ by up to a minute.
+CLOCK_SKEW = timedelta(minutes=1)
+# services/convert/pull.go (go-gitea/gitea): once the head branch is gone, head.ref is the
+# pull ref `refs/pull/N/head` and the branch name survives only in head.label.
+_PULL_REF = re.compile(r"^refs/pull/\d+/head$")
+
+
+class MembershipHidden(Exception):
+    """Gitea answered a membership question with a redirect to the public members (gates.md)."""
+
+    def __init__(self, login: str, org: str) -> None:
+        self.login = login
+        self.org = org
+        super().__init__(f"Gitea hides org membership of {login} from this token: "
+                         f"use a token of a {org} member or an admin")
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,7 @@ class Facts:
         return {int(p["number"]): p for p in self.gitea.get("pulls", [])}
 
     def is_upgrade_pr(self, pr: dict[str, Any]) -> bool:
-        return self.phase.is_upgrade(pr.get("title", ""), head_ref(pr))
+        return self.phase.is_upgrade(pr.get("title", ""), head_branch(pr))
 
     @cached_property
     def upgrade_prs(self) -> list[dict[str, Any]]:
@@ -85,8 +102,20 @@ class Facts:
     def commit_shas(self, number: int) -> set[str]:
         return {c.get("sha", "") for c in self.pr_part(number, "commits")}
 
-    def is_member(self, login: str) -> bool:
-        return bool(self.gitea.get("members", {}).get(login))
+    def is_member(self, login: str) -> bool | None:
+        """True or False as Gitea answered; None where it hid the answer from this token.
+
+        A login nobody fetched is None too: not knowing is never "not a member".
+        """
+        answer = (self.gitea.get("members") or {}).get(login)
+        return None if answer is None else bool(answer)
+
+    def require_member(self, login: str) -> bool:
+        """is_member for a rule that must know: raise MembershipHidden where Gitea hid it."""
+        answer = self.is_member(login)
+        if answer is None:
+            raise MembershipHidden(login, self.phase.owner)
+        return answer
 
     def is_builder(self, login: str) -> bool:
         return login in self.phase.builder_logins
@@ -97,9 +126,10 @@ class Facts:
         for comment in self.comments(number):
             words = (comment.get("body") or "").split()
             author = (comment.get("user") or {}).get("login", "")
-            if words and words[0] == "!testme" and self.is_member(author):
+            # Membership is asked only of `!testme` comments: nobody else's counts either way.
+            if words and words[0] == "!testme" and self.require_member(author):
                 out.append(Testme(number, comment))
-        return out
+        return sorted(out, key=lambda t: (t.at, t.id))
 
     def post_proxy_testmes(self, numbers: list[int] | None = None) -> list[Testme]:
         prs = numbers if numbers is not None else [p["number"] for p in self.upgrade_prs]
@@ -159,41 +189,106 @@ class Facts:
         logs = self.drone.get("logs") or {}
         return logs.get(str(number))
 
+    def log_error(self, number: int) -> str | None:
+        """Why build `number`'s log could not be read (a 404, a fault): never an empty log."""
+        errors = self.drone.get("log_errors") or {}
+        return errors.get(str(number))
+
+    def started_at(self, build: dict[str, Any]) -> datetime | None:
+        """When the build began to run; None while it is pending (Drone's `started: 0`).
+
+        A pending build has not run: its creation is not its start (gates.md "Its build").
+        """
+        if build.get("status") == "pending":
+            return None
+        return maybe_time(build.get("started"))
+
     def build_url(self, number: int) -> str:
         build = self.builds.get(number) or {}
         return build.get("link") or f"{self.drone.get('base_url', '')}/{self.phase.drone_repo}/{number}"
 
     def build_for_testme(self, testme: Testme) -> dict[str, Any] | None:
-        """The build the bridge started for a testme.
+        """The build the bridge started for a testme (gates.md "Its build")."""
+        return self.testme_builds(testme.pr).get(testme.id)
 
-        Candidates are this recipe's builds for the PR created after the testme and before the
-        PR's next testme; a build that a later comment or a status (context of the phase) links
-        is preferred, else the earliest candidate.
+    @cached_property
+    def _testme_builds(self) -> dict[int, dict[int, dict[str, Any]]]:
+        return {}
+
+    def testme_builds(self, number: int) -> dict[int, dict[str, Any]]:
+        """Each testme of PR `number` (by comment id) and its build, one build a testme.
+
+        The bridge answers testmes in the order they were posted, each reply (and each
+        `status_context` status) linking one build. So linked builds bind first: in the order
+        they were first linked, each to the earliest testme posted before that link that has no
+        build yet. Drone's `created` is another server's clock: a linked build counts even when
+        stamped up to CLOCK_SKEW before its testme. A testme no link answers falls back to the
+        earliest build of the PR that nothing links and no other testme took, created no more
+        than CLOCK_SKEW before it.
         """
-        later = [t.at for t in self.testmes(testme.pr) if t.at > testme.at]
-        until = min(later) if later else None
-        candidates = [b for b in self.builds_of_pr(testme.pr)
-                      if (c := self.created(b)) is not None and c >= testme.at and (until is None or c < until)]
-        if not candidates:
-            return None
-        linked = set(self._linked_builds(testme.pr, testme.at, until))
-        for build in sorted(candidates, key=lambda b: int(b["number"])):
-            if int(build["number"]) in linked:
-                return build
-        return min(candidates, key=lambda b: int(b["number"]))
+        cache = self._testme_builds
+        if number in cache:
+            return cache[number]
+        testmes = self.testmes(number)
+        mine = {int(b["number"]): b for b in self.builds_of_pr(number)}
+        links = self._links(number, set(mine))
+        bound: dict[int, dict[str, Any]] = {}
+        taken: set[int] = set()
+        for at, build_no in links:
+            build = mine[build_no]
+            created = self.created(build)
+            for testme in testmes:
+                if testme.id in bound or testme.at >= at:
+                    continue
+                if created is not None and created < testme.at - CLOCK_SKEW:
+                    continue
+                bound[testme.id] = build
+                taken.add(build_no)
+                break
+        linked = {n for _, n in links}
+        for testme in testmes:
+            if testme.id in bound:
+                continue
+            for build_no in sorted(mine):
+                created = self.created(mine[build_no])
+                if build_no in taken or build_no in linked or created is None:
+                    continue
+                if created >= testme.at - CLOCK_SKEW:
+                    bound[testme.id] = mine[build_no]
+                    taken.add(build_no)
+                    break
+        cache[number] = bound
+        return bound
 
-    def _linked_builds(self, number: int, since: datetime, until: datetime | None) -> list[int]:
-        out: list[int] = []
+    def _links(self, number: int, builds: set[int]) -> list[tuple[datetime, int]]:
+        """(first time linked, build) for this PR's builds that a comment or a status links.
+
+        A status is evidence only for the build its `target_url` names; only statuses of the
+        phase's context on this PR's commits count.
+        """
+        first: dict[int, datetime] = {}
+
+        def note(at: datetime, cited: list[int]) -> None:
+            for build_no in cited:
+                if build_no in builds and (build_no not in first or at < first[build_no]):
+                    first[build_no] = at
+
+        drone_repo = self.phase.drone_repo
         for comment in self.comments(number):
-            at = parse_time(comment["created_at"])
-            if at > since and (until is None or at < until):
-                out.extend(citations.cited_builds(comment.get("body") or "", self.phase.drone_repo))
-        for statuses in (self.gitea.get("statuses") or {}).values():
+            words = (comment.get("body") or "").split()
+            if words and words[0] == "!testme":
+                continue
+            note(parse_time(comment["created_at"]), citations.cited_builds(comment.get("body") or "", drone_repo))
+        pr = self.pulls.get(number) or {}
+        shas = self.commit_shas(number) | {head_sha(pr)}
+        for sha, statuses in (self.gitea.get("statuses") or {}).items():
+            if sha not in shas:
+                continue
             for status in statuses:
-                if status.get("context") == self.phase.status_context:
-                    out.extend(citations.cited_builds(status.get("target_url") or "", self.phase.drone_repo))
-        return out
-
+                at = maybe_time(status.get("created_at"))
+                if status.get("context") == self.phase.status_context and at is not None:
+                    note(at, citations.cited_builds(status.get("target_url") or "", drone_repo))
+        return sorted(((at, n) for n, at in first.items()), key=lambda item: (item[0], item[1]))
 
 def correct_pr_number(phase: Phase, state: StateFile | None) -> int | None:
     """The PR the state file declares, else the phase's expected PR."""
@@ -203,6 +298,19 @@ def correct_pr_number(phase: Phase, state: StateFile | None) -> int | None:
 
 def head_ref(pr: dict[str, Any]) -> str:
     return (pr.get("head") or {}).get("ref", "")
+
+
+def head_branch(pr: dict[str, Any]) -> str:
+    """The PR's head branch (gates.md "upgrade PR"): head.ref, or head.label once the branch is gone.
+
+    Gitea's services/convert/pull.go sets head.ref to `refs/pull/N/head` and keeps the branch
+    name in head.label when the head branch no longer exists.
+    """
+    head = pr.get("head") or {}
+    ref = str(head.get("ref") or "")
+    if _PULL_REF.match(ref):
+        return str(head.get("label") or ref)
+    return ref
 
 
 def head_sha(pr: dict[str, Any]) -> str:

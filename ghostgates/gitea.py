@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .errors import NotFound
+from .facts import head_branch
 from .http import ApiClient
 from .phase import Phase
 
@@ -22,7 +23,7 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
     base = f"/repos/{repo}"
     repo_info = api.get_json(base)
     pulls = api.gitea_pages(f"{base}/pulls", {"state": "all"})
-    numbers = {p["number"] for p in pulls if phase.is_upgrade(p.get("title", ""), _head_ref(p))}
+    numbers = {p["number"] for p in pulls if phase.is_upgrade(p.get("title", ""), head_branch(p))}
     if correct_pr is not None and any(p["number"] == correct_pr for p in pulls):
         numbers.add(correct_pr)
 
@@ -43,7 +44,7 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
 
     logins = sorted({c["user"]["login"] for parts in per_pr.values() for c in parts["comments"] if c.get("user")})
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = pool.map(lambda login: api.exists(f"/orgs/{quote(phase.owner)}/members/{quote(login)}"), logins)
+        answers = pool.map(lambda login: membership(api, phase.owner, login), logins)
         members = dict(zip(logins, answers, strict=True))
 
     statuses: dict[str, list[Any]] = {}
@@ -53,7 +54,8 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
         head_sha = (pr.get("head") or {}).get("sha", "")
         statuses[head_sha] = api.gitea_pages(f"{base}/commits/{head_sha}/statuses")
         if compose_file is not None:
-            base_sha = (pr.get("base") or {}).get("sha", "")
+            # The BRIEF's contract: the base side at the PR's merge base (base.sha moves with main).
+            base_sha = pr.get("merge_base") or ""
             for changed in per_pr[pr["number"]]["files"]:
                 name = changed.get("filename", "")
                 if not compose_file(name):
@@ -75,8 +77,19 @@ def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
     }
 
 
-def _head_ref(pull: dict[str, Any]) -> str:
-    return (pull.get("head") or {}).get("ref", "")
+def membership(api: ApiClient, org: str, login: str) -> bool | None:
+    """True/False as Gitea answers /orgs/{org}/members/{login}; None when it hides the answer.
+
+    routers/api/v1/org/member.go answers 204/404 only to a member's or an admin's token and
+    redirects anyone else (303) to the public members, where a private member looks like a
+    non-member: that redirect is not followed, it is "this token cannot see".
+    """
+    try:
+        response = api.request("GET", f"/orgs/{quote(org)}/members/{quote(login)}", ok=(204, 303),
+                               follow_redirects=False)
+    except NotFound:
+        return False
+    return True if response.status_code == 204 else None
 
 
 def _test_commits(api: ApiClient, repo: str, path: str, phase: Phase) -> list[Any]:

@@ -28,12 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ghostgates.errors import ConfigError
-from ghostgates.phase import Phase
-from twin.http import NotFound, iso
-from twin.ids import number_id
+from twin.http import NotFound
 
-__all__ = ["Bridge", "BridgeSpec", "Clock", "TriggerSpec", "attach_bridge", "is_testme"]
+__all__ = ["Bridge", "BridgePhase", "BridgeSpec", "Clock", "TriggerSpec", "attach_bridge", "is_testme"]
 
 DEFAULT_LOGIN = "cc-ci"
 DEFAULT_SPEED = 600.0
@@ -101,6 +98,38 @@ class BridgeSpec:
         return self.triggers[min(index, len(self.triggers) - 1)]
 
 
+@dataclass(frozen=True)
+class BridgePhase:
+    """The three phase keys the bridge acts on, read from the world's `phase:` block itself.
+
+    The twin is a witness, not a client of the product: it does not import the suite's Phase.
+    Missing or odd values fall back to the harness's defaults (gates.md "Phase settings").
+    """
+
+    drone_repo: str = "recipe-maintainers/cc-ci"
+    build_params: tuple[tuple[str, str], ...] = (("recipe", "RECIPE"), ("pr", "PR"), ("sha", "REF"))
+    status_context: str = "cc-ci/testme"
+
+    @classmethod
+    def from_world(cls, phase: dict[str, Any] | None) -> BridgePhase:
+        phase = phase or {}
+        default = cls()
+        repo = phase.get("drone_repo")
+        context = phase.get("status_context")
+        given = phase.get("build_params")
+        names = dict(default.build_params)
+        if isinstance(given, dict):
+            names = {which: str(given.get(which) or which.upper()) for which in ("recipe", "pr", "sha")}
+        return cls(
+            drone_repo=repo if isinstance(repo, str) and repo.count("/") == 1 else default.drone_repo,
+            build_params=tuple(names.items()),
+            status_context=context if isinstance(context, str) and context else default.status_context,
+        )
+
+    def param(self, which: str) -> str:
+        return dict(self.build_params)[which]
+
+
 class Clock:
     """The world's clock: still until started, then `speed` world seconds per real second."""
 
@@ -149,7 +178,7 @@ class _Run:
 class Bridge:
     """Reacts to comments (the webhook) and moves its builds along on every sync."""
 
-    def __init__(self, state: Any, spec: BridgeSpec, phase: Phase, drone_url: str) -> None:
+    def __init__(self, state: Any, spec: BridgeSpec, phase: BridgePhase, drone_url: str) -> None:
         self.state = state
         self.spec = spec
         self.phase = phase
@@ -182,8 +211,8 @@ class Bridge:
             at = self.clock.now()
             drone_repo = self.phase.drone_repo
             owner, name = drone_repo.split("/", 1)
-            names = self.phase.build_params
-            params = {names["recipe"]: repo.name, names["pr"]: str(number), names["sha"]: sha}
+            params = {self.phase.param("recipe"): repo.name, self.phase.param("pr"): str(number),
+                      self.phase.param("sha"): sha}
             drone = self.state.drone
             drone.now = at
             try:
@@ -193,14 +222,17 @@ class Bridge:
                 return  # the world has no harness repo: no bridge to answer
             self.clock.run()
             plan = self.spec.trigger(len(self.runs))
-            build.update({"trigger": self.spec.login, "sender": self.spec.login, "author_login": self.spec.login,
-                          "stages": [self._stage(build, plan)]})
-            drone._number_parts(drone.get_repo(owner, name)["slug"], build)
+            build.update({"trigger": self.spec.login, "sender": self.spec.login})
+            drone.set_stages(owner, name, int(build["number"]), [self._stage(build, plan)])
             run = _Run(repo=repo, pr=number, sha=sha, at=at, plan=plan, build=build, queue=self.spec.queue)
             self.runs.append(run)
 
     def _is_member(self, org: str, login: str) -> bool:
-        return login in self.state.gitea.orgs.get(org, [])
+        # The bridge runs with its own (member's) token: it sees every membership.
+        try:
+            return bool(self.state.gitea.is_member(org, login))
+        except NotFound:
+            return False
 
     # --- moving a run along ---------------------------------------------------------------
 
@@ -256,24 +288,12 @@ class Bridge:
                 step.update({"status": "running", "started": begins, "log": f"{step['name']}: running"})
 
     def _comment(self, run: _Run, body: str, at: datetime) -> None:
-        gitea = self.state.gitea
-        with gitea._lock:
-            comment = {"id": gitea._take_comment_id(), "user": {"login": self.spec.login}, "body": body,
-                       "created_at": iso(at), "updated_at": iso(at)}
-            run.repo.pulls[run.pr]["comments"].append(comment)
+        self.state.gitea.add_comment(run.repo.owner, run.repo.name, run.pr, login=self.spec.login, body=body, at=at)
 
     def _status(self, run: _Run, state: str, description: str, at: datetime) -> None:
-        statuses = run.repo.raw.setdefault("statuses", {}).setdefault(run.sha, [])
-        statuses.append({
-            "id": number_id("gitea-status", run.repo.full_name.lower(), run.sha, len(statuses), "bridge"),
-            "state": state,
-            "context": self.phase.status_context,
-            "target_url": self._link(run),
-            "description": description,
-            "creator": {"login": self.spec.login},
-            "created_at": iso(at),
-            "updated_at": iso(at),
-        })
+        self.state.gitea.add_status(run.repo.owner, run.repo.name, run.sha, state=state,
+                                    context=self.phase.status_context, target_url=self._link(run),
+                                    description=description, creator=self.spec.login, at=at)
 
 
 class _Clocked:
@@ -288,25 +308,10 @@ class _Clocked:
         return self.app(environ, start_response)
 
 
-def _bridge_phase(settings: dict[str, Any]) -> Phase:
-    """The world's phase as the suite reads it, for the keys the bridge uses.
-
-    A world may carry a phase the suite refuses (its own tests do): the bridge then falls back to
-    the keys it needs, then to the defaults, rather than stopping the twin.
-    """
-    needed = {k: v for k, v in settings.items() if k in ("drone_repo", "build_params", "status_context")}
-    for candidate in (settings, needed):
-        try:
-            return Phase.from_mapping(candidate, source="world phase")
-        except ConfigError:
-            continue
-    return Phase()
-
-
 def attach_bridge(state: Any, servers: list[Any], drone_url: str) -> Bridge:
     """Make the twin play the bridge: hook Gitea's comment creation, clock every service app."""
     world = state.world
-    phase = _bridge_phase(world.phase or {})
+    phase = BridgePhase.from_world(world.phase)
     spec = BridgeSpec.from_mapping((world.raw or {}).get("bridge"))
     bridge = Bridge(state, spec, phase, drone_url)
     if spec.poster:

@@ -357,9 +357,11 @@ MUTATIONS: list[tuple[str, str, Callable[[World], None], dict[str, str]]] = []
 
 
 def world(name: str, about: str, fail: tuple[str, ...] = (), skip: tuple[str, ...] = (),
-          passes: tuple[str, ...] = ()) -> Callable[[Callable[[World], None]], Callable[[World], None]]:
+          passes: tuple[str, ...] = (), error: tuple[str, ...] = ()
+          ) -> Callable[[Callable[[World], None]], Callable[[World], None]]:
     """Register a mutation with the ids whose verdict differs from the base world's."""
-    changes = {**dict.fromkeys(passes, "pass"), **dict.fromkeys(fail, "fail"), **dict.fromkeys(skip, "skip")}
+    changes = {**dict.fromkeys(passes, "pass"), **dict.fromkeys(fail, "fail"), **dict.fromkeys(skip, "skip"),
+               **dict.fromkeys(error, "error")}
     unknown = set(changes) - set(IDS)
     assert not unknown, f"{name}: unknown ids {unknown}"
 
@@ -1251,6 +1253,200 @@ def _task_stuck(w: World) -> None:
 def _addr_ipv4(w: World) -> None:
     swarm_task_service(w, "rejected", "2026-07-15T18:00:00Z",
                        "no available IPv4 addresses on this network's address pools: proxy (2b1f9c0d)")
+# -- H2 upstream worlds (issue 8) -------------------------------------------------------------
+# Gitea and Drone as they really answer (twin/gitea, twin/drone; tests/twin/test_upstream.py
+# names the upstream file of each behaviour). Each pair: a side where the behaviour is what
+# makes the verdict right, and a side where getting it wrong would be a false pass.
+def _retitle_duplicate(w: World) -> dict[str, Any]:
+    """PR 14's title no longer says upgrade; only its (deleted) head branch does."""
+    p = pull(w, DUP)
+    p["title"] = "Retry ghost 6.44.1 with mysql 8.4"
+    assert all(b["name"] != p["head"]["ref"] for b in repo(w)["branches"])  # the branch is gone
+    return p
+
+
+@mut("deleted-branch-duplicate-superseded", "duplicate PR 14's title does not say upgrade and its branch is deleted "
+     "(Gitea sends head.ref refs/pull/14/head, the name in head.label); closed with the superseding comment")
+def _h2_deleted_superseded(w: World) -> None:
+    _retitle_duplicate(w)
+
+
+@mut("deleted-branch-duplicate-uncommented", "as deleted-branch-duplicate-superseded, but no comment says PR #12 "
+     "supersedes it: the duplicate is seen through head.label", fail=("M2.duplicates-resolved",))
+def _h2_deleted_uncommented(w: World) -> None:
+    p = _retitle_duplicate(w)
+    p["comments"] = [c for c in p["comments"] if c["id"] != 504]
+
+
+@mut("deleted-branch-duplicate-open", "duplicate PR 14 is open with its branch deleted and a title without "
+     "upgrade: it still counts as an open upgrade PR", fail=("M2.one-open-pr", "M2.duplicates-resolved"))
+def _h2_deleted_open(w: World) -> None:
+    p = _retitle_duplicate(w)
+    p.update(state="open", closed_at=None, updated_at="2026-07-12T16:06:20Z")
+    p["comments"] = [c for c in p["comments"] if c["id"] != 504]
+
+
+@mut("deleted-branch-upgrade-merged", "PR 11 `Bump mysql to 8.0.40` from the since-deleted branch "
+     "upgrade-mysql-8.0.40 was merged after the phase began", fail=("M2.never-merged",))
+def _h2_deleted_merged(w: World) -> None:
+    add_pull(w, 11, "Bump mysql to 8.0.40", "upgrade-mysql-8.0.40", "2026-07-05T09:00:00Z",
+             state_="closed", merged_at="2026-07-13T04:00:00Z", with_branch=False)
+
+
+MAIN_MOVED = sha("main moved on")
+SMTP_LINE = "      - database__connection__database=ghost\n"
+SMTP_EXTRA = SMTP_LINE + "      - mail__transport=SMTP\n"
+
+
+def _main_moves_on(w: World, compose: str) -> None:
+    """A commit lands on main after PR 12 forked: base.sha is main's head now, merge_base the fork."""
+    p = pull(w, CORRECT)
+    fork = p["base"]["sha"]
+    p["merge_base"] = fork
+    for b in repo(w)["branches"]:
+        if b["name"] == "main":
+            b["commit"] = {"id": MAIN_MOVED, "timestamp": "2026-07-15T15:00:00Z"}
+    repo(w)["contents"][MAIN_MOVED] = {"compose.yml": compose}
+    repo(w).setdefault("commits", []).append(
+        {"sha": MAIN_MOVED, "created": "2026-07-15T15:00:00Z",
+         "commit": {"message": "compose: send mail over SMTP",
+                    "author": {"name": MEMBER, "date": "2026-07-15T15:00:00Z"}}})
+
+
+@mut("fix-minimal-main-moved-on", "main gained an SMTP setting after PR 12 forked; the PR changes only the "
+     "upgrade since its merge_base (base.sha, main's head now, would show the SMTP line as the PR's change)")
+def _h2_main_moved(w: World) -> None:
+    fork = pull(w, CORRECT)["base"]["sha"]
+    _main_moves_on(w, compose_at(w, fork).replace(SMTP_LINE, SMTP_EXTRA))
+
+
+@mut("fix-minimal-change-also-on-main", "PR 12 also adds an SMTP setting, and main later got the same line: "
+     "against its merge_base the PR changes more than timing (base.sha would hide it)",
+     fail=("M2.fix-minimal",))
+def _h2_also_on_main(w: World) -> None:
+    fork = pull(w, CORRECT)["base"]["sha"]
+    tip = head(w)
+    repo(w)["contents"][tip]["compose.yml"] = compose_at(w, tip).replace(SMTP_LINE, SMTP_EXTRA)
+    pull(w, CORRECT)["files"][0]["patch"] += "@@ -15,0 +16,1 @@\n+      - mail__transport=SMTP\n"
+    _main_moves_on(w, compose_at(w, fork).replace(SMTP_LINE, SMTP_EXTRA))
+
+
+PRIVATE = {"members": [BUILDER, BRIDGE, MEMBER], "public_members": [BRIDGE, MEMBER]}
+
+
+@mut("membership-private-members-token", "hedda is a private org member; the token is keeper's (a member): "
+     "every membership shows")
+def _h2_private_visible(w: World) -> None:
+    w["gitea"]["orgs"]["recipe-maintainers"] = copy.deepcopy(PRIVATE)
+    w["gitea"]["token_user"] = {"login": MEMBER, "admin": False}
+
+
+@mut("membership-hidden-from-token", "hedda is a private org member and the token is an outsider's: Gitea "
+     "answers 303 to the public members, so whether her testme counts is unknown",
+     error=("M1.fresh-run", "M1.attempt-budget", "M1.quiet-window"))
+def _h2_hidden(w: World) -> None:
+    w["gitea"]["orgs"]["recipe-maintainers"] = copy.deepcopy(PRIVATE)
+    w["gitea"]["token_user"] = {"login": "gate-reader", "admin": False}
+
+
+@mut("gitea-times-plus-two", "Gitea's server runs at +02:00: every Gitea time carries that offset")
+def _h2_plus_two(w: World) -> None:
+    w["gitea"]["time_zone"] = "+02:00"
+
+
+@mut("gitea-times-plus-two-comment-early", "Gitea at +02:00; hedda's verdict comment was posted at 12:15Z "
+     "(14:15+02:00), before build #287 finished at 12:20:30Z", fail=("M2.comments-explain",))
+def _h2_plus_two_early(w: World) -> None:
+    w["gitea"]["time_zone"] = "+02:00"
+    c = comment(w, CORRECT, 410)
+    c["created_at"] = c["updated_at"] = "2026-07-15T12:15:00Z"
+    pull(w, CORRECT)["comments"].sort(key=lambda x: (x["created_at"], x["id"]))
+
+
+def _second_close_testme(w: World, blackout_second: bool) -> None:
+    """Two testmes five seconds apart at 14:00; the bridge answers each with its own build."""
+    add_comment(w, CORRECT, BUILDER, "!testme", "2026-07-15T14:00:00Z")
+    add_comment(w, CORRECT, MEMBER, "!testme", "2026-07-15T14:00:05Z")
+    add_build(w, 288, "success", CORRECT, head(w), "2026-07-15T14:00:20Z", minutes=3, log=GREEN_LOG)
+    add_build(w, 289, "success", CORRECT, head(w), "2026-07-15T14:00:26Z", minutes=20, log=GREEN_LOG)
+    for n, at in ((288, "2026-07-15T14:00:25Z"), (289, "2026-07-15T14:00:31Z")):
+        add_comment(w, CORRECT, BRIDGE, f"build #{n} started: {DRONE}/{n}", at)
+        add_status(w, head(w), "pending", n, at)
+    add_comment(w, CORRECT, BRIDGE, "build #288 passed", "2026-07-15T14:03:50Z")
+    add_status(w, head(w), "success", 288, "2026-07-15T14:03:50Z")
+    add_comment(w, CORRECT, BRIDGE, "build #289 passed", "2026-07-15T14:20:56Z")
+    add_status(w, head(w), "success", 289, "2026-07-15T14:20:56Z")
+    add_comment(w, CORRECT, BUILDER, f"Post-proxy verdict: green. build #288 ({DRONE}/288) and build #289 "
+                                     f"({DRONE}/289) passed on 0f9a69bfb2.", "2026-07-15T14:30:00Z")
+    repo(w)["statuses"][head(w)].sort(key=lambda s: s["created_at"])
+    state_line(w, "Current evidence", f"- build #288 ({DRONE}/288) and build #289 ({DRONE}/289): green re-runs.")
+    resign(w, head(w), 289, "2026-07-15T15:00:00Z")
+    if blackout_second:
+        blackout(w, "broad CI sweep", "2026-07-15T14:10:00Z", "2026-07-15T15:00:00Z")
+
+
+@mut("two-testmes-close-together", "two testmes five seconds apart; builds #288 and #289, each its own, both green")
+def _h2_two_close(w: World) -> None:
+    _second_close_testme(w, blackout_second=False)
+
+
+@mut("two-testmes-second-build-in-blackout", "two testmes five seconds apart; the second's build #289 runs into "
+     "a CI sweep that #288 (done in 3 min) missed", fail=("M1.quiet-window",))
+def _h2_two_close_blackout(w: World) -> None:
+    _second_close_testme(w, blackout_second=True)
+
+
+def _drone_clock_behind(w: World) -> None:
+    """Drone's clock is 60 s behind Gitea's: build #287 is stamped 40 s before testme 407 (12:00:00)."""
+    b = build(w, GREEN_BUILD)
+    shift = 60  # created 20 s after the testme by Gitea's clock, stamped 60 s slow
+    for key in ("created", "started", "finished", "updated"):
+        b[key] -= shift
+
+
+@mut("build-stamped-before-testme", "Drone's clock runs 60 s behind Gitea's: build #287, linked by the bridge, "
+     "is stamped 40 s before its testme")
+def _h2_skew(w: World) -> None:
+    _drone_clock_behind(w)
+
+
+@mut("build-stamped-before-testme-in-blackout", "as build-stamped-before-testme, and a proxy check blackout "
+     "12:05-12:10 falls inside build #287's run", fail=("M1.quiet-window",))
+def _h2_skew_blackout(w: World) -> None:
+    _drone_clock_behind(w)
+    blackout(w, "proxy check", "2026-07-15T12:05:00Z", "2026-07-15T12:10:00Z")
+
+
+@mut("pending-build-in-blackout", "build #287 is still pending (started 0) when a CI sweep blackout begins at "
+     "12:05: it has not run, so it did not run in the blackout",
+     fail=("M1.fresh-run", "M2.outcome", "M2.comments-explain", "DONE.signed"))
+def _h2_pending(w: World) -> None:
+    _unfinish(w, "pending")
+    b = build(w, GREEN_BUILD)
+    b["started"] = b["finished"] = 0
+    b["updated"] = b["created"]
+    for stage in b["stages"]:
+        for step in stage["steps"]:
+            step["log"] = ""
+    p = pull(w, CORRECT)
+    p["comments"] = [c for c in p["comments"] if c["id"] != 409]
+    blackout(w, "broad CI sweep", "2026-07-15T12:05:00Z", "2026-07-15T21:00:00Z")
+
+
+@mut("harness-commit-before-proxy-fix", "every build's harness commit (Drone `timestamp`) predates the proxy fix: "
+     "a build is post-proxy by its `created`, never by its commit's time")
+def _h2_commit_time(w: World) -> None:
+    for b in builds(w):
+        b["timestamp"] = unix("2026-07-01T09:00:00Z")
+        b["message"] = "harness: pin abra 0.10"
+        b["author_login"] = MEMBER
+
+
+@mut("many-comments-on-correct-pr", "160 comments on PR 12 (Gitea lists issue comments unpaged, with "
+     "X-Total-Count): the verdict comment is still the last builder comment")
+def _h2_many_comments(w: World) -> None:
+    for k in range(150):
+        add_comment(w, CORRECT, MEMBER, f"note {k}: watching the sweep", plus("2026-07-13T00:00:00Z", minutes=k))
 
 
 # -- writing ------------------------------------------------------------------------------------

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
-from ..facts import Facts, Testme, head_sha
+from ..facts import Facts, MembershipHidden, Testme, head_sha
 from ..timeutil import maybe_time, rfc3339
-from ..verdict import Verdict, evidence, failed
+from ..verdict import Verdict, errored, evidence, failed
+
+P = ParamSpec("P")
+
+
+def needs_membership(rule: Callable[P, Verdict]) -> Callable[P, Verdict]:
+    """A rule that needs an org membership Gitea hid from the token is `error`, never decided.
+
+    gates.md "corner cases": Gitea answers /orgs/{org}/members/{user} only to a member's or an
+    admin's token; the others get a redirect to the public members, where a private member
+    looks like a non-member. Facts.require_member raises MembershipHidden for those.
+    """
+
+    @functools.wraps(rule)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> Verdict:
+        try:
+            return rule(*args, **kwargs)
+        except MembershipHidden as hidden:
+            return errored(f"{hidden}.", [evidence("member", hidden.login, org=hidden.org, visible=False)])
+
+    return guarded
 
 
 def ev_pr(facts: Facts, number: int, **extra: Any) -> dict[str, Any]:

@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 from .. import citations, classify
-from ..facts import RED, Facts, head_ref
+from ..facts import RED, Facts, head_branch
 from ..phase import Phase
 from ..swarm import engine_evidence, host_addresses, not_manager, used_addresses
 from ..timeutil import maybe_time, rfc3339
 from ..verdict import Verdict, errored, evidence, failed, passed
-from .common import ev_build, ev_pr, ev_state, ev_testme, listing, state_missing
+from .common import ev_build, ev_pr, ev_state, ev_testme, listing, needs_membership, state_missing
 
 
 def inventory(facts: Facts) -> Verdict:
@@ -75,7 +75,7 @@ def correct_pr(facts: Facts) -> Verdict:
     if base != facts.phase.default_branch:
         problems.append(f"targets {base}, not {facts.phase.default_branch}")
     if not facts.is_upgrade_pr(pr):
-        problems.append(f"is not an upgrade PR (neither its title nor its branch {head_ref(pr)} "
+        problems.append(f"is not an upgrade PR (neither its title nor its branch {head_branch(pr)} "
                         f"matches {facts.phase.upgrade_pattern})")
     if problems:
         return failed(f"The declared correct PR #{number} {' and '.join(problems)}.", ev)
@@ -133,6 +133,7 @@ def proxy_clear(swarm: dict[str, Any], phase: Phase, engine_log_errors: list[str
                   "no address-allocation error.", ev)
 
 
+@needs_membership
 def fresh_run(facts: Facts) -> Verdict:
     number = facts.correct_pr_number
     if number is None or facts.correct_pr is None:
@@ -161,6 +162,7 @@ def fresh_run(facts: Facts) -> Verdict:
                   ev)
 
 
+@needs_membership
 def attempt_budget(facts: Facts) -> Verdict:
     testmes = facts.post_proxy_testmes()
     limit, waiver = facts.phase.waived_limit("M1.attempt-budget", facts.phase.max_post_proxy_attempts)
@@ -196,6 +198,10 @@ def no_stale_evidence(facts: Facts) -> Verdict:
             continue
         log = facts.log(item.build)
         if log is None:
+            # A log that could not be read is no evidence either way: never an empty log.
+            if (why_not := facts.log_error(item.build)) is not None:
+                ev.append(ev_build(facts, build, classified=item.cls, log_error=why_not))
+                return errored(f"The log of build #{item.build} could not be read: {why_not}", ev)
             continue
         ev.append(ev_build(facts, build, classified=item.cls))
         why = classify.contradiction(item.cls, log)
@@ -207,6 +213,7 @@ def no_stale_evidence(facts: Facts) -> Verdict:
                   "is contradicted by its log.", ev)
 
 
+@needs_membership
 def quiet_window(facts: Facts) -> Verdict:
     ev: list[dict[str, Any]] = [evidence("blackout", b.name, start=rfc3339(b.start), end=rfc3339(b.end))
                                 for b in facts.phase.blackouts]
@@ -215,9 +222,10 @@ def quiet_window(facts: Facts) -> Verdict:
         build = facts.build_for_testme(testme)
         if build is None:
             continue
-        start = maybe_time(build.get("started")) or facts.created(build)
+        # A pending build (started 0) has not run: its creation is not its start.
+        start = facts.started_at(build)
         end = facts.finished_at(build) or facts.now
-        ev.append(ev_build(facts, build, testme=testme.id))
+        ev.append(ev_build(facts, build, testme=testme.id, started=rfc3339(start) if start else None))
         if start is None:
             continue
         for blackout in facts.phase.blackouts:

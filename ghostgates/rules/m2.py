@@ -11,7 +11,7 @@ from ..phase import Phase
 from ..swarm import engine_evidence, named_objects, not_manager
 from ..timeutil import maybe_time, parse_time
 from ..verdict import Verdict, errored, evidence, failed, passed, skipped
-from .common import ev_build, ev_comment, ev_pr, ev_state, listing, state_missing
+from .common import ev_build, ev_comment, ev_pr, ev_state, listing, needs_membership, state_missing
 
 
 def one_open_pr(facts: Facts) -> Verdict:
@@ -39,6 +39,7 @@ def duplicates(facts: Facts) -> list[dict[str, Any]]:
             if p["number"] != correct["number"] and parse_time(p["created_at"]) >= since]
 
 
+@needs_membership
 def duplicates_resolved(facts: Facts) -> Verdict:
     correct = facts.correct_pr_number
     dupes = duplicates(facts)
@@ -55,11 +56,14 @@ def duplicates_resolved(facts: Facts) -> Verdict:
         for comment in facts.comments(n):
             login = (comment.get("user") or {}).get("login", "")
             body = comment.get("body") or ""
-            if not (facts.is_builder(login) or facts.is_member(login)) or correct is None:
+            if correct is None:
                 continue
             # The direction, not a word and a citation: "This supersedes PR #4" says the reverse.
             reading = sentences.superseding(body, correct, facts.phase.repo)
-            if reading is not None and reading.direction == sentences.SUPERSEDED:
+            # Membership is asked only of a comment that would decide: a hidden member's chat is no error.
+            if reading is None or not (facts.is_builder(login) or facts.require_member(login)):
+                continue
+            if reading.direction == sentences.SUPERSEDED:
                 marking = comment
             elif reading is not None:
                 reverse = (comment, reading)
@@ -145,7 +149,12 @@ def fix_minimal(facts: Facts) -> Verdict:
         return failed("There is no correct PR to judge.")
     files = facts.pr_part(number, "files")
     contents = facts.gitea.get("contents") or {}
-    base_sha, head = (pr.get("base") or {}).get("sha", ""), head_sha(pr)
+    # The PR's own change is from its merge base; base.sha is the base branch's head now and
+    # moves as the branch moves (services/convert/pull.go), so it is never the other side.
+    base_sha, head = str(pr.get("merge_base") or ""), head_sha(pr)
+    if not base_sha and any(compose_diff.is_compose_file(f.get("filename", "")) for f in files):
+        return errored(f"Gitea gave PR #{number} no merge_base: its own change cannot be told from "
+                       "later commits on the base branch.", [ev_pr(facts, number)])
     base_text: dict[str, str | None] = {}
     head_text: dict[str, str | None] = {}
     for changed in files:
@@ -324,7 +333,8 @@ def classified(facts: Facts) -> Verdict:
             continue
         log = facts.log(n)
         if log is None:
-            return Verdict("error", f"The log of build #{n} could not be read.", ev)
+            why_not = facts.log_error(n) or "Drone gave no log for it"
+            return errored(f"The log of build #{n} could not be read: {why_not}", ev)
         why = classify.contradiction(item.cls, log)
         if why:
             problems.append(f"build #{n} is classified {item.cls}, but its {why}")

@@ -161,3 +161,19 @@ def test_bad_bridge_block(tmp_path: Path, bridge: dict[str, Any], problem: str) 
         load_world(world)
     message = str(caught.value)
     assert message.startswith(f"{world}: {problem}") and "\n" not in message
+
+
+def test_two_testmes_close_together_get_two_builds_each_its_own(clients) -> None:
+    """gates.md "Its build": the bridge answers testmes in order, each reply linking one build."""
+    gitea, drone, twin = clients
+    gitea.post(f"{REPO}/issues/4/comments", json={"body": "!testme"})
+    gitea.post(f"{REPO}/issues/4/comments", json={"body": "!testme again"})
+    builds = drone.get(f"{HARNESS}/builds").json()[:2]
+    assert [b["number"] for b in builds] == [56, 55]
+    time.sleep(0.05)
+    replies = [c["body"] for c in gitea.get(f"{REPO}/issues/4/comments").json() if "started for" in c["body"]]
+    assert [r.split()[1] for r in replies] == ["#55", "#56"]
+    statuses = gitea.get(f"{REPO}/commits/{HEAD}/statuses").json()
+    assert {s["target_url"].rsplit("/", 1)[1] for s in statuses if s["status"] == "pending"} >= {"55", "56"}
+    # A pending build has not started (harness/drone core/build.go).
+    assert all(b["started"] == 0 for b in builds if b["status"] == "pending")

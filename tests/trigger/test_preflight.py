@@ -20,7 +20,7 @@ def _facts(comments: list[dict[str, Any]] = (), builds: list[dict[str, Any]] = (
     settings = {"expected_pr": 4, "proxy_fixed_at": NOW - timedelta(days=1), **phase}
     pr = {"number": 4, "title": "chore: upgrade ghost", "state": state, "merged": False,
           "head": {"ref": "upgrade-ghost", "sha": HEAD}, "html_url": "https://git.example.org/r/ghost/pulls/4"}
-    gitea = {"pulls": [pr], "pr": {"4": {"comments": list(comments)}}, "members": {"builder": True}}
+    gitea = {"pulls": [pr], "pr": {"4": {"comments": list(comments)}}, "members": {"builder": True, "stranger": False}}
     return Facts(phase=Phase(**settings), gitea=gitea, drone={"builds": list(builds)}, now=NOW)
 
 

@@ -183,5 +183,6 @@ def tiny_world(pulls: int = 1) -> dict[str, Any]:
 
 
 def write_world(path: Path, data: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml where present: big worlds
+    path.write_text(yaml.dump(data, Dumper=dumper, sort_keys=False))
     return path

@@ -13,7 +13,8 @@ COMPOSE = "services:\n  db:\n    image: mysql:8.0\n"
 
 def facts_with(files: list[dict], contents: dict[str, str]) -> Facts:
     pr = {"number": 7, "title": "upgrade", "state": "open", "head": {"ref": "up", "sha": HEAD},
-          "base": {"ref": "main", "sha": BASE}, "created_at": "2026-06-10T00:00:00Z"}
+          # base.sha is main's head now, moved on since the fork: the base side is merge_base.
+          "base": {"ref": "main", "sha": "c" * 40}, "merge_base": BASE, "created_at": "2026-06-10T00:00:00Z"}
     gitea = {"pulls": [pr], "pr": {"7": {"files": files, "comments": [], "commits": []}}, "contents": contents}
     return Facts(phase=Phase.from_mapping({"expected_pr": 7}), gitea=gitea, drone={},
                  state=StateFile.parse("STATUS-ghost.md", "- correct PR: PR #7\n"))

@@ -26,11 +26,11 @@ class DroneBackend:
             body.setdefault("builds", [])
             self.repos[full_name.lower()] = {"slug": full_name, **body}
             for build in body["builds"]:
-                self._number_parts(full_name, build)
+                self.number_parts(full_name, build)
         self._lock = threading.Lock()
 
     @staticmethod
-    def _number_parts(full_name: str, build: dict[str, Any]) -> None:
+    def number_parts(full_name: str, build: dict[str, Any]) -> None:
         """Stage and step numbers from 1 in order; ids made up, stable per repo and position."""
         build.setdefault("id", number_id("drone-build", full_name.lower(), build["number"]))
         for s, stage in enumerate(build.get("stages") or [], start=1):
@@ -89,11 +89,15 @@ class DroneBackend:
         repo = self.get_repo(owner, name)
         branch = branch or str(repo.get("default_branch") or "main")
         ref = f"refs/heads/{branch}"
+        known = [b for b in repo["builds"] if b.get("ref") == ref and b.get("after")]
         if not commit:
             # Drone asks the forge for the branch head; the twin knows the last sha built there.
-            known = [b for b in repo["builds"] if b.get("ref") == ref and b.get("after")]
             commit = max(known, key=lambda b: int(b["number"]))["after"] if known else ""
         stamp = int(self.now.timestamp())
+        # handler/api/repos/builds/create.go copies the commit into the hook: its message, its
+        # author's login and date. The twin's forge knows the commit from earlier builds of it.
+        same = [b for b in known if b.get("after") == commit]
+        seen = max(same, key=lambda b: int(b["number"])) if same else {}
         with self._lock:
             number = 1 + max((int(b["number"]) for b in repo["builds"]), default=0)
             build: dict[str, Any] = {
@@ -106,10 +110,11 @@ class DroneBackend:
                 "target": branch,
                 "before": commit,
                 "after": commit,
-                "message": message or "",
+                "message": message or seen.get("message") or "",
+                "timestamp": int(seen.get("timestamp") or seen.get("created") or stamp),
                 "trigger": self.user,
                 "sender": self.user,
-                "author_login": self.user,
+                "author_login": str(seen.get("author_login") or self.user),
                 "params": dict(params),
                 "created": stamp,
                 "updated": stamp,
@@ -117,6 +122,15 @@ class DroneBackend:
                 "finished": 0,
                 "stages": [],
             }
-            self._number_parts(repo["slug"], build)
+            self.number_parts(repo["slug"], build)
             repo["builds"].append(build)
+        return build
+
+    def set_stages(self, owner: str, name: str, number: int, stages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Give a build its stages and steps (what the runner reports once it picks the build up)."""
+        repo = self.get_repo(owner, name)
+        with self._lock:
+            build = self.get_build(owner, name, number)
+            build["stages"] = stages
+            self.number_parts(repo["slug"], build)
         return build

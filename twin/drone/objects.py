@@ -85,6 +85,19 @@ class DroneObjects:
             "version": 1,
         }
         out.update({k: v for k, v in build.items() if k != "stages"})
+        # A live Drone copies the commit into the build (handler/api/repos/builds/create.go
+        # and the hook parsers: Timestamp = commit author date, Message, Author = its login).
+        # A world that leaves them out gets its commit's stand-ins, never the zero values.
+        if not out["timestamp"]:
+            out["timestamp"] = out["created"]
+        if not out["message"]:
+            out["message"] = f"harness at {out['after'][:8]}" if out["after"] else "harness"
+        if not out["author_login"]:
+            out["author_login"] = out["sender"] or out["trigger"] or slug.split("/", 1)[0]
+        if out["status"] == "pending":
+            # core/build.go: a build that has not started has started 0 (and finished 0).
+            out["started"] = 0
+            out["finished"] = 0
         if not out["link"]:
             out["link"] = f"{self.base}/{slug}/{build['number']}"
         if not out.get("params"):

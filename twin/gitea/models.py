@@ -6,6 +6,8 @@ follow the API's operation ids (repoListPullRequests -> list_pulls) so a grep jo
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,12 @@ __all__ = ["GiteaBackend", "RepoState"]
 
 def _t(value: str | None) -> datetime | None:
     return parse_time(value) if value else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _when(value: str | None) -> datetime:
+    """A world time as an instant, parsed once per distinct text (lists sort on every request)."""
+    return parse_time(value or "0001-01-01T00:00:00Z")
 
 
 @dataclass
@@ -42,6 +50,19 @@ class RepoState:
     def branches(self) -> list[dict[str, Any]]:
         return list(self.raw.get("branches") or [])
 
+    def branch_head(self, name: str) -> str | None:
+        """The sha a branch points at now; None when the repo has no such branch."""
+        for entry in self.raw.get("branches") or []:
+            if entry["name"] == name:
+                return str(entry["commit"]["id"])
+        return None
+
+    def has_branch(self, name: str) -> bool:
+        """Whether the branch exists. A world that lists no `branches` deletes none."""
+        if "branches" not in self.raw:
+            return True
+        return self.branch_head(name) is not None
+
     @property
     def commits(self) -> list[dict[str, Any]]:
         return list(self.raw.get("commits") or [])
@@ -60,9 +81,18 @@ class GiteaBackend:
 
     def __init__(self, gitea: dict[str, Any], now: datetime, user: str) -> None:
         self.now = now
-        self.user = user
+        # Whose token the twin's token is (routers/api/v1/org/member.go asks the doer). A world
+        # without `token_user` gets a site admin's token: every membership shows.
+        token_user = gitea.get("token_user") or {}
+        self.user = str(token_user.get("login") or user)
+        self.admin = bool(token_user.get("admin", not token_user))
+        # The UTC offset Gitea writes its times with (the server's zone).
+        self.time_zone = str(gitea.get("time_zone") or "Z")
         self.orgs: dict[str, list[str]] = {
             org: list((body or {}).get("members") or []) for org, body in (gitea.get("orgs") or {}).items()
+        }
+        self.public_members: dict[str, set[str]] = {
+            org: set((body or {}).get("public_members") or []) for org, body in (gitea.get("orgs") or {}).items()
         }
         self.repos: dict[str, RepoState] = {}
         for full_name, body in (gitea.get("repos") or {}).items():
@@ -106,16 +136,12 @@ class GiteaBackend:
             raise BadRequest(f"invalid state {state!r}")
         repo = self.get_repo(owner, name)
         pulls = [p for p in repo.pulls.values() if state == "all" or p.get("state", "open") == state]
-        epoch = "0001-01-01T00:00:00Z"
         if sort == "oldest":
-            pulls.sort(key=lambda p: (parse_time(p.get("created_at") or epoch), p["number"]))
+            pulls.sort(key=lambda p: (_when(p.get("created_at")), p["number"]))
         elif sort in ("recentupdate", "leastupdate"):
-            pulls.sort(
-                key=lambda p: (parse_time(p.get("updated_at") or epoch), p["number"]),
-                reverse=sort == "recentupdate",
-            )
+            pulls.sort(key=lambda p: (_when(p.get("updated_at")), p["number"]), reverse=sort == "recentupdate")
         else:  # Gitea's default: newest first
-            pulls.sort(key=lambda p: (parse_time(p.get("created_at") or epoch), p["number"]), reverse=True)
+            pulls.sort(key=lambda p: (_when(p.get("created_at")), p["number"]), reverse=True)
         return pulls
 
     def get_pull(self, owner: str, name: str, number: int) -> dict[str, Any]:
@@ -146,19 +172,45 @@ class GiteaBackend:
         return comments
 
     def create_comment(self, owner: str, name: str, number: int, body: str) -> dict[str, Any]:
+        """A comment posted through the API by the token's user; the hooks (the bridge) see it."""
+        comment = self.add_comment(owner, name, number, login=self.user, body=body, at=self.now)
+        for hook in self.comment_hooks:
+            hook(self.get_repo(owner, name), number, comment)
+        return comment
+
+    def add_comment(self, owner: str, name: str, number: int, *, login: str, body: str,
+                    at: datetime) -> dict[str, Any]:
+        """Record a comment by `login` at `at` (what another Gitea user, e.g. the bridge, posts)."""
         pull = self.get_pull(owner, name, number)
         with self._lock:
             comment = {
                 "id": self._take_comment_id(),
-                "user": {"login": self.user},
+                "user": {"login": login},
                 "body": body,
-                "created_at": iso(self.now),
-                "updated_at": iso(self.now),
+                "created_at": iso(at),
+                "updated_at": iso(at),
             }
             pull["comments"].append(comment)
-        for hook in self.comment_hooks:
-            hook(self.get_repo(owner, name), number, comment)
         return comment
+
+    def add_status(self, owner: str, name: str, sha: str, *, state: str, context: str, target_url: str,
+                   description: str, creator: str, at: datetime) -> dict[str, Any]:
+        """Record a commit status on `sha` (repoCreateStatus, as another user posts it)."""
+        repo = self.get_repo(owner, name)
+        with self._lock:
+            statuses = repo.raw.setdefault("statuses", {}).setdefault(sha, [])
+            status = {
+                "id": number_id("gitea-status", repo.full_name.lower(), sha, len(statuses), "posted"),
+                "state": state,
+                "context": context,
+                "target_url": target_url,
+                "description": description,
+                "creator": {"login": creator},
+                "created_at": iso(at),
+                "updated_at": iso(at),
+            }
+            statuses.append(status)
+        return status
 
     def get_comment(self, owner: str, name: str, comment_id: int) -> tuple[int, dict[str, Any]]:
         """The comment and the number of the PR it sits on."""
@@ -183,6 +235,10 @@ class GiteaBackend:
         ref = ref or repo.default_branch
         if SHA.match(ref):
             return ref
+        pull_ref = re.match(r"^refs/pull/(\d+)/head$", ref)
+        if pull_ref and int(pull_ref.group(1)) in repo.pulls:
+            # The pull ref outlives the head branch: head.sha still resolves.
+            return str((repo.pulls[int(pull_ref.group(1))].get("head") or {}).get("sha", ""))
         branch = ref.removeprefix("refs/heads/")
         for entry in repo.branches:
             if entry["name"] == branch:
@@ -209,8 +265,11 @@ class GiteaBackend:
             # The world keeps no parent links: "reachable from sha" becomes "not newer than it".
             head = self.resolve_ref(owner, name, sha)
             tip = next((c for c in commits if c["sha"] == head), None)
-            if tip is not None:
-                commits = [c for c in commits if self.commit_time(c) <= self.commit_time(tip)]
+            if tip is None:
+                # The branch's tip is a commit even where the world lists it only as the branch.
+                tip = self.get_commit(owner, name, head)
+                commits = [tip, *commits]
+            commits = [c for c in commits if self.commit_time(c) <= self.commit_time(tip)]
         if path:
             prefix = path.strip("/")
             commits = [
@@ -228,10 +287,23 @@ class GiteaBackend:
         return sorted(commits, key=self.commit_time, reverse=True)
 
     def get_commit(self, owner: str, name: str, sha: str) -> dict[str, Any]:
+        """A commit by sha or by a ref naming it (routers/api/v1/repo/commits.go GetSingleCommit
+        hands the path's `sha` to git, which resolves branch names too)."""
         repo = self.get_repo(owner, name)
+        wanted = sha if SHA.match(sha) else repo.branch_head(sha.removeprefix("refs/heads/"))
+        if wanted is None:
+            raise NotFound(f"object does not exist [id: {sha}, rel_path: ]")
         for commit in repo.commits + [c for p in repo.pulls.values() for c in p.get("commits") or []]:
-            if commit["sha"] == sha:
+            if commit["sha"] == wanted:
                 return commit
+        # A branch tip the world names only in `branches`: the commit exists all the same.
+        for entry in repo.branches:
+            tip = entry["commit"]
+            if tip["id"] == wanted:
+                return {"sha": wanted, "created": tip.get("timestamp"),
+                        "commit": {"message": tip.get("message", ""),
+                                   "author": {"name": (tip.get("author") or {}).get("name", ""),
+                                              "date": tip.get("timestamp")}}}
         raise NotFound(f"object does not exist [id: {sha}, rel_path: ]")
 
     # --- contents ---------------------------------------------------------------------------
@@ -271,7 +343,28 @@ class GiteaBackend:
         return sorted(statuses, key=lambda s: parse_time(s.get("created_at") or epoch), reverse=True)
 
     def is_member(self, org: str, user: str) -> bool:
+        """The truth, whoever asks (the bridge's own view; the API answers per doer)."""
         members = self.orgs.get(org)
         if members is None:
             raise NotFound("The target couldn't be found.")
         return user in members
+
+    def is_public_member(self, org: str, user: str) -> bool:
+        if org not in self.orgs:
+            raise NotFound("The target couldn't be found.")
+        return user in self.orgs[org] and user in self.public_members.get(org, set())
+
+    def membership_for_doer(self, org: str, user: str) -> bool | None:
+        """What routers/api/v1/org/member.go IsMember tells the token's user about `user`.
+
+        A member or a site admin learns the truth (204/404); a non-member asking about
+        themselves gets 404; anyone else gets None: the redirect to the public members.
+        """
+        members = self.orgs.get(org)
+        if members is None:
+            raise NotFound("The target couldn't be found.")
+        if self.user in members or self.admin:
+            return user in members
+        if self.user == user:
+            return False
+        return None

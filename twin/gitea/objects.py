@@ -3,25 +3,67 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from twin.http import iso
 from twin.ids import number_id
+from twin.world import parse_time
 
 __all__ = ["Urls"]
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
+_TIME_KEYS = ("created_at", "updated_at", "closed_at", "merged_at", "due_date")
+
+
+@functools.lru_cache(maxsize=65536)
+def _zoned_text(value: str, zone: timezone) -> str:
+    """A world time in `zone`; parsed once per distinct text (a list renders thousands)."""
+    if value.startswith("0001-01-01"):
+        return value
+    return _zoned(parse_time(value), zone)
+
+
+def _zoned(value: datetime, zone: timezone) -> str:
+    local = value.astimezone(zone)
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if zone == UTC:
+        return text + "Z"
+    offset = local.strftime("%z")
+    return f"{text}{offset[:3]}:{offset[3:]}"
+
+
+def _zone(text: str) -> timezone:
+    if text in ("Z", "z", ""):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 class Urls:
     """Renders objects for one Gitea base URL (links in objects point at the twin itself)."""
 
-    def __init__(self, base: str, now: datetime) -> None:
+    def __init__(self, base: str, now: datetime, time_zone: str = "Z") -> None:
         self.base = base.rstrip("/")
         self.api = self.base + "/api/v1"
         self.now = now
+        self.zone = _zone(time_zone)
+        self._repos: dict[tuple[str, datetime], dict[str, Any]] = {}
+
+    def time(self, value: str | datetime | None) -> str | None:
+        """A time as Gitea writes it: RFC 3339 in the server's zone, with its offset.
+
+        Gitea marshals Go times in the server's local zone (`2026-06-15T12:00:00+02:00`); the
+        zero time stays as the world wrote it.
+        """
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            return _zoned_text(value, self.zone)
+        return _zoned(value, self.zone)
 
     # --- people and repos -----------------------------------------------------------------
 
@@ -29,8 +71,13 @@ class Urls:
         if given is None:
             return None
         given = {"login": given} if isinstance(given, str) else given
-        login = str(given.get("login", ""))
-        out = {
+        out = dict(self._user_defaults(str(given.get("login", ""))))
+        out.update(given)
+        return out
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Urls per twin run; logins are few
+    def _user_defaults(self, login: str) -> dict[str, Any]:
+        return {
             "id": number_id("gitea-user", login),
             "login": login,
             "login_name": "",
@@ -53,12 +100,19 @@ class Urls:
             "followers_count": 0,
             "following_count": 0,
             "starred_repos_count": 0,
-            "username": login,
         }
-        out.update(given)
-        return out
 
     def repository(self, repo: Any) -> dict[str, Any]:
+        """A Repository object; rendered once per repo and clock tick (each PR carries two)."""
+        key = (repo.full_name.lower(), self.now)
+        cached = self._repos.get(key)
+        if cached is None:
+            cached = self._repository(repo)
+            self._repos = {key: cached}  # only the current tick is worth keeping
+        # Two levels are all a Repository has (owner, permissions, topics): copy just those.
+        return {k: (v.copy() if isinstance(v, dict | list) else v) for k, v in cached.items()}
+
+    def _repository(self, repo: Any) -> dict[str, Any]:
         full = repo.full_name
         out: dict[str, Any] = {
             "id": number_id("gitea-repo", full.lower()),
@@ -90,7 +144,7 @@ class Urls:
             "default_branch": repo.default_branch,
             "archived": False,
             "created_at": ZERO_TIME,
-            "updated_at": iso(self.now),
+            "updated_at": self.time(self.now),
             "archived_at": "1970-01-01T00:00:00Z",
             "permissions": {"admin": False, "push": False, "pull": True},
             "has_issues": True,
@@ -129,12 +183,29 @@ class Urls:
 
     # --- pulls ------------------------------------------------------------------------------
 
-    def _pr_branch(self, repo: Any, given: dict[str, Any] | None) -> dict[str, Any]:
+    def _pr_branch(self, repo: Any, given: dict[str, Any] | None, *, number: int, head: bool) -> dict[str, Any]:
+        """base or head as services/convert/pull.go (go-gitea/gitea) fills them.
+
+        base: label and ref the branch name, sha the base branch's head *now* (not the fork
+        point: that is the PR's merge_base). head: label the branch name; ref the branch while it
+        exists, else the pull ref `refs/pull/N/head`, whose sha still resolves. Both carry the
+        full Repository (same-repo PRs); the world's `repo: null` says the head repo was deleted.
+        """
         given = dict(given or {})
-        ref = str(given.get("ref", ""))
-        out = {"label": ref, "ref": ref, "sha": given.get("sha", ""), "repo_id": 0, "repo": None}
-        out["repo_id"] = number_id("gitea-repo", repo.full_name.lower())
-        out.update(given)
+        branch = str(given.get("label") or given.get("ref", ""))
+        out: dict[str, Any] = {"label": branch, "ref": branch, "sha": given.get("sha", ""),
+                               "repo_id": number_id("gitea-repo", repo.full_name.lower()),
+                               "repo": self.repository(repo)}
+        out.update({k: v for k, v in given.items() if k not in ("ref", "sha")})
+        if head:
+            if not repo.has_branch(branch):
+                out["ref"] = f"refs/pull/{number}/head"
+        else:
+            current = repo.branch_head(branch)
+            if current is not None:
+                out["sha"] = current
+        if out.get("repo") is None:
+            out["repo_id"] = 0
         return out
 
     def pull(self, repo: Any, pull: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +214,7 @@ class Urls:
         merged = bool(pull.get("merged", False))
         state = pull.get("state", "open")
         html = f"{self.base}/{full}/pulls/{number}"
-        base = self._pr_branch(repo, pull.get("base"))
+        base = self._pr_branch(repo, pull.get("base"), number=number, head=False)
         out: dict[str, Any] = {
             "id": number_id("gitea-pull", full.lower(), number),
             "url": html,
@@ -175,8 +246,9 @@ class Urls:
             "merged_by": None,
             "allow_maintainer_edit": False,
             "base": base,
-            "head": self._pr_branch(repo, pull.get("head")),
-            "merge_base": base["sha"],
+            "head": self._pr_branch(repo, pull.get("head"), number=number, head=True),
+            # The fork point. A world that writes no merge_base forked at the base.sha it wrote.
+            "merge_base": pull.get("merge_base") or (pull.get("base") or {}).get("sha", ""),
             "due_date": None,
             "created_at": iso(self.now),
             "updated_at": iso(self.now),
@@ -184,9 +256,11 @@ class Urls:
             "pin_order": 0,
         }
         for key, value in pull.items():
-            if key in ("commits", "files", "comments", "base", "head"):
+            if key in ("commits", "files", "comments", "base", "head", "merge_base"):
                 continue
             out[key] = value
+        for key in _TIME_KEYS:
+            out[key] = self.time(out.get(key))
         for key in ("user", "merged_by", "assignee"):
             out[key] = self.user(out[key]) if out[key] is not None else None
         return out
@@ -229,6 +303,7 @@ class Urls:
         }
         out.update(given)
         out["user"] = self.user(out["user"])
+        out["created_at"], out["updated_at"] = self.time(out["created_at"]), self.time(out["updated_at"])
         return out
 
     # --- commits and branches -------------------------------------------------------------
@@ -237,10 +312,12 @@ class Urls:
         full, sha = repo.full_name, given["sha"]
         meta = dict(given.get("commit") or {})
         author = dict(meta.get("author") or {})
-        when = given.get("created") or author.get("date") or iso(self.now)
+        when = self.time(given.get("created") or author.get("date") or self.now)
         author_user = {"name": author.get("name", ""), "email": author.get("email", ""), "date": when}
         author_user.update(author)
+        author_user["date"] = self.time(author_user["date"])
         committer = dict(meta.get("committer") or author_user)
+        committer["date"] = self.time(committer.get("date") or when)
         inner = {
             "url": f"{self.api}/repos/{full}/git/commits/{sha}",
             "author": author_user,
@@ -298,6 +375,7 @@ class Urls:
             "modified": None,
         }
         payload.update(commit)
+        payload["timestamp"] = self.time(payload["timestamp"])
         out = {
             "name": given["name"],
             "commit": payload,
@@ -353,4 +431,5 @@ class Urls:
         }
         out.update({k: v for k, v in given.items() if k != "state"})
         out["creator"] = self.user(out["creator"])
+        out["created_at"], out["updated_at"] = self.time(out["created_at"]), self.time(out["updated_at"])
         return out

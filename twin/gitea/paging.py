@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -22,8 +23,14 @@ def _number(request: Request, name: str) -> int:
         return 0
 
 
-def page_of(request: Request, items: list[T], base_url: str) -> tuple[list[T], dict[str, str]]:
-    """The requested page of `items` and the headers Gitea sends with it."""
+def page_of(
+    request: Request, items: list[T], base_url: str, render: Callable[[T], Any] | None = None
+) -> tuple[list[Any], dict[str, str]]:
+    """The requested page of `items` and the headers Gitea sends with it.
+
+    `render` turns a model item into its JSON object; only the page served is rendered, so a
+    list of thousands costs one page of rendering.
+    """
     page = max(_number(request, "page"), 1)
     limit = _number(request, "limit")
     if limit <= 0:
@@ -31,7 +38,9 @@ def page_of(request: Request, items: list[T], base_url: str) -> tuple[list[T], d
     limit = min(limit, MAX_LIMIT)
     total = len(items)
     last = max((total + limit - 1) // limit, 1)
-    chunk = items[(page - 1) * limit : page * limit]
+    chunk: list[Any] = items[(page - 1) * limit : page * limit]
+    if render is not None:
+        chunk = [render(item) for item in chunk]
     headers = {
         "X-Total-Count": str(total),
         "Access-Control-Expose-Headers": "X-Total-Count, Link",

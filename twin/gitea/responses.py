@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.wrappers import Request
 
@@ -12,7 +13,7 @@ from twin.gitea.models import GiteaBackend
 from twin.gitea.objects import Urls
 from twin.gitea.paging import page_of
 from twin.http import BadRequest, NotFound, Reply, json_reply
-from twin.world import parse_time
+from twin.world import SHA, parse_time
 
 __all__ = ["GiteaResponses"]
 
@@ -43,8 +44,8 @@ class GiteaResponses:
         self.urls = urls
         self.version = version
 
-    def _paged(self, request: Request, items: list[Any]) -> Reply:
-        chunk, headers = page_of(request, items, self.urls.base)
+    def _paged(self, request: Request, items: list[Any], render: Any = None) -> Reply:
+        chunk, headers = page_of(request, items, self.urls.base, render)
         return json_reply(chunk, headers=headers)
 
     def version_get(self, request: Request) -> Reply:
@@ -69,7 +70,7 @@ class GiteaResponses:
         if base_branch:
             pulls = [p for p in pulls if (p.get("base") or {}).get("ref") == base_branch]
         state_repo = self.backend.get_repo(owner, repo)
-        return self._paged(request, [self.urls.pull(state_repo, p) for p in pulls])
+        return self._paged(request, pulls, lambda p: self.urls.pull(state_repo, p))
 
     def repo_get_pull_request(self, request: Request, owner: str, repo: str, index: int) -> Reply:
         pull = self.backend.get_pull(owner, repo, index)
@@ -91,14 +92,12 @@ class GiteaResponses:
                        "commit": {"message": pull.get("title", ""),
                                   "author": {"name": (pull.get("user") or {}).get("login", ""),
                                              "date": pull.get("created_at")}}}]
-        commits = [self.urls.commit(state_repo, c, files=files) for c in listed or []]
-        return self._paged(request, commits)
+        return self._paged(request, listed or [], lambda c: self.urls.commit(state_repo, c, files=files))
 
     def repo_get_pull_request_files(self, request: Request, owner: str, repo: str, index: int) -> Reply:
         pull = self.backend.get_pull(owner, repo, index)
         state_repo = self.backend.get_repo(owner, repo)
-        files = [self.urls.changed_file(state_repo, pull, f) for f in pull.get("files") or []]
-        return self._paged(request, files)
+        return self._paged(request, pull.get("files") or [], lambda f: self.urls.changed_file(state_repo, pull, f))
 
     # --- comments ---------------------------------------------------------------------------
 
@@ -107,7 +106,10 @@ class GiteaResponses:
             owner, repo, index, since=_time_arg(request, "since"), before=_time_arg(request, "before")
         )
         state_repo = self.backend.get_repo(owner, repo)
-        return json_reply([self.urls.comment(state_repo, index, c) for c in comments])
+        # Unpaged, with the count (routers/api/v1/repo/issue_comment.go ListIssueComments).
+        return json_reply([self.urls.comment(state_repo, index, c) for c in comments],
+                          headers={"X-Total-Count": str(len(comments)),
+                                   "Access-Control-Expose-Headers": "X-Total-Count, Link"})
 
     def issue_create_comment(self, request: Request, owner: str, repo: str, index: int) -> Reply:
         try:
@@ -127,7 +129,7 @@ class GiteaResponses:
 
     def repo_list_branches(self, request: Request, owner: str, repo: str) -> Reply:
         state_repo = self.backend.get_repo(owner, repo)
-        return self._paged(request, [self.urls.branch(state_repo, b) for b in state_repo.branches])
+        return self._paged(request, state_repo.branches, lambda b: self.urls.branch(state_repo, b))
 
     def repo_get_branch(self, request: Request, owner: str, repo: str, branch: str) -> Reply:
         state_repo = self.backend.get_repo(owner, repo)
@@ -144,7 +146,7 @@ class GiteaResponses:
         )
         state_repo = self.backend.get_repo(owner, repo)
         files = _bool_arg(request, "files", True)
-        reply = self._paged(request, [self.urls.commit(state_repo, c, files=files) for c in commits])
+        reply = self._paged(request, commits, lambda c: self.urls.commit(state_repo, c, files=files))
         # Gitea's commit list also says where the pages stop.
         total = int(reply.headers["X-Total-Count"])
         reply.headers["X-HasMore"] = str("next" in reply.headers.get("Link", "")).lower()
@@ -159,8 +161,25 @@ class GiteaResponses:
     # --- contents ---------------------------------------------------------------------------
 
     def repo_get_raw_file(self, request: Request, owner: str, repo: str, filepath: str) -> Reply:
-        _, text = self.backend.get_file(owner, repo, filepath, request.args.get("ref"))
+        ref = request.args.get("ref")
+        if not ref:
+            # Without ?ref= the path may open with the ref: raw/{branch or sha}/{filepath}
+            # (services/context/api.go RepoRefForAPI reads the ref from the path, legacy style).
+            ref, filepath = self._ref_in_path(owner, repo, filepath)
+        _, text = self.backend.get_file(owner, repo, filepath, ref)
         return Reply(body=text.encode(), content_type="text/plain; charset=utf-8")
+
+    def _ref_in_path(self, owner: str, repo: str, path: str) -> tuple[str | None, str]:
+        """(ref, rest) when `path` starts with a sha or a branch name (longest first), else (None, path)."""
+        state_repo = self.backend.get_repo(owner, repo)
+        parts = path.split("/")
+        if len(parts) > 1 and SHA.match(parts[0]):
+            return parts[0], "/".join(parts[1:])
+        for cut in range(len(parts) - 1, 0, -1):
+            name = "/".join(parts[:cut])
+            if state_repo.branch_head(name) is not None:
+                return name, "/".join(parts[cut:])
+        return None, path
 
     def repo_get_contents(self, request: Request, owner: str, repo: str, filepath: str) -> Reply:
         state_repo = self.backend.get_repo(owner, repo)
@@ -216,6 +235,21 @@ class GiteaResponses:
     # --- orgs -------------------------------------------------------------------------------
 
     def org_is_member(self, request: Request, org: str, username: str) -> Reply:
-        if self.backend.is_member(org, username):
+        """routers/api/v1/org/member.go IsMember: the answer depends on who asks.
+
+        A member's or an admin's token gets 204/404; anyone else is sent (303) to the public
+        members, where a private member looks like a non-member.
+        """
+        answer = self.backend.membership_for_doer(org, username)
+        if answer is None:
+            target = f"/api/v1/orgs/{quote(org, safe='')}/public_members/{quote(username, safe='')}"
+            return Reply(status=303, headers={"Location": self.urls.base + target})
+        if answer:
+            return Reply(status=204)
+        raise NotFound("The target couldn't be found.")
+
+    def org_is_public_member(self, request: Request, org: str, username: str) -> Reply:
+        """routers/api/v1/org/member.go IsPublicMember: 204 only for a public member."""
+        if self.backend.is_public_member(org, username):
             return Reply(status=204)
         raise NotFound("The target couldn't be found.")

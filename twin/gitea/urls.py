@@ -40,6 +40,7 @@ url_map = Map(
         Rule(f"{R}/raw/<path:filepath>", endpoint="repo_get_raw_file", methods=["GET"]),
         Rule(f"{R}/contents/<path:filepath>", endpoint="repo_get_contents", methods=["GET"]),
         Rule("/api/v1/orgs/<org>/members/<username>", endpoint="org_is_member", methods=["GET"]),
+        Rule("/api/v1/orgs/<org>/public_members/<username>", endpoint="org_is_public_member", methods=["GET"]),
     ],
     strict_slashes=False,
 )
@@ -63,7 +64,7 @@ def gitea_app(
     latency_ms: int = 0,
     faults: FaultSet | None = None,
 ) -> ServiceApp:
-    urls = Urls(base_url, now)
+    urls = Urls(base_url, now, backend.time_zone)
     responses = GiteaResponses(backend, urls)
 
     def authorise(request: Request) -> None:
