@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .facts import FINISHED, Facts, head_sha
+from .facts import FINISHED, Facts, MembershipHidden, head_sha
 from .timeutil import maybe_time, rfc3339
 from .verdict import PASS, Verdict
 
@@ -79,14 +79,19 @@ def preflight(facts: Facts, proxy: Verdict, now: datetime | None, horizon: timed
         refusals.append("the services gave no clock (no Date header): cannot tell whether a blackout is in force")
     else:
         refusals.extend(_time_refusals(facts, now, horizon))
-    testmes = facts.post_proxy_testmes()
-    limit, waiver = phase.waived_limit("M1.attempt-budget", phase.max_post_proxy_attempts)
-    if len(testmes) + 1 > limit:
-        by = f" (waiver by {waiver.by})" if waiver else ""
-        refusals.append(f"{len(testmes)} post-proxy testme(s) already; one more would exceed the limit of "
-                        f"{limit}{by}: ask the operator for a waiver (M1.attempt-budget)")
-    if number is not None and pr is not None:
-        refusals.extend(_in_flight(facts, number, now))
+    try:
+        testmes = facts.post_proxy_testmes()
+        limit, waiver = phase.waived_limit("M1.attempt-budget", phase.max_post_proxy_attempts)
+        if len(testmes) + 1 > limit:
+            by = f" (waiver by {waiver.by})" if waiver else ""
+            refusals.append(f"{len(testmes)} post-proxy testme(s) already; one more would exceed the limit of "
+                            f"{limit}{by}: ask the operator for a waiver (M1.attempt-budget)")
+        if number is not None and pr is not None:
+            refusals.extend(_in_flight(facts, number, now))
+    except MembershipHidden as exc:
+        # The attempts already made cannot be counted: refusing is the only safe answer.
+        refusals.append(f"cannot count the post-proxy testmes: Gitea hides org membership of {exc.login} from "
+                        f"this token: use a token of a {exc.org} member or an admin")
     if poster is not None:
         login, member = poster
         if member is None:

@@ -122,3 +122,12 @@ def test_the_resume_hint_repeats_every_option() -> None:
     assert resume_hint(None, ("gates/m1", "--watch-build", "54", "--state-dir", "d")) == (
         "pytest gates/m1 --state-dir d --watch-build latest")
     assert resume_hint(7, ("gates/m1", "--watch-build=54")) == "pytest gates/m1 --watch-build 7"
+
+
+
+def test_hidden_membership_of_a_testme_author_is_a_refusal_not_a_crash() -> None:
+    """A testme whose author's membership Gitea hid cannot be counted: refuse, never guess either way."""
+    facts = _facts([_testme(1, NOW - timedelta(hours=1), login="ghost-writer")])
+    facts.gitea["members"]["ghost-writer"] = None
+    refusals = preflight(facts, CLEAR, NOW)
+    assert any("hides org membership of ghost-writer" in r for r in refusals), refusals
