@@ -80,6 +80,6 @@ def pytest_configure(config: pytest.Config) -> None:
     meta["World"] = settings.world or "live"
     meta["Role"] = settings.role
     meta["State dir"] = settings.state_dir
-    meta["Gitea"] = settings.gitea_url
-    meta["Drone"] = settings.drone_url
-    meta["Docker"] = settings.docker_host
+    meta["Gitea"] = settings.shown("gitea_url")
+    meta["Drone"] = settings.shown("drone_url")
+    meta["Docker"] = settings.shown("docker_host")

@@ -22,7 +22,7 @@ from ghostgates.facts import build_facts, head_sha
 from ghostgates.statefile import REVIEW, STATUS, StateFile, read_optional
 from ghostgates.timeutil import rfc3339
 from ghostgates.verdict import ERROR, FAIL, PASS, SKIP
-from plugins.run import Settings, settings_of
+from plugins.run import Settings, phase_of, settings_of, world_of
 from plugins.verdicts import result_of
 
 
@@ -76,16 +76,15 @@ class GateReporter:
         """The correct PR's head and latest finished build, and the services' clock."""
         run_dir = Path(self.config.stash[RUN_DIR_STASH])
         context: dict[str, Any] = {"head": "none", "build": "none", "at": rfc3339(datetime.now(UTC)),
-                                   "world": None, "source": settings.gitea_url}
+                                   "world": None, "source": settings.shown("gitea_url")}
         gitea, drone = peek(run_dir, "gitea"), peek(run_dir, "drone")
         status = peek(run_dir, "status")
         try:
-            phase = settings.phase()
+            phase = phase_of(self.config)
             context["phase"] = phase.source
-            if settings.world:
-                from twin.world import load_world
-
-                context["world"] = load_world(Path(settings.world)).name
+            world = world_of(self.config)
+            if world is not None:
+                context["world"] = world.name
             if gitea is None or drone is None:
                 if status is None:
                     status = read_optional(Path(settings.state_dir) / STATUS)
@@ -98,7 +97,9 @@ class GateReporter:
                     latest = facts.latest_finished(facts.builds_of_pr(facts.correct_pr_number or 0))
                     if latest is not None:
                         context["build"] = str(latest["number"])
-                context["requests"] = {"gitea": gitea.get("requests"), "drone": drone.get("requests")}
+                swarm = peek(run_dir, "swarm") or {}
+                context["requests"] = {"gitea": gitea.get("requests"), "drone": drone.get("requests"),
+                                       "docker": swarm.get("requests")}
         except GateError as exc:
             self.notes.append(f"record context incomplete: {exc}")
         return context

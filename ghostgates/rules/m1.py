@@ -194,6 +194,10 @@ def no_stale_evidence(facts: Facts) -> Verdict:
             continue
         log = facts.log(item.build)
         if log is None:
+            error = facts.log_error(item.build)
+            if error is not None:
+                # A log that could not be read is not an empty log: its class cannot be checked.
+                return Verdict("error", error, [*ev, ev_build(facts, build, classified=item.cls)])
             continue
         ev.append(ev_build(facts, build, classified=item.cls))
         why = classify.contradiction(item.cls, log)

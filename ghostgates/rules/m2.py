@@ -307,7 +307,7 @@ def classified(facts: Facts) -> Verdict:
             continue
         log = facts.log(n)
         if log is None:
-            return Verdict("error", f"The log of build #{n} could not be read.", ev)
+            return Verdict("error", facts.log_error(n) or f"The log of build #{n} could not be read.", ev)
         why = classify.contradiction(item.cls, log)
         if why:
             problems.append(f"build #{n} is classified {item.cls}, but its {why}")

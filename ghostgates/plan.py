@@ -1,0 +1,452 @@
+"""One fetch plan per run: every request sent as soon as what it needs is known.
+
+Known before any request: the phase and, from the state file, the correct PR and the builds it
+cites. So the first round holds the repo, the correct PR and its commits, files and comments,
+the first page of every Gitea list, the cited builds, the first page of Drone's builds and the
+whole Swarm read. A Gitea list's later pages go out together once page 1's X-Total-Count says how
+many there are; Drone's builds list has no count, so its pages are the one sequential chain (it
+stops at the phase's window). Each upgrade PR's comments go out as soon as a pulls page names
+the PR, each membership as soon as a comment asks it, each red build's detail and step logs as
+soon as a builds page lists the build.
+
+Concurrency is bounded per service (a pool each), so a live server is not hammered; the
+threads that only wait (pagers, chains) are plain threads outside the pools, so a pool never
+waits on itself. Retries and errors are the clients' own: each request fails or succeeds as it
+did when the sources were fetched one by one, and a source (gitea, drone, swarm) that could not
+be read is cached as that source's error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, time
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from . import needs
+from .errors import GateError, NotFound
+from .facts import head_ref, head_sha
+from .http import ApiClient
+from .phase import Phase
+from .statefile import StateFile
+from .timeutil import parse_time
+
+T = TypeVar("T")
+PER_SERVICE = 8  # requests in flight per service
+DRONE_PER_PAGE = 100  # handler/api/repos/builds/list.go accepts 1..100
+
+
+def spawn(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """Run `fn` in a thread of its own (for work that waits on pool futures), as a Future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future
+
+
+def outcome(future: Future[Any]) -> dict[str, Any]:
+    """A source's cache entry: {"ok": data} or {"error": sentence, "type": class name}."""
+    try:
+        return {"ok": future.result()}
+    except GateError as exc:
+        return {"error": str(exc), "type": type(exc).__name__}
+
+
+def phase_moments(phase: Phase) -> list[datetime]:
+    moments = [m for m in (phase.phase_started_at, phase.proxy_fixed_at) if m is not None]
+    if phase.classify_failure_on is not None:
+        moments.append(datetime.combine(phase.classify_failure_on, time.min, tzinfo=parse_time(0).tzinfo))
+    return moments
+
+
+# -- Gitea ------------------------------------------------------------------------------------
+
+
+class GiteaPlan:
+    def __init__(self, api: ApiClient, phase: Phase, correct: int | None,
+                 compose_file: Callable[[str], bool] | None) -> None:
+        self.api, self.phase, self.correct, self.compose_file = api, phase, correct, compose_file
+        self.base = f"/repos/{phase.repo}"
+        self.pool = ThreadPoolExecutor(PER_SERVICE, thread_name_prefix="gitea")
+        self.lock = threading.Lock()
+        self.comments: dict[int, Future[list[Any]]] = {}
+        self.members: dict[str, Future[bool | None]] = {}
+        # The correct PR as Gitea sends it (None: it does not exist); the Drone chain waits on it.
+        self.correct_pr: Future[dict[str, Any] | None] = Future()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self.pool.submit(fn, *args)
+
+    def pages(self, path: str, params: dict[str, Any] | None = None,
+              on_batch: Callable[[list[Any]], None] | None = None) -> Future[list[Any]]:
+        return spawn(lambda: self.api.gitea_pages(path, params, submit=self.submit, on_batch=on_batch))
+
+    def run(self) -> dict[str, Any]:
+        try:
+            return self._run()
+        except BaseException as exc:
+            if not self.correct_pr.done():
+                self.correct_pr.set_exception(exc)
+            raise
+        finally:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self) -> dict[str, Any]:
+        phase, base, correct = self.phase, self.base, self.correct
+        repo_f = self.submit(self.api.get_json, base)
+        single_f = self.submit(self._pull, correct) if correct is not None else None
+        parts: dict[str, Future[list[Any]]] = {}
+        if correct is not None:
+            # The correct PR's parts go out with page 1 of the pulls; kept only if the PR exists.
+            parts = {"commits": self.pages(f"{base}/pulls/{correct}/commits"),
+                     "files": self.pages(f"{base}/pulls/{correct}/files")}
+            self._comments_of(correct, single_f)
+        pulls_f = self.pages(f"{base}/pulls", {"state": "all"}, on_batch=self._on_pulls)
+        branches_f = self.pages(f"{base}/branches")
+        tests_f = {str(tp): self.pages(f"/repos/{tp.repo}/commits", self._test_params(tp.path))
+                   for tp in phase.test_paths}
+        early: dict[str, Any] = {}
+        early_f = spawn(self._head_side, single_f, parts.get("files"), early) if single_f is not None else None
+
+        pulls = pulls_f.result()
+        listed = next((p for p in pulls if p.get("number") == correct), None)
+        if not self.correct_pr.done():
+            self.correct_pr.set_result(listed)
+        repo_info = repo_f.result()
+        branches = branches_f.result()
+        test_commits = {k: f.result() for k, f in tests_f.items()}
+        numbers = {p["number"] for p in pulls if phase.is_upgrade(p.get("title", ""), head_ref(p))}
+        if listed is not None:
+            numbers.add(listed["number"])
+        for pr in pulls:
+            if pr["number"] in numbers:
+                self._comments_of(pr["number"], None, pr)
+        per_pr: dict[str, Any] = {}
+        for number in sorted(numbers):
+            entry: dict[str, Any] = {"comments": self.comments[number].result()}
+            if number == correct:
+                entry.update({k: f.result() for k, f in parts.items()})
+            else:
+                # Commits and files are read for the correct PR only (M1.fresh-run, M2.fix-minimal);
+                # an empty list here is "not fetched", and no rule reads it.
+                entry.update({"commits": [], "files": []})
+            per_pr[str(number)] = entry
+        if early_f is not None:
+            early_f.result()
+        statuses: dict[str, list[Any]] = dict(early.get("statuses") or {})
+        contents: dict[str, str | None] = dict(early.get("contents") or {})
+        if listed is not None:
+            # The list is what the rules read; where it moved on since the single read, read again.
+            self._head_side_of(listed, per_pr[str(listed["number"])]["files"], statuses, contents)
+        else:
+            statuses, contents = {}, {}
+        members = {login: f.result() for login, f in sorted(self._member_futures().items())}
+        return {
+            "base_url": self.api.base_url.removesuffix("/api/v1"),
+            "repo": repo_info,
+            "pulls": pulls,
+            "pr": per_pr,
+            "branches": branches,
+            "members": members,
+            "statuses": statuses,
+            "test_commits": test_commits,
+            "contents": contents,
+            "now": self.api.server_date.isoformat() if self.api.server_date else None,
+        }
+
+    def _pull(self, number: int) -> dict[str, Any] | None:
+        try:
+            pr = self.api.get_json(f"{self.base}/pulls/{number}")
+        except NotFound:
+            return None  # no such PR: M1.correct-pr says so from the list, which agrees
+        if not self.correct_pr.done() and isinstance(pr, dict):
+            self.correct_pr.set_result(pr)
+        return pr
+
+    def _test_params(self, path: str) -> dict[str, Any]:
+        params: dict[str, Any] = {"path": path}
+        if self.phase.phase_started_at is not None:
+            params["since"] = self.phase.phase_started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return params
+
+    def _on_pulls(self, batch: list[Any]) -> None:
+        for pr in batch:
+            if isinstance(pr, dict) and "number" in pr and self.phase.is_upgrade(pr.get("title", ""), head_ref(pr)):
+                self._comments_of(pr["number"], None, pr)
+
+    def _comments_of(self, number: int, single_f: Future[Any] | None, pr: dict[str, Any] | None = None) -> None:
+        with self.lock:
+            if number in self.comments:
+                return
+            self.comments[number] = spawn(self._read_comments, number, single_f, pr)
+
+    def _read_comments(self, number: int, single_f: Future[Any] | None, pr: dict[str, Any] | None) -> list[Any]:
+        # Gitea's issue comments endpoint sends every comment (no paging: routers/api/v1/repo/issue_comment.go).
+        comments = self.submit(self.api.get_json, f"{self.base}/issues/{number}/comments").result()
+        if not isinstance(comments, list):
+            raise GateError(f"Gitea: GET {self.api.base_url}{self.base}/issues/{number}/comments "
+                            "did not return a list")
+        if pr is None and single_f is not None:
+            pr = single_f.result()
+        if pr is None:
+            return comments
+        correct = self._correct_for_membership()
+        for comment in comments:
+            if needs.wants_membership(self.phase, correct, pr, comment):
+                self._member((comment.get("user") or {}).get("login", ""))
+        return comments
+
+    def _correct_for_membership(self) -> dict[str, Any] | None:
+        try:
+            return self.correct_pr.result()
+        except BaseException:  # noqa: BLE001 - the pulls read failed: that error is the source's
+            return None
+
+    def _member(self, login: str) -> None:
+        with self.lock:
+            if login not in self.members:
+                self.members[login] = self.submit(self.api.membership, self.phase.owner, login)
+
+    def _member_futures(self) -> dict[str, Future[bool | None]]:
+        with self.lock:
+            return dict(self.members)
+
+    def _head_side(self, single_f: Future[Any], files_f: Future[list[Any]] | None, out: dict[str, Any]) -> None:
+        pr = single_f.result()
+        if pr is None:
+            return
+        statuses: dict[str, list[Any]] = {}
+        contents: dict[str, str | None] = {}
+        try:
+            files = files_f.result() if files_f is not None else []
+        except GateError:
+            files = []  # read again (and its error raised) from the list's PR below
+        self._head_side_of(pr, files, statuses, contents)
+        out["statuses"], out["contents"] = statuses, contents
+
+    def _head_side_of(self, pr: dict[str, Any], files: list[Any], statuses: dict[str, list[Any]],
+                      contents: dict[str, str | None]) -> None:
+        """The head's statuses, and the compose files M2.fix-minimal compares: at the merge base
+        (under f"{merge_base}:{old_name}") and at the head. A PR without `merge_base` gets no base
+        side: fix-minimal says `error`, never a diff against base.sha."""
+        sha = head_sha(pr)
+        futures: dict[str, Future[Any]] = {}
+        if sha not in statuses:
+            futures["statuses"] = self.pages(f"{self.base}/commits/{sha}/statuses")
+        merge_base = pr.get("merge_base") or ""
+        wanted: dict[str, tuple[str, str]] = {}
+        if self.compose_file is not None:
+            for changed in files:
+                name = changed.get("filename", "")
+                if not self.compose_file(name):
+                    continue
+                old_name = changed.get("previous_filename") or name
+                if merge_base:
+                    wanted[f"{merge_base}:{old_name}"] = (old_name, merge_base)
+                wanted[f"{sha}:{name}"] = (name, sha)
+        for key, (path, ref) in wanted.items():
+            if key not in contents:
+                futures[key] = self.submit(raw_file, self.api, self.phase.repo, path, ref)
+        for key, future in futures.items():
+            if key == "statuses":
+                statuses[sha] = future.result()
+            else:
+                contents[key] = future.result()
+
+
+def raw_file(api: ApiClient, repo: str, path: str, ref: str) -> str | None:
+    """A file's text at `ref`; None when it does not exist there (added by the PR, or removed by it)."""
+    try:
+        response = api.request("GET", f"/repos/{repo}/raw/{quote(path)}", params={"ref": ref})
+    except NotFound:
+        return None  # Gitea's 404 for a path absent at that ref: the API's "no such file"
+    return response.text
+
+
+# -- Drone ------------------------------------------------------------------------------------
+
+
+class DronePlan:
+    def __init__(self, api: ApiClient, phase: Phase, state: StateFile | None, correct: int | None,
+                 correct_pr: Future[dict[str, Any] | None] | None) -> None:
+        self.api, self.phase, self.state, self.correct = api, phase, state, correct
+        self.correct_pr = correct_pr
+        self.repo = phase.drone_repo
+        self.pool = ThreadPoolExecutor(PER_SERVICE, thread_name_prefix="drone")
+        self.lock = threading.Lock()
+        self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
+
+    def run(self) -> dict[str, Any]:
+        try:
+            return self._run()
+        finally:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self) -> dict[str, Any]:
+        cited = needs.cited_builds(self.phase, self.state)
+        single = {n: self.pool.submit(self._build, n) for n in sorted(cited)}
+        builds: list[dict[str, Any]] = []
+        page = 1
+        path = f"/repos/{self.repo}/builds"
+        while True:
+            batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE}).result()
+            if not isinstance(batch, list):
+                raise GateError(f"Drone: GET {self.api.base_url}{path}?page={page} did not return a list")
+            builds.extend(batch)
+            for build in batch:
+                if needs.wants_log(self.phase, self.state, self.correct, build):
+                    self._chain(build, single.get(int(build["number"])))
+            if len(batch) < DRONE_PER_PAGE or self._reached_window(batch):
+                break
+            page += 1
+        listed = {int(b["number"]) for b in builds}
+        missing: list[int] = []
+        for number in sorted(cited - listed):
+            found = single[number].result()
+            if found is None:
+                # Drone's 404 for a build number it never had: the state file cites a build that does
+                # not exist (M1.no-stale-evidence says so); not a read that failed.
+                missing.append(number)
+                continue
+            builds.append(found)
+            if needs.wants_log(self.phase, self.state, self.correct, found):
+                self._chain(found, single[number])
+        details: dict[str, Any] = {}
+        logs: dict[str, str] = {}
+        log_errors: dict[str, str] = {}
+        for number, chain in sorted(self._chains().items()):
+            detail, log, error = chain.result()
+            if detail is not None:
+                details[str(number)] = detail
+            if error is not None:
+                log_errors[str(number)] = error
+            elif log is not None:
+                logs[str(number)] = log
+        for number in sorted(cited & listed):
+            # A cited build the list names: its detail serves as well as the list entry.
+            try:
+                found = single[number].result()
+            except GateError:
+                found = None  # the list's entry stands; no rule reads more of a build it needs no log of
+            if found is not None and str(number) not in details:
+                details[str(number)] = found
+        return {
+            "base_url": self.api.base_url.removesuffix("/api"),
+            "builds": builds,
+            "missing": missing,
+            "details": details,
+            "logs": logs,
+            "log_errors": log_errors,
+            "now": self.api.server_date.isoformat() if self.api.server_date else None,
+        }
+
+    def _build(self, number: int) -> dict[str, Any] | None:
+        try:
+            return self.api.get_json(f"/repos/{self.repo}/builds/{number}")
+        except NotFound:
+            return None
+
+    def _reached_window(self, batch: list[Any]) -> bool:
+        """Whether this page reaches back before the window of builds that matter (history_start)."""
+        oldest = batch[-1].get("created") or 0 if batch else None
+        if oldest is None:
+            return False
+        moments = [m.timestamp() for m in phase_moments(self.phase)]
+        if moments and oldest >= min(moments):
+            return False  # the window starts no later than the phase's own moments
+        born = self._correct_born()
+        if born is not None:
+            moments.append(born)
+        return bool(moments) and oldest < min(moments)
+
+    def _correct_born(self) -> float | None:
+        if self.correct_pr is None:
+            return None
+        try:
+            pr = self.correct_pr.result()
+        except BaseException:  # noqa: BLE001 - Gitea's own error is reported; without Gitea no rule runs
+            return None
+        if not pr or not pr.get("created_at"):
+            return None
+        return parse_time(pr["created_at"]).timestamp()
+
+    def _chain(self, build: dict[str, Any], single_f: Future[Any] | None) -> None:
+        number = int(build["number"])
+        with self.lock:
+            if number not in self.chains:
+                self.chains[number] = spawn(self._detail_and_log, number, single_f)
+
+    def _chains(self) -> dict[int, Future[Any]]:
+        with self.lock:
+            return dict(self.chains)
+
+    def _detail_and_log(self, number: int, single_f: Future[Any] | None) -> tuple[
+            dict[str, Any] | None, str | None, str | None]:
+        url = f"{self.api.base_url}/repos/{self.repo}/builds/{number}"
+        try:
+            detail = (single_f or self.pool.submit(self._build, number)).result()
+        except GateError as exc:
+            return None, None, f"The log of build #{number} could not be read: {exc}"
+        if detail is None:
+            return None, None, (f"The log of build #{number} could not be read: Drone: GET {url} answered 404 "
+                                "although the builds list names the build")
+        steps = [(stage, step) for stage in detail.get("stages") or [] for step in stage.get("steps") or []
+                 if _ran(step)]
+        futures = [self.pool.submit(self.api.get_json, f"/repos/{self.repo}/builds/{number}/logs/"
+                                    f"{stage['number']}/{step['number']}") for stage, step in steps]
+        lines: list[str] = []
+        for future in futures:
+            try:
+                entries = future.result()
+            except GateError as exc:
+                # A step that ran has a log; a 404 for it is a read that failed, not an empty log.
+                return detail, None, f"The log of build #{number} could not be read: {exc}"
+            if not isinstance(entries, list):
+                return detail, None, (f"The log of build #{number} could not be read: Drone: a step log under "
+                                      f"{url} is not a list of lines")
+            lines.extend(str(entry.get("out", "")).rstrip("\n") for entry in entries if isinstance(entry, dict))
+        return detail, "\n".join(lines), None
+
+
+def _ran(step: dict[str, Any]) -> bool:
+    """A step that never started (skipped, pending, started 0) has no log: Drone stores none for it."""
+    return step.get("status") not in ("skipped", "pending", "waiting_on_dependencies") and bool(
+        step.get("started", 1))
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
+              gitea: ApiClient | None, drone: ApiClient | None,
+              swarm: Callable[[], dict[str, Any]] | None,
+              compose_file: Callable[[str], bool] | None = None) -> dict[str, dict[str, Any]]:
+    """Each given source's cache entry ({"ok": ...} or {"error": ...}), all fetched at once.
+
+    The clients are the caller's (it closes them); `requests` in each entry counts what was sent,
+    retries included.
+    """
+    futures: dict[str, Future[Any]] = {}
+    if swarm is not None:
+        futures["swarm"] = spawn(swarm)  # the Docker read starts in the first round
+    gitea_plan = GiteaPlan(gitea, phase, correct, compose_file) if gitea is not None else None
+    if gitea_plan is not None:
+        futures["gitea"] = spawn(_counted, gitea_plan.run, gitea)
+    if drone is not None:
+        born = gitea_plan.correct_pr if gitea_plan is not None else None
+        futures["drone"] = spawn(_counted, DronePlan(drone, phase, state, correct, born).run, drone)
+    return {key: outcome(future) for key, future in futures.items()}
+
+
+def _counted(run: Callable[[], dict[str, Any]], api: ApiClient) -> dict[str, Any]:
+    data = run()
+    data["requests"] = api.requests
+    return data
