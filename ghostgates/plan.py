@@ -18,9 +18,11 @@ be read is cached as that source's error.
 
 from __future__ import annotations
 
+import itertools
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime, time
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -52,6 +54,40 @@ def spawn(fn: Callable[..., T], *args: Any) -> Future[T]:
     return future
 
 
+class Pool:
+    """A bounded pool whose queue serves urgent requests first (a list's later pages, on the chain)."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._closed = False
+        for i in range(workers):
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
+
+    def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.put((0 if urgent else 1, next(self._order), (future, fn, args)))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _, _, item = self._queue.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Stop the workers once the queue is served (the plan has waited for everything it needs)."""
+        for _ in range(PER_SERVICE):
+            self._queue.put((2, next(self._order), None))
+
+
 def outcome(future: Future[Any]) -> dict[str, Any]:
     """A source's cache entry: {"ok": data} or {"error": sentence, "type": class name}."""
     try:
@@ -75,7 +111,7 @@ class GiteaPlan:
                  compose_file: Callable[[str], bool] | None) -> None:
         self.api, self.phase, self.correct, self.compose_file = api, phase, correct, compose_file
         self.base = f"/repos/{phase.repo}"
-        self.pool = ThreadPoolExecutor(PER_SERVICE, thread_name_prefix="gitea")
+        self.pool = Pool(PER_SERVICE, "gitea")
         self.lock = threading.Lock()
         self.comments: dict[int, Future[list[Any]]] = {}
         self.members: dict[str, Future[bool | None]] = {}
@@ -87,7 +123,9 @@ class GiteaPlan:
 
     def pages(self, path: str, params: dict[str, Any] | None = None,
               on_batch: Callable[[list[Any]], None] | None = None) -> Future[list[Any]]:
-        return spawn(lambda: self.api.gitea_pages(path, params, submit=self.submit, on_batch=on_batch))
+        # Later pages go first in the queue: what they name starts further requests.
+        return spawn(lambda: self.api.gitea_pages(
+            path, params, submit=lambda *a: self.pool.submit(*a, urgent=True), on_batch=on_batch))
 
     def run(self) -> dict[str, Any]:
         try:
@@ -97,7 +135,7 @@ class GiteaPlan:
                 self.correct_pr.set_exception(exc)
             raise
         finally:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown()
 
     def _run(self) -> dict[str, Any]:
         phase, base, correct = self.phase, self.base, self.correct
@@ -280,7 +318,7 @@ class DronePlan:
         self.api, self.phase, self.state, self.correct = api, phase, state, correct
         self.correct_pr = correct_pr
         self.repo = phase.drone_repo
-        self.pool = ThreadPoolExecutor(PER_SERVICE, thread_name_prefix="drone")
+        self.pool = Pool(PER_SERVICE, "drone")
         self.lock = threading.Lock()
         self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
 
@@ -288,16 +326,20 @@ class DronePlan:
         try:
             return self._run()
         finally:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown()
 
     def _run(self) -> dict[str, Any]:
         cited = needs.cited_builds(self.phase, self.state)
         single = {n: self.pool.submit(self._build, n) for n in sorted(cited)}
+        # A cited build's detail says by itself whether a rule reads its log: no need to wait for
+        # the builds page that lists it.
+        early = [spawn(self._chain_if_wanted, f) for f in single.values()]
         builds: list[dict[str, Any]] = []
         page = 1
         path = f"/repos/{self.repo}/builds"
         while True:
-            batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE}).result()
+            batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
+                                     urgent=True).result()
             if not isinstance(batch, list):
                 raise GateError(f"Drone: GET {self.api.base_url}{path}?page={page} did not return a list")
             builds.extend(batch)
@@ -319,6 +361,8 @@ class DronePlan:
             builds.append(found)
             if needs.wants_log(self.phase, self.state, self.correct, found):
                 self._chain(found, single[number])
+        for future in early:
+            future.result()
         details: dict[str, Any] = {}
         logs: dict[str, str] = {}
         log_errors: dict[str, str] = {}
@@ -377,6 +421,14 @@ class DronePlan:
         if not pr or not pr.get("created_at"):
             return None
         return parse_time(pr["created_at"]).timestamp()
+
+    def _chain_if_wanted(self, single_f: Future[Any]) -> None:
+        try:
+            found = single_f.result()
+        except GateError:
+            return  # the list's entry decides, and the chain reports the detail's error
+        if found is not None and needs.wants_log(self.phase, self.state, self.correct, found):
+            self._chain(found, single_f)
 
     def _chain(self, build: dict[str, Any], single_f: Future[Any] | None) -> None:
         number = int(build["number"])

@@ -1,4 +1,4 @@
-"""A run's settings and the clients built from them: Gitea, Drone and the Swarm read.
+"""A run's settings and the clients built from them (Gitea, Drone).
 
 The one module below both the pytest plugins and the fixtures: the plugins make the Settings,
 the fixtures (and the fetch plan) make clients from them; neither imports the other for it.
@@ -7,12 +7,9 @@ the fixtures (and the fetch plan) make clients from them; neither imports the ot
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
 
-from .errors import ConfigError, Unreachable
+from .errors import ConfigError
 from .http import ApiClient, redact_url
-from .phase import Phase
 
 
 @dataclass
@@ -65,34 +62,3 @@ def drone_client(settings: Settings) -> ApiClient:
     headers = {"Authorization": f"Bearer {settings.drone_token}"} if settings.drone_token else {}
     return ApiClient("Drone", settings.drone_url.rstrip("/") + "/api", headers,
                      timeout=settings.http_timeout, retries=settings.http_retries)
-
-
-def read_swarm(settings: Settings, phase: Phase) -> dict[str, Any]:
-    """The Swarm snapshot (ghostgates.swarm), plus volumes listed on each `--node-hosts` host."""
-    from .swarm import connect, fetch_swarm
-
-    client = connect(settings.docker_host or None, timeout=settings.http_timeout)
-    try:
-        snapshot = fetch_swarm(client, phase.proxy_network)
-    finally:
-        client.close()
-    if settings.node_hosts:
-        snapshot["node_volumes"] = {_node_name(spec): _volumes_on(spec) for spec in settings.node_hosts}
-    return snapshot
-
-
-def _node_name(spec: str) -> str:
-    return urlsplit(spec).hostname or spec
-
-
-def _volumes_on(spec: str) -> list[str]:
-    from . import hostcheck
-
-    try:
-        return hostcheck.node_volumes(hostcheck.get_host(spec))
-    except Exception as exc:  # testinfra raises its own and paramiko's errors: all mean "could not read"
-        # testinfra's ssh backend raises RuntimeError(CommandResult) when ssh itself fails.
-        result = exc.args[0] if exc.args else None
-        detail = getattr(result, "stderr", None) or str(exc)
-        raise Unreachable(f"volumes on {redact_url(spec)}: {' '.join(str(detail).split())}",
-                          url=redact_url(spec)) from None

@@ -17,8 +17,20 @@ from typing import Any
 
 import pytest
 
-from fixtures.cache import RUN_DIR_KEY, RUN_DIR_STASH, SETTINGS_KEY, SETTINGS_STASH, settings_of
-from fixtures.state import PHASE_STASH, WORLD_PHASE_KEY, WORLD_STASH, load_run_phase, load_run_world, phase_of, world_of
+from fixtures.cache import (
+    PHASE_STASH,
+    RUN_DIR_KEY,
+    RUN_DIR_STASH,
+    SETTINGS_KEY,
+    SETTINGS_STASH,
+    WORLD_PHASE_KEY,
+    WORLD_STASH,
+    load_run_phase,
+    load_run_world,
+    phase_of,
+    settings_of,
+    world_of,
+)
 from ghostgates.services import Settings, missing_config
 
 __all__ = ["SETTINGS_STASH", "Settings", "phase_of", "settings_of", "world_of"]
