@@ -15,13 +15,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
 from .errors import Malformed, NotFound, ServiceError, Unauthorised, Unreachable
 
+T = TypeVar("T")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 _LINK_NEXT = re.compile(r'<[^>]*>\s*;\s*rel="next"')
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
@@ -125,8 +126,20 @@ class ApiClient:
                 pass
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = self.request("GET", path, params=params)
-        return self._json(response)
+        return self._retry_malformed(lambda: self._json(self.request("GET", path, params=params)))
+
+    def _retry_malformed(self, read: Callable[[], T]) -> T:
+        """A GET whose body came cut short (not complete JSON, a list short of its count) is asked
+        again, as a timeout is: the same bounded retries; after them it is `Malformed`."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return read()
+            except Malformed:
+                if attempt > self.retries:
+                    raise
+                time.sleep(self.backoff * attempt)
 
     def post_json(self, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         return self._json(self.request("POST", path, params=params, json=body))
@@ -167,17 +180,29 @@ class ApiClient:
                             f"returned a body that is not complete JSON ({len(response.content)} bytes)",
                             url=redact_url(str(response.request.url)), status=response.status_code) from None
 
-    def gitea_page(self, path: str, params: dict[str, Any] | None, page: int,
-                   limit: int) -> tuple[list[Any], int | None, bool, str]:
+    def gitea_page(self, path: str, params: dict[str, Any] | None, page: int, limit: int,
+                   per_page: int | None = None) -> tuple[list[Any], int | None, bool, str]:
         """One page of a Gitea list: its items, X-Total-Count (if sent), whether a next page is linked, its URL."""
-        response = self.request("GET", path, params={**(params or {}), "page": page, "limit": limit})
-        batch = self._json(response)
-        url = redact_url(str(response.request.url))
-        if not isinstance(batch, list):
-            raise Malformed(f"{self.service}: GET {url} did not return a list", url=url)
-        total = response.headers.get("X-Total-Count")
-        has_next = bool(_LINK_NEXT.search(response.headers.get("Link", "")))
-        return batch, int(total) if total is not None and total.isdigit() else None, has_next, url
+        def read() -> tuple[list[Any], int | None, bool, str]:
+            response = self.request("GET", path, params={**(params or {}), "page": page, "limit": limit})
+            batch = self._json(response)
+            url = redact_url(str(response.request.url))
+            if not isinstance(batch, list):
+                raise Malformed(f"{self.service}: GET {url} did not return a list", url=url)
+            total = response.headers.get("X-Total-Count")
+            has_next = bool(_LINK_NEXT.search(response.headers.get("Link", "")))
+            count = int(total) if total is not None and total.isdigit() else None
+            # A server may page by less than we ask ([api] MAX_RESPONSE_ITEMS): page 1 with a next
+            # link says by how much (`per_page` for the later pages).
+            size = per_page or (len(batch) if has_next and batch else limit)
+            promised = None if count is None else min(size, max(count - (page - 1) * size, 0))
+            if promised is not None and len(batch) < promised:
+                # Short of what X-Total-Count promises for this page: cut, not the end of the list.
+                raise Malformed(f"{self.service}: GET {url} was cut short: {len(batch)} items where "
+                                f"X-Total-Count {count} promises {promised}", url=url)
+            return batch, count, has_next, url
+
+        return self._retry_malformed(read)
 
     def gitea_pages(self, path: str, params: dict[str, Any] | None = None, limit: int = 50,
                     submit: Callable[..., Any] | None = None,
@@ -194,12 +219,13 @@ class ApiClient:
             on_batch(batch)
         items = list(batch)
         if total is not None:
-            last = max(1, -(-total // limit))
+            size = len(batch) if has_next and batch else limit
+            last = max(1, -(-total // size))
             if last > 1:
                 if submit is None:
-                    rest = [self.gitea_page(path, params, n, limit) for n in range(2, last + 1)]
+                    rest = [self.gitea_page(path, params, n, limit, size) for n in range(2, last + 1)]
                 else:
-                    futures = [submit(self.gitea_page, path, params, n, limit) for n in range(2, last + 1)]
+                    futures = [submit(self.gitea_page, path, params, n, limit, size) for n in range(2, last + 1)]
                     rest = []
                     for future in futures:
                         got = future.result()

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from . import needs
-from .errors import GateError, NotFound
+from .errors import GateError, Malformed, NotFound
 from .facts import head_ref, head_sha
 from .http import ApiClient
 from .phase import Phase
@@ -230,8 +230,8 @@ class GiteaPlan:
         # Gitea's issue comments endpoint sends every comment (no paging: routers/api/v1/repo/issue_comment.go).
         comments = self.submit(self.api.get_json, f"{self.base}/issues/{number}/comments").result()
         if not isinstance(comments, list):
-            raise GateError(f"Gitea: GET {self.api.base_url}{self.base}/issues/{number}/comments "
-                            "did not return a list")
+            url = f"{self.api.base_url}{self.base}/issues/{number}/comments"
+            raise Malformed(f"Gitea: GET {url} did not return a list", url=url)
         if pr is None and single_f is not None:
             pr = single_f.result()
         if pr is None:
@@ -335,19 +335,30 @@ class DronePlan:
         # the builds page that lists it.
         early = [spawn(self._chain_if_wanted, f) for f in single.values()]
         builds: list[dict[str, Any]] = []
-        page = 1
-        path = f"/repos/{self.repo}/builds"
+        seen: set[int] = set()
+        page, rereads = 1, 0
         while True:
-            batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
-                                     urgent=True).result()
-            if not isinstance(batch, list):
-                raise GateError(f"Drone: GET {self.api.base_url}{path}?page={page} did not return a list")
-            builds.extend(batch)
+            batch = self._page(page)
             for build in batch:
+                if int(build["number"]) in seen:
+                    continue
+                seen.add(int(build["number"]))
+                builds.append(build)
                 if needs.wants_log(self.phase, self.state, self.correct, build):
                     self._chain(build, single.get(int(build["number"])))
-            if len(batch) < DRONE_PER_PAGE or self._reached_window(batch):
+            if self._reached_window(batch):
                 break
+            if len(batch) < DRONE_PER_PAGE:
+                # Drone sends no count: a short page ends the list only if the next page is empty;
+                # else this page was cut (a list short of its last item), and is read again.
+                if not batch or not self._page(page + 1):
+                    break
+                rereads += 1
+                if rereads > self.api.retries:
+                    raise Malformed(f"Drone: GET {self.api.base_url}/repos/{self.repo}/builds?page={page} was cut "
+                                    f"short: {len(batch)} of {DRONE_PER_PAGE} builds, and page {page + 1} has more",
+                                    url=f"{self.api.base_url}/repos/{self.repo}/builds")
+                continue
             page += 1
         listed = {int(b["number"]) for b in builds}
         missing: list[int] = []
@@ -391,6 +402,15 @@ class DronePlan:
             "log_errors": log_errors,
             "now": self.api.server_date.isoformat() if self.api.server_date else None,
         }
+
+    def _page(self, page: int) -> list[Any]:
+        path = f"/repos/{self.repo}/builds"
+        batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
+                                 urgent=True).result()
+        if not isinstance(batch, list):
+            url = f"{self.api.base_url}{path}?page={page}"
+            raise Malformed(f"Drone: GET {url} did not return a list", url=url)
+        return batch
 
     def _build(self, number: int) -> dict[str, Any] | None:
         try:
