@@ -126,9 +126,9 @@ class ApiClient:
                 pass
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self._retry_malformed(lambda: self._json(self.request("GET", path, params=params)))
+        return self.retry_malformed(lambda: self._json(self.request("GET", path, params=params)))
 
-    def _retry_malformed(self, read: Callable[[], T]) -> T:
+    def retry_malformed(self, read: Callable[[], T]) -> T:
         """A GET whose body came cut short (not complete JSON, a list short of its count) is asked
         again, as a timeout is: the same bounded retries; after them it is `Malformed`."""
         attempt = 0
@@ -202,7 +202,7 @@ class ApiClient:
                                 f"X-Total-Count {count} promises {promised}", url=url)
             return batch, count, has_next, url
 
-        return self._retry_malformed(read)
+        return self.retry_malformed(read)
 
     def gitea_pages(self, path: str, params: dict[str, Any] | None = None, limit: int = 50,
                     submit: Callable[..., Any] | None = None,

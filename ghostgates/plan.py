@@ -18,6 +18,9 @@ be read is cached as that source's error.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import itertools
 import queue
 import threading
@@ -235,6 +238,9 @@ class GiteaPlan:
         if pr is None and single_f is not None:
             pr = single_f.result()
         if pr is None:
+            # The single read found no such PR: the list decides (it may still name it).
+            pr = self._correct_for_membership()
+        if pr is None:
             return comments
         correct = self._correct_for_membership()
         for comment in comments:
@@ -301,23 +307,46 @@ class GiteaPlan:
 
 
 def raw_file(api: ApiClient, repo: str, path: str, ref: str) -> str | None:
-    """A file's text at `ref`; None when it does not exist there (added by the PR, or removed by it)."""
-    try:
-        response = api.request("GET", f"/repos/{repo}/raw/{quote(path)}", params={"ref": ref})
-    except NotFound:
-        return None  # Gitea's 404 for a path absent at that ref: the API's "no such file"
-    return response.text
+    """A file's text at `ref`; None when it does not exist there (added by the PR, or removed by it).
+
+    Read through the contents API (routers/api/v1/repo/file.go GetContents; modules/structs
+    ContentsResponse), not /raw: a body cut short is then JSON that does not parse, and what
+    does parse is checked against the blob's size and git object id, so a cut file is never
+    read as a shorter file.
+    """
+    url = f"{api.base_url}/repos/{repo}/contents/{path}?ref={ref}"
+
+    def read() -> str | None:
+        try:
+            entry = api.get_json(f"/repos/{repo}/contents/{quote(path)}", params={"ref": ref})
+        except NotFound:
+            return None  # Gitea's 404 for a path absent at that ref: the API's "no such file"
+        if not isinstance(entry, dict) or entry.get("type") != "file" or entry.get("encoding") != "base64":
+            raise Malformed(f"Gitea: GET {url} did not return a file", url=url)
+        try:
+            data = base64.b64decode(entry.get("content") or "", validate=False)
+        except (binascii.Error, ValueError):
+            raise Malformed(f"Gitea: GET {url} returned content that is not base64", url=url) from None
+        blob = hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()  # noqa: S324 - git's object id
+        if len(data) != entry.get("size") or blob != entry.get("sha"):
+            raise Malformed(f"Gitea: GET {url} was cut short: {len(data)} of {entry.get('size')} bytes, "
+                            "or not the blob it names", url=url)
+        return data.decode("utf-8", errors="replace")
+
+    return api.retry_malformed(read)
 
 
 # -- Drone ------------------------------------------------------------------------------------
 
 
 class DronePlan:
-    def __init__(self, api: ApiClient, phase: Phase, state: StateFile | None, correct: int | None,
-                 correct_pr: Future[dict[str, Any] | None] | None) -> None:
-        self.api, self.phase, self.state, self.correct = api, phase, state, correct
-        self.correct_pr = correct_pr
-        self.repo = phase.drone_repo
+    def __init__(self, api: ApiClient, repo: str, cited: set[int], wants_log: Callable[[dict[str, Any]], bool],
+                 floor: datetime | None, born: Future[dict[str, Any] | None] | None = None) -> None:
+        """`cited`: builds read one by one; `wants_log(build)`: whose logs to read; the builds list
+        is read back to `floor`, or to the correct PR's birth where `born` says it is earlier."""
+        self.api, self.cited, self.wants_log, self.floor = api, cited, wants_log, floor
+        self.correct_pr = born
+        self.repo = repo
         self.pool = Pool(PER_SERVICE, "drone")
         self.lock = threading.Lock()
         self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
@@ -329,7 +358,7 @@ class DronePlan:
             self.pool.shutdown()
 
     def _run(self) -> dict[str, Any]:
-        cited = needs.cited_builds(self.phase, self.state)
+        cited = self.cited
         single = {n: self.pool.submit(self._build, n) for n in sorted(cited)}
         # A cited build's detail says by itself whether a rule reads its log: no need to wait for
         # the builds page that lists it.
@@ -344,7 +373,7 @@ class DronePlan:
                     continue
                 seen.add(int(build["number"]))
                 builds.append(build)
-                if needs.wants_log(self.phase, self.state, self.correct, build):
+                if self.wants_log(build):
                     self._chain(build, single.get(int(build["number"])))
             if self._reached_window(batch):
                 break
@@ -370,7 +399,7 @@ class DronePlan:
                 missing.append(number)
                 continue
             builds.append(found)
-            if needs.wants_log(self.phase, self.state, self.correct, found):
+            if self.wants_log(found):
                 self._chain(found, single[number])
         for future in early:
             future.result()
@@ -423,7 +452,7 @@ class DronePlan:
         oldest = batch[-1].get("created") or 0 if batch else None
         if oldest is None:
             return False
-        moments = [m.timestamp() for m in phase_moments(self.phase)]
+        moments = [self.floor.timestamp()] if self.floor is not None else []
         if moments and oldest >= min(moments):
             return False  # the window starts no later than the phase's own moments
         born = self._correct_born()
@@ -447,7 +476,7 @@ class DronePlan:
             found = single_f.result()
         except GateError:
             return  # the list's entry decides, and the chain reports the detail's error
-        if found is not None and needs.wants_log(self.phase, self.state, self.correct, found):
+        if found is not None and self.wants_log(found):
             self._chain(found, single_f)
 
     def _chain(self, build: dict[str, Any], single_f: Future[Any] | None) -> None:
@@ -470,22 +499,33 @@ class DronePlan:
         if detail is None:
             return None, None, (f"The log of build #{number} could not be read: Drone: GET {url} answered 404 "
                                 "although the builds list names the build")
-        steps = [(stage, step) for stage in detail.get("stages") or [] for step in stage.get("steps") or []
-                 if _ran(step)]
-        futures = [self.pool.submit(self.api.get_json, f"/repos/{self.repo}/builds/{number}/logs/"
-                                    f"{stage['number']}/{step['number']}") for stage, step in steps]
-        lines: list[str] = []
-        for future in futures:
-            try:
-                entries = future.result()
-            except GateError as exc:
-                # A step that ran has a log; a 404 for it is a read that failed, not an empty log.
-                return detail, None, f"The log of build #{number} could not be read: {exc}"
-            if not isinstance(entries, list):
-                return detail, None, (f"The log of build #{number} could not be read: Drone: a step log under "
-                                      f"{url} is not a list of lines")
-            lines.extend(str(entry.get("out", "")).rstrip("\n") for entry in entries if isinstance(entry, dict))
-        return detail, "\n".join(lines), None
+        try:
+            return detail, build_log(self.api, self.repo, detail, self.pool.submit), None
+        except GateError as exc:
+            # A step that ran has a log; a 404 for it is a read that failed, not an empty log.
+            return detail, None, f"The log of build #{number} could not be read: {exc}"
+
+
+def build_log(api: ApiClient, repo: str, detail: dict[str, Any],
+              submit: Callable[..., Future[Any]] | None = None) -> str:
+    """Every step's log lines of a build (its detail, with stages), in stage and step order.
+
+    The steps' logs are read at once through `submit` (serially without it); any that cannot be
+    read raises its error: a log is whole or it is not read.
+    """
+    number = detail["number"]
+    paths = [f"/repos/{repo}/builds/{number}/logs/{stage['number']}/{step['number']}"
+             for stage in detail.get("stages") or [] for step in stage.get("steps") or [] if _ran(step)]
+    if submit is None:
+        answers = [api.get_json(path) for path in paths]
+    else:
+        answers = [future.result() for future in [submit(api.get_json, path) for path in paths]]
+    lines: list[str] = []
+    for path, entries in zip(paths, answers, strict=True):
+        if not isinstance(entries, list):
+            raise Malformed(f"Drone: GET {api.base_url}{path} is not a list of log lines", url=api.base_url + path)
+        lines.extend(str(entry.get("out", "")).rstrip("\n") for entry in entries if isinstance(entry, dict))
+    return "\n".join(lines)
 
 
 def _ran(step: dict[str, Any]) -> bool:
@@ -514,7 +554,11 @@ def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
         futures["gitea"] = spawn(_counted, gitea_plan.run, gitea)
     if drone is not None:
         born = gitea_plan.correct_pr if gitea_plan is not None else None
-        futures["drone"] = spawn(_counted, DronePlan(drone, phase, state, correct, born).run, drone)
+        moments = phase_moments(phase)
+        plan = DronePlan(drone, phase.drone_repo, needs.cited_builds(phase, state),
+                         lambda build: needs.wants_log(phase, state, correct, build),
+                         min(moments) if moments else None, born)
+        futures["drone"] = spawn(_counted, plan.run, drone)
     return {key: outcome(future) for key, future in futures.items()}
 
 
