@@ -141,6 +141,22 @@ class ApiClient:
                     raise
                 time.sleep(self.backoff * attempt)
 
+    def get_counted_list(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """An unpaged list with an X-Total-Count (Gitea's issue comments): fewer items than the
+        count is a body cut short, read again, never a shorter list."""
+        def read() -> list[Any]:
+            response = self.request("GET", path, params=params)
+            items = self._json(response)
+            url = redact_url(str(response.request.url))
+            if not isinstance(items, list):
+                raise Malformed(f"{self.service}: GET {url} did not return a list", url=url)
+            total = response.headers.get("X-Total-Count", "")
+            if total.isdigit() and len(items) < int(total):
+                raise Malformed(f"{self.service}: GET {url} was cut short: {len(items)} of {total} items", url=url)
+            return items
+
+        return self.retry_malformed(read)
+
     def post_json(self, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         return self._json(self.request("POST", path, params=params, json=body))
 

@@ -229,7 +229,7 @@ def load_phase(path: Path, world_block: dict[str, Any] | None = None, world_sour
     given = set(data) | set(world_block or {})
     for key in REQUIRED:
         if key not in given:
-            where = f"{path}" + (f" (nor {world_source})" if world_source else "")
+            where = f"{path}" + (f" (nor {world_source})" if world_block is not None else "")
             raise ConfigError(f"{where}: {key}: phase key missing; a verdict needs it (gates.md, Phase settings)")
     base = Phase.from_mapping(data, source=str(path))
     if world_block is None:

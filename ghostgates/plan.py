@@ -230,11 +230,9 @@ class GiteaPlan:
             self.comments[number] = spawn(self._read_comments, number, single_f, pr)
 
     def _read_comments(self, number: int, single_f: Future[Any] | None, pr: dict[str, Any] | None) -> list[Any]:
-        # Gitea's issue comments endpoint sends every comment (no paging: routers/api/v1/repo/issue_comment.go).
-        comments = self.submit(self.api.get_json, f"{self.base}/issues/{number}/comments").result()
-        if not isinstance(comments, list):
-            url = f"{self.api.base_url}{self.base}/issues/{number}/comments"
-            raise Malformed(f"Gitea: GET {url} did not return a list", url=url)
+        # Gitea's issue comments endpoint sends every comment, no paging, with X-Total-Count
+        # (routers/api/v1/repo/issue_comment.go ListIssueComments).
+        comments = self.submit(self.api.get_counted_list, f"{self.base}/issues/{number}/comments").result()
         if pr is None and single_f is not None:
             pr = single_f.result()
         if pr is None:

@@ -103,7 +103,10 @@ class GiteaResponses:
             owner, repo, index, since=_time_arg(request, "since"), before=_time_arg(request, "before")
         )
         state_repo = self.backend.get_repo(owner, repo)
-        return json_reply([self.urls.comment(state_repo, index, c) for c in comments])
+        # routers/api/v1/repo/issue_comment.go ListIssueComments: every comment, no paging, and
+        # ctx.SetTotalCountHeader(totalCount).
+        return json_reply([self.urls.comment(state_repo, index, c) for c in comments],
+                          headers={"X-Total-Count": str(len(comments))})
 
     def issue_create_comment(self, request: Request, owner: str, repo: str, index: int) -> Reply:
         try:
