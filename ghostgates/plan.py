@@ -512,6 +512,8 @@ def build_log(api: ApiClient, repo: str, detail: dict[str, Any],
     read raises its error: a log is whole or it is not read.
     """
     number = detail["number"]
+    # A build with no stages (Drone's answer for one that failed before any stage ran, its `error`
+    # set) has no step logs: that empty log is the server's, not a read that failed.
     paths = [f"/repos/{repo}/builds/{number}/logs/{stage['number']}/{step['number']}"
              for stage in detail.get("stages") or [] for step in stage.get("steps") or [] if _ran(step)]
     if submit is None:
