@@ -26,7 +26,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -36,7 +36,7 @@ from .facts import head_ref, head_sha
 from .http import ApiClient
 from .phase import Phase
 from .statefile import StateFile
-from .timeutil import parse_time
+from .timeutil import parse_time, rfc3339
 
 T = TypeVar("T")
 PER_SERVICE = 8  # requests in flight per service
@@ -102,7 +102,7 @@ def outcome(future: Future[Any]) -> dict[str, Any]:
 def phase_moments(phase: Phase) -> list[datetime]:
     moments = [m for m in (phase.phase_started_at, phase.proxy_fixed_at) if m is not None]
     if phase.classify_failure_on is not None:
-        moments.append(datetime.combine(phase.classify_failure_on, time.min, tzinfo=parse_time(0).tzinfo))
+        moments.append(parse_time(phase.classify_failure_on))  # the UTC day's first instant
     return moments
 
 
@@ -215,7 +215,7 @@ class GiteaPlan:
     def _test_params(self, path: str) -> dict[str, Any]:
         params: dict[str, Any] = {"path": path}
         if self.phase.phase_started_at is not None:
-            params["since"] = self.phase.phase_started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            params["since"] = rfc3339(self.phase.phase_started_at)
         return params
 
     def _on_pulls(self, batch: list[Any]) -> None:
