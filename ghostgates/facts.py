@@ -166,8 +166,7 @@ class Facts:
         return self.param(build, "recipe") == self.phase.recipe
 
     def builds_of_pr(self, number: int) -> list[dict[str, Any]]:
-        return [b for _, b in sorted(self.builds.items())
-                if self.is_recipe_build(b) and self.param(b, "pr") == str(number)]
+        return [b for _, b in sorted(self.builds.items()) if is_build_of(self.phase, b, number)]
 
     def created(self, build: dict[str, Any]) -> datetime | None:
         return maybe_time(build.get("created"))
@@ -294,6 +293,14 @@ def correct_pr_number(phase: Phase, state: StateFile | None) -> int | None:
     """The PR the state file declares, else the phase's expected PR."""
     declared = state.correct_prs(phase.repo) if state else []
     return declared[0] if declared else phase.expected_pr
+
+
+def is_build_of(phase: Phase, build: dict[str, Any], number: int | None) -> bool:
+    """This recipe's build of PR `number`: the harness tests every recipe, and other recipes
+    have PRs with the same numbers (gates.md, *Its build*)."""
+    params = build.get("params") or {}
+    return (number is not None and str(params.get(phase.param("recipe"), "")) == phase.recipe
+            and str(params.get(phase.param("pr"), "")) == str(number))
 
 
 def head_ref(pr: dict[str, Any]) -> str:

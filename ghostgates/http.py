@@ -1,7 +1,10 @@
 """HTTP for the Gitea and Drone clients: timeouts, bounded retries, pagination, clear errors.
 
-Errors name the URL and never the token. A page that comes back shorter than the service
-promised (X-Total-Count, a Link to a next page) is `Malformed`, not a shorter answer.
+Errors name the URL and never the token: a token given in a URL's userinfo
+(`https://user:TOKEN@host`) is redacted wherever a URL is shown (`redact_url`). A page that comes
+back shorter than the service promised (X-Total-Count, a Link to a next page) is `Malformed`,
+not a shorter answer. Redirects are never followed: Gitea answers a membership question it
+hides from this token with a redirect to the public members, which is no answer.
 """
 
 from __future__ import annotations
@@ -12,17 +15,38 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
 from .errors import Malformed, NotFound, ServiceError, Unauthorised, Unreachable
 
+T = TypeVar("T")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 SLOW_AFTER = 5.0  # seconds a request may take before the operator is told what is being waited for
 # Where a long wait is reported (the gate plugins point it at the terminal); None: silence.
 on_wait: Callable[[str], None] | None = None
 _LINK_NEXT = re.compile(r'<[^>]*>\s*;\s*rel="next"')
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def redact_url(url: str) -> str:
+    """`url` without the userinfo part (`https://user:TOKEN@host` -> `https://***@host`)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact_text(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+
+
+def redact_text(text: str) -> str:
+    """Every URL's userinfo in free text replaced by `***` (messages that quote a URL)."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 class ApiClient:
@@ -30,15 +54,17 @@ class ApiClient:
                  timeout: float = 15.0, retries: int = 3, backoff: float = 0.3,
                  max_retry_after: float = 10.0) -> None:
         self.service = service
-        self.base_url = base_url.rstrip("/")
+        # What the client shows (messages, evidence links) never carries the URL's userinfo;
+        # httpx gets the URL as given, and turns user:password into Basic auth.
+        self.base_url = redact_url(base_url.rstrip("/"))
         self.retries = retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.requests = 0
         self.server_date: datetime | None = None
         self._lock = threading.Lock()
-        self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
-                                    follow_redirects=True)
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
+                                    follow_redirects=False)
 
     def close(self) -> None:
         self._client.close()
@@ -131,54 +157,149 @@ class ApiClient:
                 pass
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = self.request("GET", path, params=params)
-        return self._json(response)
+        return self.retry_malformed(lambda: self._json(self.request("GET", path, params=params)))
+
+    def retry_malformed(self, read: Callable[[], T]) -> T:
+        """A GET whose body came cut short (not complete JSON, a list short of its count) is asked
+        again, as a timeout is: the same bounded retries; after them it is `Malformed`."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return read()
+            except Malformed:
+                if attempt > self.retries:
+                    raise
+                time.sleep(self.backoff * attempt)
+
+    def get_counted_list(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """An unpaged list with an X-Total-Count (Gitea's issue comments): fewer items than the
+        count is a body cut short, read again, never a shorter list."""
+        def read() -> list[Any]:
+            response = self.request("GET", path, params=params)
+            items = self._json(response)
+            url = redact_url(str(response.request.url))
+            if not isinstance(items, list):
+                raise Malformed(f"{self.service}: GET {url} did not return a list", url=url)
+            total = response.headers.get("X-Total-Count", "")
+            if total.isdigit() and len(items) < int(total):
+                raise Malformed(f"{self.service}: GET {url} was cut short: {len(items)} of {total} items", url=url)
+            return items
+
+        return self.retry_malformed(read)
 
     def post_json(self, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         return self._json(self.request("POST", path, params=params, json=body))
 
     def exists(self, path: str) -> bool:
-        """204/200 means yes, 404 means no (Gitea's membership and merge checks)."""
+        """204/200 means yes, 404 means no (Gitea's merge check)."""
         try:
             self.request("GET", path)
         except NotFound:
             return False
         return True
 
+    def membership(self, org: str, login: str) -> bool | None:
+        """Gitea's `/orgs/{org}/members/{login}`: True (204), False (404), None (hidden from this token).
+
+        routers/api/v1/org/member.go (IsMember): a token that is neither an org member nor an
+        admin is redirected to `/orgs/{org}/public_members/{login}`, where a private member
+        looks like a non-member; that redirect is not an answer, so it is None, never False.
+        """
+        path = f"/orgs/{quote(org)}/members/{quote(login)}"
+        try:
+            response = self.request("GET", path, ok=(200, 204, *REDIRECTS))
+        except NotFound:
+            return False
+        if response.status_code in REDIRECTS:
+            where = response.headers.get("Location", "")
+            if "/public_members/" in where:
+                return None
+            raise ServiceError(f"{self.service}: GET {self._url(path)} redirected to {redact_url(where)!r}, "
+                               "not to the public members", url=self._url(path), status=response.status_code)
+        return True
+
     def _json(self, response: httpx.Response) -> Any:
         try:
             return response.json()
         except ValueError:
-            raise Malformed(f"{self.service}: {response.request.method} {response.request.url} "
+            raise Malformed(f"{self.service}: {response.request.method} {redact_url(str(response.request.url))} "
                             f"returned a body that is not complete JSON ({len(response.content)} bytes)",
-                            url=str(response.request.url), status=response.status_code) from None
+                            url=redact_url(str(response.request.url)), status=response.status_code) from None
 
-    def gitea_pages(self, path: str, params: dict[str, Any] | None = None,
-                    limit: int = 50) -> list[Any]:
-        """Every item of a Gitea list, page by page, checked against what the headers promise."""
-        items: list[Any] = []
-        page = 1
-        while True:
+    def gitea_page(self, path: str, params: dict[str, Any] | None, page: int, limit: int,
+                   per_page: int | None = None) -> tuple[list[Any], int | None, bool, str]:
+        """One page of a Gitea list: its items, X-Total-Count (if sent), whether a next page is linked, its URL."""
+        def read() -> tuple[list[Any], int | None, bool, str]:
             response = self.request("GET", path, params={**(params or {}), "page": page, "limit": limit})
             batch = self._json(response)
+            url = redact_url(str(response.request.url))
             if not isinstance(batch, list):
-                raise Malformed(f"{self.service}: GET {response.request.url} did not return a list",
-                                url=str(response.request.url))
-            items.extend(batch)
+                raise Malformed(f"{self.service}: GET {url} did not return a list", url=url)
             total = response.headers.get("X-Total-Count")
             has_next = bool(_LINK_NEXT.search(response.headers.get("Link", "")))
-            if total is not None and total.isdigit():
-                if len(items) >= int(total):
-                    return items
-                if not batch or (len(batch) < limit and not has_next):
-                    raise Malformed(f"{self.service}: GET {response.request.url} was cut short: "
-                                    f"{len(items)} of {total} items", url=str(response.request.url))
-            elif not batch or len(batch) < limit:
+            count = int(total) if total is not None and total.isdigit() else None
+            # A server may page by less than we ask ([api] MAX_RESPONSE_ITEMS): page 1 with a next
+            # link says by how much (`per_page` for the later pages).
+            size = per_page or (len(batch) if has_next and batch else limit)
+            promised = None if count is None else min(size, max(count - (page - 1) * size, 0))
+            if promised is not None and len(batch) < promised:
+                # Short of what X-Total-Count promises for this page: cut, not the end of the list.
+                raise Malformed(f"{self.service}: GET {url} was cut short: {len(batch)} items where "
+                                f"X-Total-Count {count} promises {promised}", url=url)
+            return batch, count, has_next, url
+
+        return self.retry_malformed(read)
+
+    def gitea_pages(self, path: str, params: dict[str, Any] | None = None, limit: int = 50,
+                    submit: Callable[..., Any] | None = None,
+                    on_batch: Callable[[list[Any]], None] | None = None) -> list[Any]:
+        """Every item of a Gitea list, checked against what the headers promise.
+
+        Page 1 first; once its X-Total-Count says how many pages there are, the rest all at once
+        through `submit` (an executor's submit; serially without one). Without a count, page by
+        page until a short page. `on_batch` sees each page as it arrives (the plan starts what a
+        page's items make possible without waiting for the last page).
+        """
+        batch, total, has_next, url = self.gitea_page(path, params, 1, limit)
+        if on_batch is not None:
+            on_batch(batch)
+        items = list(batch)
+        if total is not None:
+            size = len(batch) if has_next and batch else limit
+            last = max(1, -(-total // size))
+            if last > 1:
+                if submit is None:
+                    rest = [self.gitea_page(path, params, n, limit, size) for n in range(2, last + 1)]
+                else:
+                    futures = [submit(self.gitea_page, path, params, n, limit, size) for n in range(2, last + 1)]
+                    rest = []
+                    for future in futures:
+                        got = future.result()
+                        rest.append(got)
+                        if on_batch is not None:
+                            on_batch(got[0])
+                if submit is None and on_batch is not None:
+                    for got in rest:
+                        on_batch(got[0])
+                for got in rest:
+                    items.extend(got[0])
+                url = rest[-1][3]
+            if len(items) < total:
+                raise Malformed(f"{self.service}: GET {url} was cut short: {len(items)} of {total} items", url=url)
+            return items
+        page = 1
+        while True:
+            if not batch or len(batch) < limit:
                 if has_next and batch:
-                    raise Malformed(f"{self.service}: GET {response.request.url} was cut short: "
-                                    f"{len(batch)} items but a next page", url=str(response.request.url))
+                    raise Malformed(f"{self.service}: GET {url} was cut short: "
+                                    f"{len(batch)} items but a next page", url=url)
                 return items
             page += 1
+            batch, _, has_next, url = self.gitea_page(path, params, page, limit)
+            if on_batch is not None:
+                on_batch(batch)
+            items.extend(batch)
 
     def drone_pages(self, path: str, per_page: int = 100,
                     stop: Callable[[list[Any]], bool] | None = None) -> Iterator[Any]:

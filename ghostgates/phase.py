@@ -121,13 +121,8 @@ class Phase:
 
     @classmethod
     def from_file(cls, path: Path) -> Phase:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: phase file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        return cls.from_mapping(data, source=str(path))
+        """The file alone, keys it lacks left at their defaults (a run loads with `load_phase`)."""
+        return cls.from_mapping(read_phase_file(path), source=str(path))
 
 
 def _convert(key: str, raw: Any) -> Any:
@@ -213,3 +208,41 @@ def _entries(raw: Any, required: tuple[str, ...]) -> list[dict[str, Any]]:
             raise ValueError(f"[{i}]: missing {', '.join(missing)}")
         out.append(entry)
     return out
+
+
+# The keys a verdict reads and no default can stand in for: a phase file (with a world's
+# `phase:` block over it) that lacks one is a usage error naming the key, never a silent default.
+# Optional: `expected_pr` (the state file may declare the PR), `blackouts`, `waivers` (none),
+# and the keys gates.md gives a default or marks optional (`run_minutes`, `adversary_signers`).
+REQUIRED = (
+    "repo", "recipe", "drone_repo", "build_params", "status_context", "default_branch",
+    "upgrade_pattern", "proxy_fixed_at", "phase_started_at", "max_post_proxy_attempts",
+    "classify_failure_on", "builder_logins", "leak_patterns", "test_paths", "proxy_network",
+    "min_free_addresses", "stuck_task_minutes",
+)
+
+
+def read_phase_file(path: Path) -> dict[str, Any]:
+    """The phase file's TOML as a mapping (errors name the file)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: phase file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_phase(path: Path, world_block: dict[str, Any] | None = None, world_source: str = "") -> Phase:
+    """The run's phase: the file, with a world's `phase:` block over it; every REQUIRED key given."""
+    data = read_phase_file(path)
+    if world_block is not None and not isinstance(world_block, dict):
+        raise ConfigError(f"{world_source}: the phase settings must be a mapping")
+    given = set(data) | set(world_block or {})
+    for key in REQUIRED:
+        if key not in given:
+            where = f"{path}" + (f" (nor {world_source})" if world_block is not None else "")
+            raise ConfigError(f"{where}: {key}: phase key missing; a verdict needs it (gates.md, Phase settings)")
+    base = Phase.from_mapping(data, source=str(path))
+    if world_block is None:
+        return base
+    return Phase.from_mapping(world_block, source=world_source, base=base)

@@ -115,8 +115,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     meta["World"] = settings.world or "live"
     meta["Role"] = settings.role
     meta["State dir"] = settings.state_dir
-    meta["Gitea"] = settings.gitea_url
-    meta["Drone"] = settings.drone_url
+    meta["Gitea"] = settings.shown("gitea_url")
+    meta["Drone"] = settings.shown("drone_url")
     from plugins.habits import engine_line
 
     meta["Docker"] = engine_line(settings.docker_host)

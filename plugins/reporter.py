@@ -30,7 +30,7 @@ from ghostgates.rules.done import SignatureCheck, record_binding
 from ghostgates.statefile import REVIEW, STATUS, StateFile, read_optional
 from ghostgates.timeutil import rfc3339
 from ghostgates.verdict import ERROR, FAIL, PASS, SKIP
-from plugins.run import SETTINGS_STASH, Settings, _runs_gates, phase_of, settings_of
+from plugins.run import SETTINGS_STASH, Settings, _runs_gates, phase_of, settings_of, world_of
 from plugins.verdicts import requirement_of, result_of
 
 BINDING_KEY = "record-binding"
@@ -184,8 +184,7 @@ def _signer(config: pytest.Config) -> Callable[[str], str] | None:
     key = config.getoption("sign_key", None)
     if key:
         return lambda payload: signing.sign(payload, key)
-    settings = settings_of(config)
-    signers = signing.signers_path(settings.phase().adversary_signers, _signers_base(config))
+    signers = signing.signers_path(phase_of(config).adversary_signers, _signers_base(config))
     if signers is None:
         return None
     public = signing.agent_key(signers)
@@ -282,7 +281,8 @@ class GateReporter:
         if not blocks:
             return
         if settings.role == "adversary":
-            if settings.phase().adversary_signers and any(" sig=" not in b.splitlines()[1] for b in blocks.values()):
+            unsigned = any(" sig=" not in b.splitlines()[1] for b in blocks.values())
+            if phase_of(self.config).adversary_signers and unsigned:
                 self.notes.append("records written unsigned: the phase names adversary_signers but there is no "
                                   "--sign-key and no ssh-agent key that file names, so DONE.signed will not count "
                                   "them (docs/signing.md)")
@@ -309,19 +309,20 @@ class GateReporter:
         """The record's binding as the run decided it (rules/done.record_binding), and what gates.json names."""
         run_dir = Path(self.config.stash[RUN_DIR_STASH])
         context: dict[str, Any] = {"head": "none", "build": "none", "at": rfc3339(datetime.now(UTC)),
-                                   "world": None, "source": settings.gitea_url}
+                                   "world": None, "source": settings.shown("gitea_url")}
         binding = peek(run_dir, BINDING_KEY)
         if binding is not None:
             context.update(binding)
         gitea, drone = peek(run_dir, "gitea"), peek(run_dir, "drone")
         if gitea is not None and drone is not None:
-            context["requests"] = {"gitea": gitea.get("requests"), "drone": drone.get("requests")}
+            swarm = peek(run_dir, "swarm") or {}
+            context["requests"] = {"gitea": gitea.get("requests"), "drone": drone.get("requests"),
+                                   "docker": swarm.get("requests")}
         try:
-            context["phase"] = settings.phase().source
-            if settings.world:
-                from twin.world import load_world
-
-                context["world"] = load_world(Path(settings.world)).name
+            context["phase"] = phase_of(self.config).source
+            world = world_of(self.config)
+            if world is not None:
+                context["world"] = world.name
         except GateError as exc:
             self.notes.append(f"record context incomplete: {exc}")
         return context

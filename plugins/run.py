@@ -7,54 +7,34 @@ workers receive the addresses through `workerinput` and never start anything the
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures.cache import RUN_DIR_KEY, RUN_DIR_STASH
-from ghostgates.errors import ConfigError
-from ghostgates.phase import Phase
+from fixtures.cache import (
+    PHASE_STASH,
+    RUN_DIR_KEY,
+    RUN_DIR_STASH,
+    SETTINGS_KEY,
+    SETTINGS_STASH,
+    WORLD_PHASE_KEY,
+    WORLD_STASH,
+    load_run_phase,
+    load_run_world,
+    phase_of,
+    settings_of,
+    world_of,
+)
+from ghostgates.services import Settings, missing_config
 
-SETTINGS_KEY = "ghost_gates_settings"
+__all__ = ["SETTINGS_STASH", "Settings", "phase_of", "settings_of", "world_of"]
 ROLES = ("adversary", "builder")
-
-
-@dataclass
-class Settings:
-    phase_file: str
-    state_dir: str
-    world: str | None
-    swarm: str
-    gates_json: str
-    role: str
-    gitea_url: str
-    gitea_token: str = field(repr=False)  # never in a traceback, --showlocals or a report
-    drone_url: str = ""
-    drone_token: str = field(repr=False, default="")
-    docker_host: str = ""
-    scratch_state: bool = False
-    engine_host: str | None = None
-    leak_settle: float = 0.0
-    node_hosts: tuple[str, ...] = ()
-    http_timeout: float = 15.0
-    http_retries: int = 3
-
-    def phase(self) -> Phase:
-        base = Phase.from_file(Path(self.phase_file))
-        if self.world:
-            from twin.world import load_world
-
-            world = load_world(Path(self.world))
-            return Phase.from_mapping(world.phase or {}, source=f"{self.world}: phase", base=base)
-        return base
-
-
-SETTINGS_STASH = pytest.StashKey[Settings]()
 _TWIN_STASH = pytest.StashKey[contextlib.ExitStack]()
 
 
@@ -85,13 +65,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--twin-fault", action="append", default=[], metavar="SPEC",
                     help="with --world: inject a fault into the twin (see `python -m twin serve --help`)")
     group.addoption("--twin-latency-ms", type=int, default=0, help="with --world: delay every twin response")
-
-
-def settings_of(config: pytest.Config) -> Settings:
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        return Settings(**workerinput[SETTINGS_KEY])
-    return config.stash[SETTINGS_STASH]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -132,10 +105,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_STASH] = settings
     if not _runs_gates(config) or opt.help:
         return
-    # A bad phase file is the user's to fix before anything runs: one line naming file and key.
-    phase_of(config)
-    if world and not opt.collectonly:  # --co runs nothing: no twin, no world files over the state dir
-        _start_twin(config, settings)
+    if not world and not opt.help and (missing := missing_config(settings)):
+        # gates.md: missing configuration is a usage error; the run stops before it reads anything
+        # and writes no block into the review file.
+        raise pytest.UsageError(missing)
+    # The world and the phase are parsed once, here; a bad phase file is the user's to fix before
+    # anything runs: one line naming file and key.
+    loaded = load_run_world(settings) if world else None
+    config.stash[WORLD_STASH] = loaded
+    config.stash[PHASE_STASH] = load_run_phase(settings, None if loaded is None else (loaded.phase or {}))
+    if loaded is not None and not opt.collectonly:  # --co runs nothing: no twin, no world files over the state dir
+        _start_twin(config, settings, loaded)
 
 
 def _runs_gates(config: pytest.Config) -> bool:
@@ -148,15 +128,13 @@ def _runs_gates(config: pytest.Config) -> bool:
     return False
 
 
-def _start_twin(config: pytest.Config, settings: Settings) -> None:
+def _start_twin(config: pytest.Config, settings: Settings, world: Any) -> None:
     from twin.faults import FaultError, parse_fault
     from twin.server import running_twin
-    from twin.world import WorldError, load_world
 
     try:
-        world = load_world(Path(settings.world or ""))
         faults = [parse_fault(spec) for spec in config.option.twin_fault]
-    except (WorldError, FaultError) as exc:
+    except FaultError as exc:
         raise pytest.UsageError(str(exc)) from None
     stack = contextlib.ExitStack()
     handle = stack.enter_context(running_twin(world, faults=faults, latency_ms=config.option.twin_latency_ms))
@@ -183,6 +161,9 @@ def pytest_configure_node(node: Any) -> None:
     config = node.config
     node.workerinput[RUN_DIR_KEY] = config.stash[RUN_DIR_STASH]
     node.workerinput[SETTINGS_KEY] = asdict(config.stash[SETTINGS_STASH])
+    world = config.stash.get(WORLD_STASH, None)
+    # The world's phase block as JSON text, so that a worker loads the phase without the world file.
+    node.workerinput[WORLD_PHASE_KEY] = None if world is None else json.dumps(world.phase or {}, default=str)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -201,16 +182,3 @@ def service_url(url: str, api: str) -> str:
     means https://git.example.org (the clients add /api/v1 and /api themselves)."""
     base = url.strip().rstrip("/")
     return base[: -len(api)] if base.endswith(api) else base
-
-
-def phase_of(config: pytest.Config) -> Phase:
-    try:
-        return settings_of(config).phase()
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    except Exception as exc:  # a malformed world's phase block: the world loader names it
-        from twin.world import WorldError
-
-        if isinstance(exc, WorldError):
-            raise pytest.UsageError(str(exc)) from None
-        raise

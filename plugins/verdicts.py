@@ -7,7 +7,7 @@ never as passed or failed.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
@@ -33,6 +33,12 @@ def record_verdict(item: pytest.Item, verdict: Verdict) -> None:
         pytest.skip(verdict.reason)
     if verdict.status == ERROR:
         raise GateUnknown(verdict.reason)
+
+
+@pytest.fixture
+def gate(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
+    """Call with the deciding function's Verdict: it is recorded, then pass, fail, skip or error."""
+    return lambda verdict: record_verdict(request.node, verdict)
 
 
 def requirement_of(item: pytest.Item) -> str | None:

@@ -25,7 +25,10 @@ SPEC grammar (one `--fault` each, repeatable): fields joined by `:`, the first n
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -116,12 +119,33 @@ def parse_fault(spec: str) -> Fault:
     return fault
 
 
+REQUEST_LOG_ENV = "GHOSTGATES_TWIN_REQUEST_LOG"
+
+
 class FaultSet:
-    """The faults of one twin run; counting is shared by the three services' threads."""
+    """The faults of one twin run; counting is shared by the three services' threads.
+
+    It also witnesses every request: with GHOSTGATES_TWIN_REQUEST_LOG=FILE each answered request
+    is appended to FILE as one JSON line (service, method, path, start, end in monotonic seconds),
+    from which bench/gate_run.py reads the depth of the client's request chain.
+    """
 
     def __init__(self, faults: Iterable[Fault | str] = ()) -> None:
         self.faults = [f if isinstance(f, Fault) else parse_fault(f) for f in faults]
         self._lock = threading.Lock()
+        self._log = os.environ.get(REQUEST_LOG_ENV) or None
+
+    def started(self, service: str, method: str, path: str) -> tuple[str, str, str, float] | None:
+        return (service, method, path, time.monotonic()) if self._log else None
+
+    def finished(self, seen: tuple[str, str, str, float] | None) -> None:
+        if seen is None or self._log is None:
+            return
+        service, method, path, start = seen
+        line = json.dumps({"service": service, "method": method, "path": path, "start": start,
+                           "end": time.monotonic()})
+        with self._lock, open(self._log, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
 
     def pick(self, service: str, method: str, path: str) -> list[Fault]:
         """The faults that fire on this request (each counted once per matching request)."""

@@ -109,9 +109,11 @@ class ServiceApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        seen = self.faults.started(self.service, request.method, request.full_path)
         response = self._respond(request)
         if self.finish is not None:
             self.finish(request, response)
+        self.faults.finished(seen)
         # The suite takes "now" from the services, so the world's clock answers, not ours.
         response.headers["Date"] = http_date(self.now)
         return response(environ, start_response)

@@ -1,0 +1,69 @@
+"""What the rules will read, decided in the domain so that the fetch plan fetches only that.
+
+Each predicate names the rules that read what it selects; a rule that starts reading more
+must widen its predicate here, or it reads a default the plan never fetched.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from . import citations
+from .facts import RED, is_build_of
+from .phase import Phase
+from .statefile import StateFile
+from .timeutil import maybe_time, parse_time
+
+
+def classified_builds(phase: Phase, state: StateFile | None) -> set[int]:
+    return {item.build for item in state.classifications(phase.drone_repo)} if state else set()
+
+
+def cited_builds(phase: Phase, state: StateFile | None) -> set[int]:
+    return set(citations.cited_builds(state.text, phase.drone_repo)) if state else set()
+
+
+def wants_log(phase: Phase, state: StateFile | None, correct: int | None, build: dict[str, Any]) -> bool:
+    """A red build whose log a rule reads.
+
+    M2.classified reads the logs of the correct PR's red builds created on `classify_failure_on`
+    (a UTC day); M1.no-stale-evidence reads the logs of the red builds the state file classifies.
+    """
+    if build.get("status") not in RED:
+        return False
+    if int(build.get("number", 0)) in classified_builds(phase, state):
+        return True
+    created = maybe_time(build.get("created"))
+    day = phase.classify_failure_on
+    return (day is not None and created is not None and created.astimezone(UTC).date() == day
+            and is_build_of(phase, build, correct))
+
+
+def is_testme(comment: dict[str, Any]) -> bool:
+    words = (comment.get("body") or "").split()
+    return bool(words) and words[0] == "!testme"
+
+
+def wants_membership(phase: Phase, correct: dict[str, Any] | None, pr: dict[str, Any],
+                     comment: dict[str, Any]) -> bool:
+    """Whether a rule asks the org membership of this comment's author.
+
+    Facts.testmes (M1.fresh-run, attempt-budget, quiet-window, M2.outcome): every `!testme`
+    author, builders too. M2.fix-minimal: non-builder authors on the correct PR (a justification
+    counts from a builder or a member). M2.duplicates-resolved: non-builder authors on a
+    duplicate (asked of every comment there before its citation is read).
+    """
+    login = (comment.get("user") or {}).get("login", "")
+    if not login:
+        return False
+    if is_testme(comment):
+        return True
+    if login in phase.builder_logins or correct is None:
+        return False
+    if pr.get("number") == correct.get("number"):
+        return True
+    try:
+        return parse_time(pr["created_at"]) >= parse_time(correct["created_at"])
+    except (KeyError, ValueError):
+        return True  # an unreadable date is no reason to skip a question a rule may ask

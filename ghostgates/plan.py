@@ -1,0 +1,568 @@
+"""One fetch plan per run: every request sent as soon as what it needs is known.
+
+Known before any request: the phase and, from the state file, the correct PR and the builds it
+cites. So the first round holds the repo, the correct PR and its commits, files and comments,
+the first page of every Gitea list, the cited builds, the first page of Drone's builds and the
+whole Swarm read. A Gitea list's later pages go out together once page 1's X-Total-Count says how
+many there are; Drone's builds list has no count, so its pages are the one sequential chain (it
+stops at the phase's window). Each upgrade PR's comments go out as soon as a pulls page names
+the PR, each membership as soon as a comment asks it, each red build's detail and step logs as
+soon as a builds page lists the build.
+
+Concurrency is bounded per service (a pool each), so a live server is not hammered; the
+threads that only wait (pagers, chains) are plain threads outside the pools, so a pool never
+waits on itself. Retries and errors are the clients' own: each request fails or succeeds as it
+did when the sources were fetched one by one, and a source (gitea, drone, swarm) that could not
+be read is cached as that source's error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import itertools
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from . import needs
+from .errors import GateError, Malformed, NotFound
+from .facts import head_branch, head_sha
+from .http import ApiClient
+from .phase import Phase
+from .statefile import StateFile
+from .timeutil import parse_time, rfc3339
+
+T = TypeVar("T")
+PER_SERVICE = 8  # requests in flight per service
+DRONE_PER_PAGE = 100  # handler/api/repos/builds/list.go accepts 1..100
+
+
+def spawn(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """Run `fn` in a thread of its own (for work that waits on pool futures), as a Future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future
+
+
+class Pool:
+    """A bounded pool whose queue serves urgent requests first (a list's later pages, on the chain)."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._closed = False
+        for i in range(workers):
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
+
+    def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.put((0 if urgent else 1, next(self._order), (future, fn, args)))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _, _, item = self._queue.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Stop the workers once the queue is served (the plan has waited for everything it needs)."""
+        for _ in range(PER_SERVICE):
+            self._queue.put((2, next(self._order), None))
+
+
+def outcome(future: Future[Any]) -> dict[str, Any]:
+    """A source's cache entry: {"ok": data} or {"error": sentence, "type": class name}."""
+    try:
+        return {"ok": future.result()}
+    except GateError as exc:
+        return {"error": str(exc), "type": type(exc).__name__}
+
+
+def phase_moments(phase: Phase) -> list[datetime]:
+    moments = [m for m in (phase.phase_started_at, phase.proxy_fixed_at) if m is not None]
+    if phase.classify_failure_on is not None:
+        moments.append(parse_time(phase.classify_failure_on))  # the UTC day's first instant
+    return moments
+
+
+# -- Gitea ------------------------------------------------------------------------------------
+
+
+class GiteaPlan:
+    def __init__(self, api: ApiClient, phase: Phase, correct: int | None,
+                 compose_file: Callable[[str], bool] | None) -> None:
+        self.api, self.phase, self.correct, self.compose_file = api, phase, correct, compose_file
+        self.base = f"/repos/{phase.repo}"
+        self.pool = Pool(PER_SERVICE, "gitea")
+        self.lock = threading.Lock()
+        self.comments: dict[int, Future[list[Any]]] = {}
+        self.members: dict[str, Future[bool | None]] = {}
+        # The correct PR as Gitea sends it (None: it does not exist); the Drone chain waits on it.
+        self.correct_pr: Future[dict[str, Any] | None] = Future()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self.pool.submit(fn, *args)
+
+    def pages(self, path: str, params: dict[str, Any] | None = None,
+              on_batch: Callable[[list[Any]], None] | None = None) -> Future[list[Any]]:
+        # Later pages go first in the queue: what they name starts further requests.
+        return spawn(lambda: self.api.gitea_pages(
+            path, params, submit=lambda *a: self.pool.submit(*a, urgent=True), on_batch=on_batch))
+
+    def run(self) -> dict[str, Any]:
+        try:
+            return self._run()
+        except BaseException as exc:
+            if not self.correct_pr.done():
+                self.correct_pr.set_exception(exc)
+            raise
+        finally:
+            self.pool.shutdown()
+
+    def _run(self) -> dict[str, Any]:
+        phase, base, correct = self.phase, self.base, self.correct
+        repo_f = self.submit(self.api.get_json, base)
+        single_f = self.submit(self._pull, correct) if correct is not None else None
+        parts: dict[str, Future[list[Any]]] = {}
+        if correct is not None:
+            # The correct PR's parts go out with page 1 of the pulls; kept only if the PR exists.
+            parts = {"commits": self.pages(f"{base}/pulls/{correct}/commits"),
+                     "files": self.pages(f"{base}/pulls/{correct}/files")}
+            self._comments_of(correct, single_f)
+        pulls_f = self.pages(f"{base}/pulls", {"state": "all"}, on_batch=self._on_pulls)
+        branches_f = self.pages(f"{base}/branches")
+        tests_f = {str(tp): self.pages(f"/repos/{tp.repo}/commits", self._test_params(tp.path))
+                   for tp in phase.test_paths}
+        early: dict[str, Any] = {}
+        early_f = spawn(self._head_side, single_f, parts.get("files"), early) if single_f is not None else None
+
+        pulls = pulls_f.result()
+        listed = next((p for p in pulls if p.get("number") == correct), None)
+        if not self.correct_pr.done():
+            self.correct_pr.set_result(listed)
+        repo_info = repo_f.result()
+        branches = branches_f.result()
+        test_commits = {k: f.result() for k, f in tests_f.items()}
+        numbers = {p["number"] for p in pulls if phase.is_upgrade(p.get("title", ""), head_branch(p))}
+        if listed is not None:
+            numbers.add(listed["number"])
+        for pr in pulls:
+            if pr["number"] in numbers:
+                self._comments_of(pr["number"], None, pr)
+        per_pr: dict[str, Any] = {}
+        for number in sorted(numbers):
+            entry: dict[str, Any] = {"comments": self.comments[number].result()}
+            if number == correct:
+                entry.update({k: f.result() for k, f in parts.items()})
+            else:
+                # Commits and files are read for the correct PR only (M1.fresh-run, M2.fix-minimal);
+                # an empty list here is "not fetched", and no rule reads it.
+                entry.update({"commits": [], "files": []})
+            per_pr[str(number)] = entry
+        if early_f is not None:
+            early_f.result()
+        statuses: dict[str, list[Any]] = dict(early.get("statuses") or {})
+        contents: dict[str, str | None] = dict(early.get("contents") or {})
+        if listed is not None:
+            # The list is what the rules read; where it moved on since the single read, read again.
+            self._head_side_of(listed, per_pr[str(listed["number"])]["files"], statuses, contents)
+        else:
+            statuses, contents = {}, {}
+        members = {login: f.result() for login, f in sorted(self._member_futures().items())}
+        return {
+            "base_url": self.api.base_url.removesuffix("/api/v1"),
+            "repo": repo_info,
+            "pulls": pulls,
+            "pr": per_pr,
+            "branches": branches,
+            "members": members,
+            "statuses": statuses,
+            "test_commits": test_commits,
+            "contents": contents,
+            "now": self.api.server_date.isoformat() if self.api.server_date else None,
+        }
+
+    def _pull(self, number: int) -> dict[str, Any] | None:
+        try:
+            pr = self.api.get_json(f"{self.base}/pulls/{number}")
+        except NotFound:
+            return None  # no such PR: M1.correct-pr says so from the list, which agrees
+        if not self.correct_pr.done() and isinstance(pr, dict):
+            self.correct_pr.set_result(pr)
+        return pr
+
+    def _test_params(self, path: str) -> dict[str, Any]:
+        params: dict[str, Any] = {"path": path}
+        if self.phase.phase_started_at is not None:
+            params["since"] = rfc3339(self.phase.phase_started_at)
+        return params
+
+    def _on_pulls(self, batch: list[Any]) -> None:
+        for pr in batch:
+            if isinstance(pr, dict) and "number" in pr and self.phase.is_upgrade(pr.get("title", ""), head_branch(pr)):
+                self._comments_of(pr["number"], None, pr)
+
+    def _comments_of(self, number: int, single_f: Future[Any] | None, pr: dict[str, Any] | None = None) -> None:
+        with self.lock:
+            if number in self.comments:
+                return
+            self.comments[number] = spawn(self._read_comments, number, single_f, pr)
+
+    def _read_comments(self, number: int, single_f: Future[Any] | None, pr: dict[str, Any] | None) -> list[Any]:
+        # Gitea's issue comments endpoint sends every comment, no paging, with X-Total-Count
+        # (routers/api/v1/repo/issue_comment.go ListIssueComments).
+        comments = self.submit(self.api.get_counted_list, f"{self.base}/issues/{number}/comments").result()
+        if pr is None and single_f is not None:
+            pr = single_f.result()
+        if pr is None:
+            # The single read found no such PR: the list decides (it may still name it).
+            pr = self._correct_for_membership()
+        if pr is None:
+            return comments
+        correct = self._correct_for_membership()
+        for comment in comments:
+            if needs.wants_membership(self.phase, correct, pr, comment):
+                self._member((comment.get("user") or {}).get("login", ""))
+        return comments
+
+    def _correct_for_membership(self) -> dict[str, Any] | None:
+        try:
+            return self.correct_pr.result()
+        except BaseException:  # noqa: BLE001 - the pulls read failed: that error is the source's
+            return None
+
+    def _member(self, login: str) -> None:
+        with self.lock:
+            if login not in self.members:
+                self.members[login] = self.submit(self.api.membership, self.phase.owner, login)
+
+    def _member_futures(self) -> dict[str, Future[bool | None]]:
+        with self.lock:
+            return dict(self.members)
+
+    def _head_side(self, single_f: Future[Any], files_f: Future[list[Any]] | None, out: dict[str, Any]) -> None:
+        pr = single_f.result()
+        if pr is None:
+            return
+        statuses: dict[str, list[Any]] = {}
+        contents: dict[str, str | None] = {}
+        try:
+            files = files_f.result() if files_f is not None else []
+        except GateError:
+            files = []  # read again (and its error raised) from the list's PR below
+        self._head_side_of(pr, files, statuses, contents)
+        out["statuses"], out["contents"] = statuses, contents
+
+    def _head_side_of(self, pr: dict[str, Any], files: list[Any], statuses: dict[str, list[Any]],
+                      contents: dict[str, str | None]) -> None:
+        """The head's statuses, and the compose files M2.fix-minimal compares: at the merge base
+        (under f"{merge_base}:{old_name}") and at the head. A PR without `merge_base` gets no base
+        side: fix-minimal says `error`, never a diff against base.sha."""
+        sha = head_sha(pr)
+        futures: dict[str, Future[Any]] = {}
+        if sha not in statuses:
+            futures["statuses"] = self.pages(f"{self.base}/commits/{sha}/statuses")
+        merge_base = pr.get("merge_base") or ""
+        wanted: dict[str, tuple[str, str]] = {}
+        if self.compose_file is not None:
+            for changed in files:
+                name = changed.get("filename", "")
+                if not self.compose_file(name):
+                    continue
+                old_name = changed.get("previous_filename") or name
+                if merge_base:
+                    wanted[f"{merge_base}:{old_name}"] = (old_name, merge_base)
+                wanted[f"{sha}:{name}"] = (name, sha)
+        for key, (path, ref) in wanted.items():
+            if key not in contents:
+                futures[key] = self.submit(raw_file, self.api, self.phase.repo, path, ref)
+        for key, future in futures.items():
+            if key == "statuses":
+                statuses[sha] = future.result()
+            else:
+                contents[key] = future.result()
+
+
+def raw_file(api: ApiClient, repo: str, path: str, ref: str) -> str | None:
+    """A file's text at `ref`; None when it does not exist there (added by the PR, or removed by it).
+
+    Read through the contents API (routers/api/v1/repo/file.go GetContents; modules/structs
+    ContentsResponse), not /raw: a body cut short is then JSON that does not parse, and what
+    does parse is checked against the blob's size and git object id, so a cut file is never
+    read as a shorter file.
+    """
+    url = f"{api.base_url}/repos/{repo}/contents/{path}?ref={ref}"
+
+    def read() -> str | None:
+        try:
+            entry = api.get_json(f"/repos/{repo}/contents/{quote(path)}", params={"ref": ref})
+        except NotFound:
+            return None  # Gitea's 404 for a path absent at that ref: the API's "no such file"
+        if not isinstance(entry, dict) or entry.get("type") != "file" or entry.get("encoding") != "base64":
+            raise Malformed(f"Gitea: GET {url} did not return a file", url=url)
+        try:
+            data = base64.b64decode(entry.get("content") or "", validate=False)
+        except (binascii.Error, ValueError):
+            raise Malformed(f"Gitea: GET {url} returned content that is not base64", url=url) from None
+        blob = hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()  # noqa: S324 - git's object id
+        if len(data) != entry.get("size") or blob != entry.get("sha"):
+            raise Malformed(f"Gitea: GET {url} was cut short: {len(data)} of {entry.get('size')} bytes, "
+                            "or not the blob it names", url=url)
+        return data.decode("utf-8", errors="replace")
+
+    return api.retry_malformed(read)
+
+
+# -- Drone ------------------------------------------------------------------------------------
+
+
+class DronePlan:
+    def __init__(self, api: ApiClient, repo: str, cited: set[int], wants_log: Callable[[dict[str, Any]], bool],
+                 floor: datetime | None, born: Future[dict[str, Any] | None] | None = None) -> None:
+        """`cited`: builds read one by one; `wants_log(build)`: whose logs to read; the builds list
+        is read back to `floor`, or to the correct PR's birth where `born` says it is earlier."""
+        self.api, self.cited, self.wants_log, self.floor = api, cited, wants_log, floor
+        self.correct_pr = born
+        self.repo = repo
+        self.pool = Pool(PER_SERVICE, "drone")
+        self.lock = threading.Lock()
+        self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
+
+    def run(self) -> dict[str, Any]:
+        try:
+            return self._run()
+        finally:
+            self.pool.shutdown()
+
+    def _run(self) -> dict[str, Any]:
+        cited = self.cited
+        single = {n: self.pool.submit(self._build, n) for n in sorted(cited)}
+        # A cited build's detail says by itself whether a rule reads its log: no need to wait for
+        # the builds page that lists it.
+        early = [spawn(self._chain_if_wanted, f) for f in single.values()]
+        builds: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        page, rereads = 1, 0
+        while True:
+            batch = self._page(page)
+            for build in batch:
+                if int(build["number"]) in seen:
+                    continue
+                seen.add(int(build["number"]))
+                builds.append(build)
+                if self.wants_log(build):
+                    self._chain(build, single.get(int(build["number"])))
+            if self._reached_window(batch):
+                break
+            if len(batch) < DRONE_PER_PAGE:
+                # Drone sends no count: a short page ends the list only if the next page is empty;
+                # else this page was cut (a list short of its last item), and is read again.
+                if not batch or not self._page(page + 1):
+                    break
+                rereads += 1
+                if rereads > self.api.retries:
+                    raise Malformed(f"Drone: GET {self.api.base_url}/repos/{self.repo}/builds?page={page} was cut "
+                                    f"short: {len(batch)} of {DRONE_PER_PAGE} builds, and page {page + 1} has more",
+                                    url=f"{self.api.base_url}/repos/{self.repo}/builds")
+                continue
+            page += 1
+        listed = {int(b["number"]) for b in builds}
+        missing: list[int] = []
+        for number in sorted(cited - listed):
+            found = single[number].result()
+            if found is None:
+                # Drone's 404 for a build number it never had: the state file cites a build that does
+                # not exist (M1.no-stale-evidence says so); not a read that failed.
+                missing.append(number)
+                continue
+            builds.append(found)
+            if self.wants_log(found):
+                self._chain(found, single[number])
+        for future in early:
+            future.result()
+        details: dict[str, Any] = {}
+        logs: dict[str, str] = {}
+        log_errors: dict[str, str] = {}
+        for number, chain in sorted(self._chains().items()):
+            detail, log, error = chain.result()
+            if detail is not None:
+                details[str(number)] = detail
+            if error is not None:
+                log_errors[str(number)] = error
+            elif log is not None:
+                logs[str(number)] = log
+        for number in sorted(cited & listed):
+            # A cited build the list names: its detail serves as well as the list entry.
+            try:
+                found = single[number].result()
+            except GateError:
+                found = None  # the list's entry stands; no rule reads more of a build it needs no log of
+            if found is not None and str(number) not in details:
+                details[str(number)] = found
+        return {
+            "base_url": self.api.base_url.removesuffix("/api"),
+            "builds": builds,
+            "missing": missing,
+            "details": details,
+            "logs": logs,
+            "log_errors": log_errors,
+            "now": self.api.server_date.isoformat() if self.api.server_date else None,
+        }
+
+    def _page(self, page: int) -> list[Any]:
+        path = f"/repos/{self.repo}/builds"
+        batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
+                                 urgent=True).result()
+        if not isinstance(batch, list):
+            url = f"{self.api.base_url}{path}?page={page}"
+            raise Malformed(f"Drone: GET {url} did not return a list", url=url)
+        return batch
+
+    def _build(self, number: int) -> dict[str, Any] | None:
+        try:
+            return self.api.get_json(f"/repos/{self.repo}/builds/{number}")
+        except NotFound:
+            return None
+
+    def _reached_window(self, batch: list[Any]) -> bool:
+        """Whether this page reaches back before the window of builds that matter (history_start)."""
+        oldest = batch[-1].get("created") or 0 if batch else None
+        if oldest is None:
+            return False
+        moments = [self.floor.timestamp()] if self.floor is not None else []
+        if moments and oldest >= min(moments):
+            return False  # the window starts no later than the phase's own moments
+        born = self._correct_born()
+        if born is not None:
+            moments.append(born)
+        return bool(moments) and oldest < min(moments)
+
+    def _correct_born(self) -> float | None:
+        if self.correct_pr is None:
+            return None
+        try:
+            pr = self.correct_pr.result()
+        except BaseException:  # noqa: BLE001 - Gitea's own error is reported; without Gitea no rule runs
+            return None
+        if not pr or not pr.get("created_at"):
+            return None
+        return parse_time(pr["created_at"]).timestamp()
+
+    def _chain_if_wanted(self, single_f: Future[Any]) -> None:
+        try:
+            found = single_f.result()
+        except GateError:
+            return  # the list's entry decides, and the chain reports the detail's error
+        if found is not None and self.wants_log(found):
+            self._chain(found, single_f)
+
+    def _chain(self, build: dict[str, Any], single_f: Future[Any] | None) -> None:
+        number = int(build["number"])
+        with self.lock:
+            if number not in self.chains:
+                self.chains[number] = spawn(self._detail_and_log, number, single_f)
+
+    def _chains(self) -> dict[int, Future[Any]]:
+        with self.lock:
+            return dict(self.chains)
+
+    def _detail_and_log(self, number: int, single_f: Future[Any] | None) -> tuple[
+            dict[str, Any] | None, str | None, str | None]:
+        url = f"{self.api.base_url}/repos/{self.repo}/builds/{number}"
+        try:
+            detail = (single_f or self.pool.submit(self._build, number)).result()
+        except GateError as exc:
+            return None, None, f"The log of build #{number} could not be read: {exc}"
+        if detail is None:
+            return None, None, (f"The log of build #{number} could not be read: Drone: GET {url} answered 404 "
+                                "although the builds list names the build")
+        try:
+            return detail, build_log(self.api, self.repo, detail, self.pool.submit), None
+        except GateError as exc:
+            # A step that ran has a log; a 404 for it is a read that failed, not an empty log.
+            return detail, None, f"The log of build #{number} could not be read: {exc}"
+
+
+def build_log(api: ApiClient, repo: str, detail: dict[str, Any],
+              submit: Callable[..., Future[Any]] | None = None) -> str:
+    """Every step's log lines of a build (its detail, with stages), in stage and step order.
+
+    The steps' logs are read at once through `submit` (serially without it); any that cannot be
+    read raises its error: a log is whole or it is not read.
+    """
+    number = detail["number"]
+    # A build with no stages (Drone's answer for one that failed before any stage ran, its `error`
+    # set) has no step logs: that empty log is the server's, not a read that failed.
+    paths = [f"/repos/{repo}/builds/{number}/logs/{stage['number']}/{step['number']}"
+             for stage in detail.get("stages") or [] for step in stage.get("steps") or [] if _ran(step)]
+    if submit is None:
+        answers = [api.get_json(path) for path in paths]
+    else:
+        answers = [future.result() for future in [submit(api.get_json, path) for path in paths]]
+    lines: list[str] = []
+    for path, entries in zip(paths, answers, strict=True):
+        if not isinstance(entries, list):
+            raise Malformed(f"Drone: GET {api.base_url}{path} is not a list of log lines", url=api.base_url + path)
+        lines.extend(str(entry.get("out", "")).rstrip("\n") for entry in entries if isinstance(entry, dict))
+    return "\n".join(lines)
+
+
+def _ran(step: dict[str, Any]) -> bool:
+    """A step that never started (skipped, pending, started 0) has no log: Drone stores none for it."""
+    return step.get("status") not in ("skipped", "pending", "waiting_on_dependencies") and bool(
+        step.get("started", 1))
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
+              gitea: ApiClient | None, drone: ApiClient | None,
+              swarm: Callable[[], dict[str, Any]] | None,
+              compose_file: Callable[[str], bool] | None = None) -> dict[str, dict[str, Any]]:
+    """Each given source's cache entry ({"ok": ...} or {"error": ...}), all fetched at once.
+
+    The clients are the caller's (it closes them); `requests` in each entry counts what was sent,
+    retries included.
+    """
+    futures: dict[str, Future[Any]] = {}
+    if swarm is not None:
+        futures["swarm"] = spawn(swarm)  # the Docker read starts in the first round
+    gitea_plan = GiteaPlan(gitea, phase, correct, compose_file) if gitea is not None else None
+    if gitea_plan is not None:
+        futures["gitea"] = spawn(_counted, gitea_plan.run, gitea)
+    if drone is not None:
+        born = gitea_plan.correct_pr if gitea_plan is not None else None
+        moments = phase_moments(phase)
+        plan = DronePlan(drone, phase.drone_repo, needs.cited_builds(phase, state),
+                         lambda build: needs.wants_log(phase, state, correct, build),
+                         min(moments) if moments else None, born)
+        futures["drone"] = spawn(_counted, plan.run, drone)
+    return {key: outcome(future) for key, future in futures.items()}
+
+
+def _counted(run: Callable[[], dict[str, Any]], api: ApiClient) -> dict[str, Any]:
+    data = run()
+    data["requests"] = api.requests
+    return data

@@ -1,0 +1,64 @@
+"""A run's settings and the clients built from them (Gitea, Drone).
+
+The one module below both the pytest plugins and the fixtures: the plugins make the Settings,
+the fixtures (and the fetch plan) make clients from them; neither imports the other for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import ConfigError
+from .http import ApiClient, redact_url
+
+
+@dataclass
+class Settings:
+    phase_file: str
+    state_dir: str
+    world: str | None
+    swarm: str
+    gates_json: str
+    role: str
+    gitea_url: str
+    gitea_token: str = field(repr=False)  # never in a traceback, --showlocals or a report
+    drone_url: str = ""
+    drone_token: str = field(repr=False, default="")
+    docker_host: str = ""
+    scratch_state: bool = False
+    engine_host: str | None = None
+    leak_settle: float = 0.0
+    node_hosts: tuple[str, ...] = ()
+    http_timeout: float = 15.0
+    http_retries: int = 3
+
+    def shown(self, which: str) -> str:
+        """A service address as it may be printed: `gitea_url`, `drone_url` or `docker_host`, userinfo redacted."""
+        return redact_url(str(getattr(self, which) or ""))
+
+
+def missing_config(settings: Settings) -> str | None:
+    """gates.md: a run without GITEA_URL or DRONE_SERVER is a usage error, found before any read."""
+    if not settings.gitea_url:
+        return "GITEA_URL is not set: the Gitea base URL, e.g. https://git.example.org"
+    if not settings.drone_url:
+        return "DRONE_SERVER is not set: the Drone base URL, e.g. https://drone.example.org"
+    return None
+
+
+def gitea_client(settings: Settings) -> ApiClient:
+    if not settings.gitea_url:
+        raise ConfigError("GITEA_URL is not set: the Gitea base URL, e.g. https://git.example.org")
+    headers = {"Accept": "application/json"}
+    if settings.gitea_token:
+        headers["Authorization"] = f"token {settings.gitea_token}"
+    return ApiClient("Gitea", settings.gitea_url.rstrip("/") + "/api/v1", headers,
+                     timeout=settings.http_timeout, retries=settings.http_retries)
+
+
+def drone_client(settings: Settings) -> ApiClient:
+    if not settings.drone_url:
+        raise ConfigError("DRONE_SERVER is not set: the Drone base URL, e.g. https://drone.example.org")
+    headers = {"Authorization": f"Bearer {settings.drone_token}"} if settings.drone_token else {}
+    return ApiClient("Drone", settings.drone_url.rstrip("/") + "/api", headers,
+                     timeout=settings.http_timeout, retries=settings.http_retries)

@@ -1,0 +1,118 @@
+"""The fetch side's contracts (BRIEF, issue 10): membership, redaction, required phase keys, logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ghostgates.errors import ConfigError, ServiceError, Unauthorised
+from ghostgates.http import ApiClient, redact_text, redact_url
+from ghostgates.phase import REQUIRED, load_phase
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def client(handler, base: str = "https://git.example.org/api/v1") -> ApiClient:
+    api = ApiClient("Gitea", base, {}, retries=1, backoff=0)
+    api._client = httpx.Client(base_url=base, transport=httpx.MockTransport(handler), follow_redirects=False)
+    return api
+
+
+# routers/api/v1/org/member.go (IsMember): 204 member, 404 not, and a redirect to
+# /orgs/{org}/public_members/{user} when the asking token may not see private membership.
+@pytest.mark.parametrize(("status", "location", "want"), [
+    (204, None, True),
+    (404, None, False),
+    (303, "/api/v1/orgs/recipe-maintainers/public_members/hedda", None),
+    (302, "/api/v1/orgs/recipe-maintainers/public_members/hedda", None),
+])
+def test_membership_answers(status: int, location: str | None, want: bool | None) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/orgs/recipe-maintainers/members/hedda"
+        return httpx.Response(status, headers={"Location": location} if location else {})
+
+    assert client(handler).membership("recipe-maintainers", "hedda") is want
+
+
+def test_membership_redirect_elsewhere_is_an_error() -> None:
+    api = client(lambda request: httpx.Response(302, headers={"Location": "https://sso.example.org/login"}))
+    with pytest.raises(ServiceError, match="not to the public members"):
+        api.membership("recipe-maintainers", "hedda")
+
+
+def test_redirects_are_never_followed() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(303, headers={"Location": "/api/v1/elsewhere"})
+
+    with pytest.raises(ServiceError, match="answered 303"):
+        client(handler).get_json("/repos/a/b")
+    assert seen == ["/api/v1/repos/a/b"]
+
+
+def test_redact_url_and_text() -> None:
+    assert redact_url("https://user:s3cret@git.example.org/api/v1") == "https://***@git.example.org/api/v1"
+    assert redact_url("https://git.example.org/x") == "https://git.example.org/x"
+    assert "s3cret" not in redact_text("GET https://u:s3cret@h/x failed; tcp://tok@h:2375")
+
+
+def test_token_in_userinfo_is_never_in_an_error() -> None:
+    api = client(lambda request: httpx.Response(401), base="https://user:s3cret@git.example.org/api/v1")
+    with pytest.raises(Unauthorised) as caught:
+        api.get_json("/repos/a/b")
+    assert "s3cret" not in str(caught.value) and "s3cret" not in caught.value.url
+    assert "***@git.example.org" in str(caught.value)
+    assert "s3cret" not in api.base_url
+
+
+def test_cut_body_is_read_again() -> None:
+    answers = iter([httpx.Response(200, content=b'[{"a": 1'), httpx.Response(200, json=[{"a": 1}])])
+    api = client(lambda request: next(answers))
+    assert api.get_json("/x") == [{"a": 1}]
+    assert api.requests == 2
+
+
+def test_gitea_list_short_of_its_count_is_read_again() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        items = [{"i": 1}, {"i": 2}, {"i": 3}]
+        return httpx.Response(200, json=items[:2] if calls["n"] == 1 else items, headers={"X-Total-Count": "3"})
+
+    assert len(client(handler).gitea_pages("/x")) == 3
+
+
+@pytest.mark.parametrize("key", REQUIRED)
+def test_required_phase_key_missing_is_named(tmp_path: Path, key: str) -> None:
+    text = (ROOT / "phases" / "ghost.toml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    tables = next(i for i, line in enumerate(lines) if line.startswith("["))
+    lines = [line for line in lines[:tables] if not line.startswith(f"{key} =")] + lines[tables:]
+    if key == "build_params":
+        start = lines.index("[build_params]")
+        lines = lines[:start] + lines[start + 4:]
+    path = tmp_path / "phase.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"{path}.*: {key}: phase key missing"):
+        load_phase(path)
+    # A world's phase block may give it instead.
+    given = load_phase(ROOT / "phases" / "ghost.toml")
+    assert load_phase(path, {key: _raw(given, key)}, "w.yaml: phase") is not None
+
+
+def _raw(phase, key: str):
+    value = getattr(phase, key)
+    if key in ("proxy_fixed_at", "phase_started_at"):
+        return value.isoformat()
+    if key == "classify_failure_on":
+        return value.isoformat()
+    if key == "test_paths":
+        return [str(t) for t in value]
+    if isinstance(value, tuple):
+        return list(value)
+    return value
