@@ -73,8 +73,7 @@ class ApiClient:
         return f"{self.base_url}{path}"
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                json: Any = None, ok: tuple[int, ...] = (200, 201, 204),
-                follow_redirects: bool = True) -> httpx.Response:
+                json: Any = None, ok: tuple[int, ...] = (200, 201, 204)) -> httpx.Response:
         url = self._url(path)
         attempt = 0
         while True:
@@ -83,8 +82,7 @@ class ApiClient:
                 self.requests += 1
             timer = self._slow_timer(method, url, attempt)
             try:
-                response = self._client.request(method, path, params=params, json=json,
-                                                follow_redirects=follow_redirects)
+                response = self._client.request(method, path, params=params, json=json)
             except httpx.TimeoutException:
                 if attempt <= self.retries and method == "GET":
                     self._say(f"{self.service}: {method} {url} timed out (try {attempt} of {self.retries + 1}); "

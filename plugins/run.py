@@ -103,9 +103,10 @@ def pytest_configure(config: pytest.Config) -> None:
         http_retries=opt.http_retries,
     )
     config.stash[SETTINGS_STASH] = settings
-    if not _runs_gates(config) or opt.help:
+    # --help, --markers, --fixtures and --version read nothing: they need neither services nor a phase.
+    if not _runs_gates(config) or opt.help or opt.markers or opt.showfixtures or opt.version:
         return
-    if not world and not opt.help and (missing := missing_config(settings)):
+    if not world and not opt.collectonly and (missing := missing_config(settings)):
         # gates.md: missing configuration is a usage error; the run stops before it reads anything
         # and writes no block into the review file.
         raise pytest.UsageError(missing)
