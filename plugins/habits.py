@@ -87,14 +87,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 
-def engine_line(docker_host: str) -> str:
-    """The engine, as ghostgates.swarm names it (the docker CLI's own resolution) where it can."""
-    from ghostgates import swarm
+def engine_line(config: pytest.Config) -> str:
+    """The engine this run reads, as ghostgates.swarm names it (the twin's for a --world run, else the
+    docker CLI's own resolution: DOCKER_HOST, DOCKER_CONTEXT, the current context, the local socket)."""
+    from fixtures.swarm import engine_description
 
-    describe = getattr(swarm, "engine_description", None)
-    if describe is not None:
-        return str(describe(docker_host or None))
-    return docker_host or "the local engine (no DOCKER_HOST: the docker CLI's default)"
+    return engine_description(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -105,8 +103,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     where = f"world {settings.world}" if settings.world else "live services"
     return [f"ghost-gates: phase {settings.phase_file}, {where}, role {settings.role}, state {settings.state_dir}",
-            f"ghost-gates: Gitea {settings.gitea_url or '(GITEA_URL not set)'}, "
-            f"Drone {settings.drone_url or '(DRONE_SERVER not set)'}, engine {engine_line(settings.docker_host)}"]
+            f"ghost-gates: Gitea {settings.shown('gitea_url') or '(GITEA_URL not set)'}, "
+            f"Drone {settings.shown('drone_url') or '(DRONE_SERVER not set)'}, engine {engine_line(config)}"]
 
 
 def _wanted(config: pytest.Config) -> set[str]:

@@ -61,14 +61,15 @@ def pytest_html_report_title(report: Any) -> None:
     config = getattr(report, "_config", None)  # pytest-html's ReportData keeps its config
     if config is None:
         return
-    from plugins.run import phase_of, settings_of
+    from plugins.run import phase_of, settings_of, world_of
 
     settings = settings_of(config)
     try:
         name = phase_of(config).recipe
     except Exception:  # a bad phase stopped the run already; the title is not the place to say so
         name = "?"
-    where = f"world {Path(settings.world).stem}" if settings.world else f"live, {Path(settings.phase_file).name}"
+    world = world_of(config)
+    where = f"world {world.name}" if world is not None else f"live, {Path(settings.phase_file).name}"
     report.title = f"Gate report: {name} phase ({where}, role {settings.role})"
 
 
@@ -119,7 +120,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     meta["Drone"] = settings.shown("drone_url")
     from plugins.habits import engine_line
 
-    meta["Docker"] = engine_line(settings.docker_host)
+    meta["Docker"] = engine_line(session.config)
 
 
 @pytest.hookimpl(wrapper=True)

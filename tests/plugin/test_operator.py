@@ -297,7 +297,7 @@ def test_the_html_report_in_a_browser(suite: pytest.Pytester, tmp_path: Path) ->
 
     dom = chromium("--virtual-time-budget=5000", "--dump-dom")
     title = re.search(r'<h1 id="title">([^<]*)</h1>', dom)
-    assert title and title.group(1) == "Gate report: ghost phase (world world, role builder)"
+    assert title and title.group(1) == "Gate report: ghost phase (world demo, role builder)"
     summary = dom.index('id="gate-verdicts"')
     assert summary < dom.index('id="environment"')  # the verdicts come before pytest-html's environment
     assert f"M1: PASS (7/7)  head {HEAD}  build #58" in dom
