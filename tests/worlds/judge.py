@@ -66,7 +66,7 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
             gitea.backoff = drone.backoff = backoff
 
         def swarm() -> dict[str, Any]:
-            client = connect(handle.docker_url, timeout=timeout)
+            client = connect(handle.docker_url, timeout=timeout, retries=retries)
             try:
                 return fetch_swarm(client, phase.proxy_network)
             finally:

@@ -14,7 +14,6 @@ pairs are not in the matrix.
 
 from __future__ import annotations
 
-import inspect
 import json
 import random
 import re
@@ -25,7 +24,6 @@ from pathlib import Path
 
 import pytest
 
-from ghostgates.swarm import connect
 from tests.worlds.judge import judge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,14 +84,7 @@ def cases(sample: int | None) -> list:
     return out
 
 
-# Docker reads are retried and name URL, status and cause once ghostgates.swarm does so (H3's
-# branch: connect(..., retries=)); before that the Docker families are not held to the matrix.
-DOCKER_RETRIES = "retries" in inspect.signature(connect).parameters
-
-
 def check(world: str, family: str, kind: str, persistent: bool, tmp_path: Path) -> None:
-    if family.startswith("docker-") and not DOCKER_RETRIES:
-        pytest.skip("ghostgates.swarm does not retry Docker reads yet")
     base = clean(world, tmp_path.parent / f"clean-{world}")
     spec = f"{KINDS[kind]}:{FAMILIES[family]}" + ("" if persistent else ":times=1")
     got = judge(world_path(world), tmp_path, [spec], timeout=TIMEOUT, backoff=0.01)
