@@ -190,7 +190,7 @@ def fix_minimal(facts: Facts) -> Verdict:
     try:
         report = compose_diff.classify_changes(files, base_text, head_text)
     except compose_diff.ComposeError as exc:
-        return Verdict("error", f"Could not read the PR's compose files: {exc}", [ev_pr(facts, number)])
+        return errored(f"Could not read the PR's compose files: {exc}", [ev_pr(facts, number)])
     ev: list[dict[str, Any]] = [ev_pr(facts, number, base=base_sha[:10], compared_to=head[:10])]
     ev.extend(evidence("change", f"{c.file}: {c.path}" if c.path else c.describe(), before=_short(c.before),
                        after=_short(c.after))
