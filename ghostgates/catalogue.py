@@ -108,7 +108,3 @@ TEXT: dict[str, str] = {
         'gate FAIL beside a DONE.signed pass. `skip` where there is no `## DONE`'
     ),
 }
-
-
-def gate_of(requirement: str) -> str:
-    return requirement.split(".", 1)[0]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 
 INFRA = "infra"
 RECIPE_TIMING = "recipe-timing"
@@ -413,49 +412,3 @@ def contradiction(claimed: str, log: str) -> str | None:
         return f"build log shows recipe-timing ({cited}) and no infra signature, not {word}"
     return None
 
-
-# MySQL's own timestamps (2026-06-15T10:06:10.958Z, optionally with micro-seconds or an offset),
-# or a plain "YYYY-MM-DD HH:MM:SS" from other log prefixes.
-_TIMESTAMP = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?"
-)
-
-
-def _timestamp(line: str) -> datetime | None:
-    m = _TIMESTAMP.search(line)
-    if not m:
-        return None
-    date, clock, zone = m.groups()
-    if "." in clock:
-        # fromisoformat takes at most 6 fractional digits.
-        whole, frac = clock.split(".")
-        clock = f"{whole}.{frac[:6]:0<6}"
-    zone = "+00:00" if zone in (None, "Z") else zone
-    if len(zone) == 5:  # +0200 -> +02:00
-        zone = zone[:3] + ":" + zone[3:]
-    try:
-        return datetime.fromisoformat(f"{date}T{clock}{zone}")
-    except ValueError:
-        return None
-
-
-def measured_upgrade_seconds(text: str) -> float | None:
-    """Seconds from the first data-dir upgrade start to the completion that follows it.
-
-    None when the log lacks either line or either lacks a timestamp: the duration is evidence
-    and is never estimated.
-    """
-    lines = (text or "").splitlines()
-    start: datetime | None = None
-    for line in lines:
-        if start is None:
-            if _UPGRADE_START.search(line):
-                start = _timestamp(line)
-                if start is None:
-                    return None
-        elif _UPGRADE_DONE.search(line):
-            end = _timestamp(line)
-            if end is None:
-                return None
-            return round((end - start).total_seconds(), 3)
-    return None

@@ -341,12 +341,6 @@ def judge(text: str, windows: list[Window] | None = None) -> tuple[tuple[float, 
     return None, notes
 
 
-def justifies(text: str, windows: list[Window] | None = None) -> tuple[float, float] | None:
-    """(measured seconds, old window seconds) when the text justifies a timing change."""
-    found, _ = judge(text or "", windows)
-    return (found[0], found[2]) if found else None
-
-
 def find_justification(texts: list[tuple[str, str]], windows: list[Window] | None = None,
                        notes: list[str] | None = None) -> Justification | None:
     """The first (source, text) that states a measured upgrade duration longer than the old

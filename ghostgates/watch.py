@@ -12,11 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from . import drone
-from .errors import NotFound
 from .facts import Facts, Testme, head_sha
+from .gitea import membership
 from .http import ApiClient
 from .phase import Phase
 from .statefile import StateFile
@@ -40,6 +39,7 @@ def pr_view(gitea_api: ApiClient, drone_api: ApiClient, phase: Phase, state: Sta
     pr = gitea_api.get_json(f"{base}/pulls/{number}")
     comments = gitea_api.get_json(f"{base}/issues/{number}/comments")
     logins = {c["user"]["login"] for c in comments if c.get("user")}
+    # One reading of membership (ghostgates/gitea.py), the one the fixtures use.
     members = {login: membership(gitea_api, phase.owner, login) for login in sorted(logins)}
     sha = head_sha(pr)
     statuses = {sha: gitea_api.gitea_pages(f"{base}/commits/{sha}/statuses")} if sha else {}
@@ -63,23 +63,6 @@ def token_user(gitea_api: ApiClient) -> str:
     """
     user = gitea_api.get_json("/user")
     return str((user or {}).get("login") or "")
-
-
-def membership(gitea_api: ApiClient, org: str, login: str) -> bool | None:
-    """True (member), False (not one), None (Gitea hid the answer from this token).
-
-    Gitea answers /orgs/{org}/members/{user} with 204 or 404 only to a member or an admin; anyone
-    else is redirected (303) to public_members, where a private member looks like a stranger
-    (routers/api/v1/org/member.go IsMember). A redirect, followed or not, is "hidden".
-    """
-    try:
-        response = gitea_api.request("GET", f"/orgs/{quote(org)}/members/{quote(login)}",
-                                     ok=(200, 204, 302, 303))
-    except NotFound:
-        return False
-    if response.status_code in (302, 303) or response.history:
-        return None
-    return True
 
 
 def locate(view: Callable[[], Facts], testme: Testme, *, timeout: float, interval: float, emit: Emit,

@@ -54,7 +54,13 @@ class SignatureCheck:
 
 def signed(facts: Facts, review_text: str | None,
            signatures: Mapping[str, SignatureCheck] | None = None, own_records: bool = False) -> Verdict:
-    """`signatures` is None where the phase sets no `adversary_signers`; else one check per gate.
+    """DONE.signed (gates.md) passes when where the state file has a `## DONE` heading, the review file holds an
+    adversary PASS for M1 and for M2, each bound to the current head sha of the correct PR and to its latest
+    finished build (a PASS recorded before the latest build is stale). A run that also checks M1 or M2 as the
+    adversary judges against the records that it writes itself, so one run never shows a gate FAIL beside a
+    DONE.signed pass. `skip` where there is no `## DONE`.
+
+    `signatures` is None where the phase sets no `adversary_signers`; else one check per gate.
 
     `own_records`: `review_text` is the file as this run leaves it (it wrote M1/M2 as the adversary).
     """

@@ -15,6 +15,9 @@ from .common import ev_build, ev_pr, ev_state, ev_testme, listing, needs_members
 
 
 def inventory(facts: Facts) -> Verdict:
+    """M1.inventory (gates.md) passes when the state file cites every open upgrade PR, every non-default branch that
+    matches the upgrade pattern, and every post-proxy build of the correct PR.
+    """
     if (missing := state_missing(facts, "M1.inventory")) is not None:
         return missing
     assert facts.state is not None
@@ -50,6 +53,9 @@ def inventory(facts: Facts) -> Verdict:
 
 
 def correct_pr(facts: Facts) -> Verdict:
+    """M1.correct-pr (gates.md) passes when the state file declares one correct PR, and that PR exists, is open,
+    unmerged, targets the default branch and is an upgrade PR.
+    """
     if (missing := state_missing(facts, "M1.correct-pr")) is not None:
         return missing
     assert facts.state is not None
@@ -83,7 +89,12 @@ def correct_pr(facts: Facts) -> Verdict:
 
 
 def proxy_clear(swarm: dict[str, Any], phase: Phase, engine_log_errors: list[str] | None = None) -> Verdict:
-    """Free addresses on the proxy overlay, no stuck tasks, no address-allocation errors."""
+    """M1.proxy-clear (gates.md) passes when on the Swarm now: the proxy overlay network has at least
+    `min_free_addresses` free addresses (free = the subnet's host addresses, network and broadcast excluded, minus
+    the endpoints attached: task addresses, VIPs and load-balancer addresses); no task has sat in `new` or `pending`
+    longer than `stuck_task_minutes`; and no task, whatever its state, reports an address-allocation error (`could
+    not find an available IP`).
+    """
     engine = engine_evidence(swarm)
     if (why := not_manager(swarm)) is not None:
         return errored(f"Could not read the Swarm: {why}.", [engine])
@@ -135,6 +146,9 @@ def proxy_clear(swarm: dict[str, Any], phase: Phase, engine_log_errors: list[str
 
 @needs_membership
 def fresh_run(facts: Facts) -> Verdict:
+    """M1.fresh-run (gates.md) passes when the correct PR has a post-proxy testme whose build has finished (success,
+    failure or error) and tested a sha that is one of the PR's commits.
+    """
     number = facts.correct_pr_number
     if number is None or facts.correct_pr is None:
         return failed("There is no correct PR to look at: declare it in the state file.")
@@ -164,6 +178,9 @@ def fresh_run(facts: Facts) -> Verdict:
 
 @needs_membership
 def attempt_budget(facts: Facts) -> Verdict:
+    """M1.attempt-budget (gates.md) passes when the post-proxy testmes on upgrade PRs number at most the phase's limit
+    (3), unless an operator waiver in the phase file allows more.
+    """
     testmes = facts.post_proxy_testmes()
     limit, waiver = facts.phase.waived_limit("M1.attempt-budget", facts.phase.max_post_proxy_attempts)
     ev = [ev_testme(facts, t) for t in testmes]
@@ -177,6 +194,10 @@ def attempt_budget(facts: Facts) -> Verdict:
 
 
 def no_stale_evidence(facts: Facts) -> Verdict:
+    """M1.no-stale-evidence (gates.md) passes when every build the state file cites as current evidence is post-proxy,
+    and no pre-proxy red build it classifies has a class that its log contradicts (see Failure classes: above all, a
+    log that shows address exhaustion or tasks stuck in `New` makes the build infra, never a recipe failure).
+    """
     if (missing := state_missing(facts, "M1.no-stale-evidence")) is not None:
         return missing
     assert facts.state is not None
@@ -215,6 +236,10 @@ def no_stale_evidence(facts: Facts) -> Verdict:
 
 @needs_membership
 def quiet_window(facts: Facts) -> Verdict:
+    """M1.quiet-window (gates.md) passes when no build started by a post-proxy testme on an upgrade PR ran (from its
+    start to its finish, or to now while it runs) while a blackout named by the phase (proxy maintenance, a broad CI
+    sweep) was in force.
+    """
     ev: list[dict[str, Any]] = [evidence("blackout", b.name, start=rfc3339(b.start), end=rfc3339(b.end))
                                 for b in facts.phase.blackouts]
     clashes = []

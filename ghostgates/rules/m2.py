@@ -15,6 +15,8 @@ from .common import ev_build, ev_comment, ev_pr, ev_state, listing, needs_member
 
 
 def one_open_pr(facts: Facts) -> Verdict:
+    """M2.one-open-pr (gates.md) passes when exactly one upgrade PR is open, and it is the correct PR.
+    """
     open_prs = [int(p["number"]) for p in facts.open_upgrade_prs]
     ev = [ev_pr(facts, n) for n in open_prs]
     correct = facts.correct_pr_number
@@ -41,6 +43,10 @@ def duplicates(facts: Facts) -> list[dict[str, Any]]:
 
 @needs_membership
 def duplicates_resolved(facts: Facts) -> Verdict:
+    """M2.duplicates-resolved (gates.md) passes when every duplicate is closed unmerged and carries a comment, by a
+    builder or an org member, that cites the correct PR as the one superseding it (`superseded by PR #4`, `replaced
+    by`, `in favour of`, `duplicate of`; a comment saying the duplicate supersedes the correct PR says the reverse).
+    """
     correct = facts.correct_pr_number
     dupes = duplicates(facts)
     ev: list[dict[str, Any]] = []
@@ -83,6 +89,8 @@ def duplicates_resolved(facts: Facts) -> Verdict:
 
 
 def never_merged(facts: Facts) -> Verdict:
+    """M2.never-merged (gates.md) passes when no upgrade PR of the repo was merged since the phase began.
+    """
     started = facts.phase.phase_started_at
     merged = []
     ev = []
@@ -103,6 +111,11 @@ def _builder_comments(facts: Facts, number: int) -> list[dict[str, Any]]:
 
 
 def outcome(facts: Facts) -> Verdict:
+    """M2.outcome (gates.md) passes when the latest finished post-proxy build of the correct PR ran on its current head
+    sha, and is green; or it is red and a builder's comment on the PR, posted after that build finished, cites it
+    and states the blocker: what blocks the PR (`blocked on …`, `blocker: …`, or the failure's class and cause), not
+    only a verdict word such as `failed` (with `M2.fix-minimal` holding where a fix was made).
+    """
     number, pr = facts.correct_pr_number, facts.correct_pr
     if number is None or pr is None:
         return failed("There is no correct PR to judge.")
@@ -144,6 +157,16 @@ def outcome(facts: Facts) -> Verdict:
 
 
 def fix_minimal(facts: Facts) -> Verdict:
+    """M2.fix-minimal (gates.md) passes when the PR's changes beyond the upgrade itself (image tags, version labels,
+    release notes under `release/`) touch only deploy-timing and health settings of compose files (`update_config`,
+    `rollback_config`, `healthcheck`, `restart_policy` keys), and a comment (by anyone) or the state file justifies
+    them from logs: the measured duration of the upgrade itself (the data-dir upgrade or migration, not the whole CI
+    run or deploy) set against the old window (the value the change replaces, or the engine's default where the base
+    sets none; the new value the PR sets is not the old window), the measured duration being the longer. The PR's
+    changes are what it changes since its merge base (`merge_base`, as its files list shows), never a diff against
+    the base branch's current head (`base.sha` moves as the base branch moves). `skip` when the PR carries no such
+    change.
+    """
     number, pr = facts.correct_pr_number, facts.correct_pr
     if number is None or pr is None:
         return failed("There is no correct PR to judge.")
@@ -167,7 +190,7 @@ def fix_minimal(facts: Facts) -> Verdict:
     try:
         report = compose_diff.classify_changes(files, base_text, head_text)
     except compose_diff.ComposeError as exc:
-        return Verdict("error", f"Could not read the PR's compose files: {exc}", [ev_pr(facts, number)])
+        return errored(f"Could not read the PR's compose files: {exc}", [ev_pr(facts, number)])
     ev: list[dict[str, Any]] = [ev_pr(facts, number, base=base_sha[:10], compared_to=head[:10])]
     ev.extend(evidence("change", f"{c.file}: {c.path}" if c.path else c.describe(), before=_short(c.before),
                        after=_short(c.after))
@@ -208,6 +231,9 @@ def _short(value: Any) -> str | None:
 
 
 def tests_intact(facts: Facts) -> Verdict:
+    """M2.tests-intact (gates.md) passes when the PR touches none of the phase's test paths, and the test repository
+    has no commit on them since the phase began.
+    """
     number = facts.correct_pr_number
     phase = facts.phase
     ev: list[dict[str, Any]] = [evidence("test-path", str(tp)) for tp in phase.test_paths]
@@ -234,6 +260,9 @@ def tests_intact(facts: Facts) -> Verdict:
 
 
 def comments_explain(facts: Facts) -> Verdict:
+    """M2.comments-explain (gates.md) passes when the correct PR's last comment from a builder is newer than its latest
+    finished build, links that build by its Drone URL, and states the verdict.
+    """
     number = facts.correct_pr_number
     if number is None or facts.correct_pr is None:
         return failed("There is no correct PR to judge.")
@@ -264,6 +293,9 @@ def comments_explain(facts: Facts) -> Verdict:
 
 
 def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -> Verdict:
+    """M2.no-leaks (gates.md) passes when the Swarm holds no stack, service, container, volume, network, secret or
+    config whose name matches the phase's leak patterns (`ghos-*`, `dev-ghost*`).
+    """
     engine = engine_evidence(swarm)
     if (why := not_manager(swarm)) is not None:
         # An engine that is in no swarm lists no services: that is not "nothing leaked".
@@ -283,6 +315,9 @@ def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -
 
 
 def evidence_kept(facts: Facts) -> Verdict:
+    """M2.evidence-kept (gates.md) passes when every red post-proxy build of the correct PR is cited in the state file
+    and in a comment by a builder on the PR.
+    """
     if (missing := state_missing(facts, "M2.evidence-kept")) is not None:
         return missing
     assert facts.state is not None
@@ -312,6 +347,10 @@ def evidence_kept(facts: Facts) -> Verdict:
 
 
 def classified(facts: Facts) -> Verdict:
+    """M2.classified (gates.md) passes when the state file classifies every red build of the correct PR created on the
+    phase's `classify_failure_on` date (a UTC day: the 2026-06-12 failures), and no class is contradicted by that
+    build's log (see Failure classes).
+    """
     if (missing := state_missing(facts, "M2.classified")) is not None:
         return missing
     assert facts.state is not None

@@ -14,7 +14,6 @@ from ghostgates.classify import (
     UNKNOWN,
     classify_log,
     contradiction,
-    measured_upgrade_seconds,
 )
 
 # --- logs as the public worlds carry them (red-timing-fixed, green-after-proxy) --------------
@@ -308,31 +307,6 @@ def test_class_word_is_case_insensitive():
 def test_unknown_class_word_raises(word):
     with pytest.raises(ValueError, match="unknown failure class"):
         contradiction(word, LOG_48)
-
-
-# --- measured upgrade duration ---------------------------------------------------------------
-
-
-def test_measured_upgrade_seconds_from_mysql_timestamps():
-    assert measured_upgrade_seconds(LOG_57_GREEN) == pytest.approx(38.949)
-    assert measured_upgrade_seconds(LOG_58_GREEN) == pytest.approx(136.949)
-
-
-def test_no_measurement_without_completion_or_timestamps():
-    assert measured_upgrade_seconds(LOG_50) is None
-    assert measured_upgrade_seconds(LOG_48) is None
-    assert measured_upgrade_seconds("") is None
-    untimed = "Starting upgrade of data directory.\nServer upgrade from '1' to '2' completed.\n"
-    assert measured_upgrade_seconds(untimed) is None
-
-
-def test_measured_upgrade_seconds_other_timestamp_forms():
-    log = (
-        "2026-07-01 08:00:00.123456+02:00 [System] [MY-011012] [Server] Starting upgrade of data directory.\n"
-        "2026-07-01 08:01:30.123456+02:00 [System] [MY-013381] [Server] Server upgrade from '80039' to "
-        "'80405' completed.\n"
-    )
-    assert measured_upgrade_seconds(log) == pytest.approx(90.0)
 
 
 def test_failed_upgrade_is_not_an_unfinished_one():

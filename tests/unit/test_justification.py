@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.justification import duration_seconds, find_justification, justifies
+from ghostgates.justification import Window, duration_seconds, find_justification
+
+
+def justifies(text: str, windows: list[Window] | None = None) -> tuple[float, float] | None:
+    """(measured, old window) seconds where `text` alone justifies a timing change: the rule's one entry."""
+    found = find_justification([("text", text)], windows)
+    return None if found is None else (found.measured_seconds, found.window_seconds)
 
 # red-timing-fixed, comment 410 by the builder on PR #4.
 COMMENT_410 = (
@@ -123,7 +129,7 @@ def test_duration_seconds(token, seconds):
 
 # --- gates.md 2026-12-01: the upgrade itself, the old window from the diff, any author -------
 from ghostgates.compose_diff import Change  # noqa: E402
-from ghostgates.justification import Window, read, windows_from_changes  # noqa: E402
+from ghostgates.justification import read, windows_from_changes  # noqa: E402
 
 MONITOR_ADDED = [Change("compose.yml", "services.db.deploy.update_config.monitor", None, "300s"),
                  Change("compose.yml", "services.db.deploy.update_config.failure_action", None, "rollback"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.wrappers import Request
 
 from twin.docker import system
@@ -188,31 +190,27 @@ class DockerResponses:
     def container_inspect(self, request: Request, ref: str) -> Reply:
         return json_reply(self.backend.container_inspect(ref))
 
-    def secret_list(self, request: Request) -> Reply:
+    def _named_object_list(self, request: Request, objects: list[dict[str, Any]]) -> Reply:
+        """Secrets and configs list alike: the same filters (id, label, name, names), names by prefix."""
         self.backend.require_manager()
         return json_reply(
             apply(
-                self.backend.secrets,
+                objects,
                 parse_filters(request.args.get("filters")),
                 {"id": lambda s: s["ID"], "name": _spec_name, "label": _spec_labels, "names": _spec_name},
                 name_prefix=True,
             )
         )
+
+    def secret_list(self, request: Request) -> Reply:
+        return self._named_object_list(request, self.backend.secrets)
 
     def secret_inspect(self, request: Request, ref: str) -> Reply:
         self.backend.require_manager()
         return json_reply(self.backend.find(self.backend.secrets, ref, "secret"))
 
     def config_list(self, request: Request) -> Reply:
-        self.backend.require_manager()
-        return json_reply(
-            apply(
-                self.backend.configs,
-                parse_filters(request.args.get("filters")),
-                {"id": lambda s: s["ID"], "name": _spec_name, "label": _spec_labels, "names": _spec_name},
-                name_prefix=True,
-            )
-        )
+        return self._named_object_list(request, self.backend.configs)
 
     def config_inspect(self, request: Request, ref: str) -> Reply:
         self.backend.require_manager()

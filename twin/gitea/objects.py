@@ -12,7 +12,7 @@ from twin.http import iso
 from twin.ids import number_id
 from twin.world import parse_time
 
-__all__ = ["Urls"]
+__all__ = ["Renderer"]
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 _TIME_KEYS = ("created_at", "updated_at", "closed_at", "merged_at", "due_date")
@@ -43,8 +43,9 @@ def _zone(text: str) -> timezone:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-class Urls:
-    """Renders objects for one Gitea base URL (links in objects point at the twin itself)."""
+class Renderer:
+    """Renders whole Gitea API objects (users, repos, PRs, comments) as one Gitea at one base URL
+    writes them: links in the objects point at the twin itself, times are in the server's zone."""
 
     def __init__(self, base: str, now: datetime, time_zone: str = "Z") -> None:
         self.base = base.rstrip("/")
@@ -75,7 +76,7 @@ class Urls:
         out.update(given)
         return out
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Urls per twin run; logins are few
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Renderer per twin run; logins are few
     def _user_defaults(self, login: str) -> dict[str, Any]:
         return {
             "id": number_id("gitea-user", login),

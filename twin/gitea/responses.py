@@ -10,7 +10,7 @@ from urllib.parse import quote
 from werkzeug.wrappers import Request
 
 from twin.gitea.models import GiteaBackend
-from twin.gitea.objects import Urls
+from twin.gitea.objects import Renderer
 from twin.gitea.paging import page_of
 from twin.http import BadRequest, NotFound, Reply, json_reply
 from twin.world import SHA, parse_time
@@ -39,13 +39,13 @@ def _bool_arg(request: Request, name: str, default: bool) -> bool:
 class GiteaResponses:
     """One method per operation; the names follow Gitea's operation ids."""
 
-    def __init__(self, backend: GiteaBackend, urls: Urls, version: str = "1.26.3") -> None:
+    def __init__(self, backend: GiteaBackend, renderer: Renderer, version: str = "1.26.3") -> None:
         self.backend = backend
-        self.urls = urls
+        self.renderer = renderer
         self.version = version
 
     def _paged(self, request: Request, items: list[Any], render: Any = None) -> Reply:
-        chunk, headers = page_of(request, items, self.urls.base, render)
+        chunk, headers = page_of(request, items, self.renderer.base, render)
         return json_reply(chunk, headers=headers)
 
     def version_get(self, request: Request) -> Reply:
@@ -53,10 +53,10 @@ class GiteaResponses:
 
     def user_get_current(self, request: Request) -> Reply:
         # routers/api/v1/user/user.go GetAuthenticatedUser: the token's own user.
-        return json_reply(self.urls.user(self.backend.user))
+        return json_reply(self.renderer.user(self.backend.user))
 
     def repo_get(self, request: Request, owner: str, repo: str) -> Reply:
-        return json_reply(self.urls.repository(self.backend.get_repo(owner, repo)))
+        return json_reply(self.renderer.repository(self.backend.get_repo(owner, repo)))
 
     # --- pulls ------------------------------------------------------------------------------
 
@@ -70,11 +70,11 @@ class GiteaResponses:
         if base_branch:
             pulls = [p for p in pulls if (p.get("base") or {}).get("ref") == base_branch]
         state_repo = self.backend.get_repo(owner, repo)
-        return self._paged(request, pulls, lambda p: self.urls.pull(state_repo, p))
+        return self._paged(request, pulls, lambda p: self.renderer.pull(state_repo, p))
 
     def repo_get_pull_request(self, request: Request, owner: str, repo: str, index: int) -> Reply:
         pull = self.backend.get_pull(owner, repo, index)
-        return json_reply(self.urls.pull(self.backend.get_repo(owner, repo), pull))
+        return json_reply(self.renderer.pull(self.backend.get_repo(owner, repo), pull))
 
     def repo_pull_request_is_merged(self, request: Request, owner: str, repo: str, index: int) -> Reply:
         if self.backend.get_pull(owner, repo, index).get("merged"):
@@ -92,12 +92,12 @@ class GiteaResponses:
                        "commit": {"message": pull.get("title", ""),
                                   "author": {"name": (pull.get("user") or {}).get("login", ""),
                                              "date": pull.get("created_at")}}}]
-        return self._paged(request, listed or [], lambda c: self.urls.commit(state_repo, c, files=files))
+        return self._paged(request, listed or [], lambda c: self.renderer.commit(state_repo, c, files=files))
 
     def repo_get_pull_request_files(self, request: Request, owner: str, repo: str, index: int) -> Reply:
         pull = self.backend.get_pull(owner, repo, index)
         state_repo = self.backend.get_repo(owner, repo)
-        return self._paged(request, pull.get("files") or [], lambda f: self.urls.changed_file(state_repo, pull, f))
+        return self._paged(request, pull.get("files") or [], lambda f: self.renderer.changed_file(state_repo, pull, f))
 
     # --- comments ---------------------------------------------------------------------------
 
@@ -107,7 +107,7 @@ class GiteaResponses:
         )
         state_repo = self.backend.get_repo(owner, repo)
         # Unpaged, with the count (routers/api/v1/repo/issue_comment.go ListIssueComments).
-        return json_reply([self.urls.comment(state_repo, index, c) for c in comments],
+        return json_reply([self.renderer.comment(state_repo, index, c) for c in comments],
                           headers={"X-Total-Count": str(len(comments)),
                                    "Access-Control-Expose-Headers": "X-Total-Count, Link"})
 
@@ -115,25 +115,25 @@ class GiteaResponses:
         try:
             payload = json.loads(request.get_data() or b"{}")
         except ValueError:
-            return json_reply({"message": "invalid JSON body", "url": self.urls.api + "/swagger"}, 422)
+            return json_reply({"message": "invalid JSON body", "url": self.renderer.api + "/swagger"}, 422)
         if not isinstance(payload, dict) or not isinstance(payload.get("body"), str):
-            return json_reply({"message": "[Body]: Required", "url": self.urls.api + "/swagger"}, 422)
+            return json_reply({"message": "[Body]: Required", "url": self.renderer.api + "/swagger"}, 422)
         comment = self.backend.create_comment(owner, repo, index, payload["body"])
-        return json_reply(self.urls.comment(self.backend.get_repo(owner, repo), index, comment), 201)
+        return json_reply(self.renderer.comment(self.backend.get_repo(owner, repo), index, comment), 201)
 
     def issue_get_comment(self, request: Request, owner: str, repo: str, id: int) -> Reply:  # noqa: A002
         number, comment = self.backend.get_comment(owner, repo, id)
-        return json_reply(self.urls.comment(self.backend.get_repo(owner, repo), number, comment))
+        return json_reply(self.renderer.comment(self.backend.get_repo(owner, repo), number, comment))
 
     # --- branches and commits -------------------------------------------------------------
 
     def repo_list_branches(self, request: Request, owner: str, repo: str) -> Reply:
         state_repo = self.backend.get_repo(owner, repo)
-        return self._paged(request, state_repo.branches, lambda b: self.urls.branch(state_repo, b))
+        return self._paged(request, state_repo.branches, lambda b: self.renderer.branch(state_repo, b))
 
     def repo_get_branch(self, request: Request, owner: str, repo: str, branch: str) -> Reply:
         state_repo = self.backend.get_repo(owner, repo)
-        return json_reply(self.urls.branch(state_repo, self.backend.get_branch(owner, repo, branch)))
+        return json_reply(self.renderer.branch(state_repo, self.backend.get_branch(owner, repo, branch)))
 
     def repo_get_all_commits(self, request: Request, owner: str, repo: str) -> Reply:
         commits = self.backend.list_commits(
@@ -146,7 +146,7 @@ class GiteaResponses:
         )
         state_repo = self.backend.get_repo(owner, repo)
         files = _bool_arg(request, "files", True)
-        reply = self._paged(request, commits, lambda c: self.urls.commit(state_repo, c, files=files))
+        reply = self._paged(request, commits, lambda c: self.renderer.commit(state_repo, c, files=files))
         # Gitea's commit list also says where the pages stop.
         total = int(reply.headers["X-Total-Count"])
         reply.headers["X-HasMore"] = str("next" in reply.headers.get("Link", "")).lower()
@@ -156,7 +156,7 @@ class GiteaResponses:
     def repo_get_single_commit(self, request: Request, owner: str, repo: str, sha: str) -> Reply:
         state_repo = self.backend.get_repo(owner, repo)
         commit = self.backend.get_commit(owner, repo, sha)
-        return json_reply(self.urls.commit(state_repo, commit, files=_bool_arg(request, "files", True)))
+        return json_reply(self.renderer.commit(state_repo, commit, files=_bool_arg(request, "files", True)))
 
     # --- contents ---------------------------------------------------------------------------
 
@@ -189,8 +189,8 @@ class GiteaResponses:
         except NotFound:
             sha, entries = self.backend.list_dir(owner, repo, filepath, ref)
             files = state_repo.contents.get(sha) or {}
-            return json_reply([self.urls.contents(state_repo, sha, e, files.get(e)) for e in entries])
-        return json_reply(self.urls.contents(state_repo, sha, filepath, text))
+            return json_reply([self.renderer.contents(state_repo, sha, e, files.get(e)) for e in entries])
+        return json_reply(self.renderer.contents(state_repo, sha, filepath, text))
 
     # --- statuses ---------------------------------------------------------------------------
 
@@ -198,7 +198,7 @@ class GiteaResponses:
         sha = self.backend.resolve_ref(owner, repo, ref)
         state_repo = self.backend.get_repo(owner, repo)
         given = self.backend.list_statuses(owner, repo, sha, state)
-        return sha, [self.urls.status(state_repo, sha, s) for s in given]
+        return sha, [self.renderer.status(state_repo, sha, s) for s in given]
 
     def repo_list_statuses_by_ref(self, request: Request, owner: str, repo: str, ref: str) -> Reply:
         _, statuses = self._statuses(owner, repo, ref, request.args.get("state"))
@@ -226,9 +226,9 @@ class GiteaResponses:
                 "sha": sha,
                 "total_count": len(chosen),
                 "statuses": chosen,
-                "repository": self.urls.repository(state_repo),
-                "commit_url": f"{self.urls.api}/repos/{full}/commits/{sha}",
-                "url": f"{self.urls.api}/repos/{full}/commits/{sha}/status",
+                "repository": self.renderer.repository(state_repo),
+                "commit_url": f"{self.renderer.api}/repos/{full}/commits/{sha}",
+                "url": f"{self.renderer.api}/repos/{full}/commits/{sha}/status",
             }
         )
 
@@ -243,7 +243,7 @@ class GiteaResponses:
         answer = self.backend.membership_for_doer(org, username)
         if answer is None:
             target = f"/api/v1/orgs/{quote(org, safe='')}/public_members/{quote(username, safe='')}"
-            return Reply(status=303, headers={"Location": self.urls.base + target})
+            return Reply(status=303, headers={"Location": self.renderer.base + target})
         if answer:
             return Reply(status=204)
         raise NotFound("The target couldn't be found.")

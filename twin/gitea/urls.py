@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request
 
 from twin.faults import FaultSet
 from twin.gitea.models import GiteaBackend
-from twin.gitea.objects import Urls
+from twin.gitea.objects import Renderer
 from twin.gitea.responses import GiteaResponses
 from twin.http import Reply, ServiceApp, json_reply, require_token
 
@@ -64,15 +64,15 @@ def gitea_app(
     latency_ms: int = 0,
     faults: FaultSet | None = None,
 ) -> ServiceApp:
-    urls = Urls(base_url, now, backend.time_zone)
-    responses = GiteaResponses(backend, urls)
+    renderer = Renderer(base_url, now, backend.time_zone)
+    responses = GiteaResponses(backend, renderer)
 
     def authorise(request: Request) -> None:
         require_token(_token(request), token, "token is required",
                       "user does not exist [uid: 0, name: ]: invalid username, password or token")
 
     def error(status: int, message: str, request: Request) -> Reply:
-        body: dict[str, object] = {"message": message, "url": f"{urls.base}/api/swagger"}
+        body: dict[str, object] = {"message": message, "url": f"{renderer.base}/api/swagger"}
         if status == 404:
             body["errors"] = []
         return json_reply(body, status)
