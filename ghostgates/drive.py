@@ -120,7 +120,7 @@ def _trigger(phase: Phase, state: StateFile | None, services: Services, options:
     swarm = services.swarm()
     # Who would post: checked before anything is posted, with every other guardrail.
     poster = watch.token_user(g)
-    member = gitea.membership(g, phase.owner, poster)
+    member = g.membership(phase.owner, poster)
     # "Now" is the services' clock: Gitea's Date, else Drone's, else the engine's SystemTime.
     now = g.server_date or d.server_date or maybe_time(swarm.get("now"))
     refusals = decide.preflight(facts, proxy_clear(swarm, phase), now, poster=(poster, member))
@@ -144,7 +144,7 @@ def _trigger(phase: Phase, state: StateFile | None, services: Services, options:
                                        "is pending or running)")
     author = (comment.get("user") or {}).get("login", "")
     out.line(f"trigger: posted comment {comment.get('id')} as {author}: {comment.get('html_url', the_plan.url)}")
-    if author != poster and not gitea.membership(g, phase.owner, author):
+    if author != poster and not g.membership(phase.owner, author):
         # The token checked above answered as someone else: say so rather than wait for nothing.
         return Outcome(POST_UNCERTAIN, f"trigger: {author} is not a member of {phase.owner}: the bridge ignores "
                                        "the comment and nothing was started (post with a member's token)")

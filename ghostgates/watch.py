@@ -15,7 +15,6 @@ from typing import Any
 
 from . import drone
 from .facts import Facts, Testme, head_sha
-from .gitea import membership
 from .http import ApiClient
 from .phase import Phase
 from .statefile import StateFile
@@ -40,7 +39,7 @@ def pr_view(gitea_api: ApiClient, drone_api: ApiClient, phase: Phase, state: Sta
     comments = gitea_api.get_json(f"{base}/issues/{number}/comments")
     logins = {c["user"]["login"] for c in comments if c.get("user")}
     # One reading of membership (ghostgates/gitea.py), the one the fixtures use.
-    members = {login: membership(gitea_api, phase.owner, login) for login in sorted(logins)}
+    members = {login: gitea_api.membership(phase.owner, login) for login in sorted(logins)}
     sha = head_sha(pr)
     statuses = {sha: gitea_api.gitea_pages(f"{base}/commits/{sha}/statuses")} if sha else {}
     builds = drone_api.get_json(f"/repos/{phase.drone_repo}/builds", {"page": 1, "per_page": 50})
