@@ -18,6 +18,21 @@ say() { printf '[swarm-teardown] %s\n' "$*"; }
 docker_cli() { docker -H "unix://$SOCKET" "$@"; }
 recorded() { [ -f "$RECORD" ] && grep -q "^$1" "$RECORD"; }
 unrecord() { [ -f "$RECORD" ] && sed -i "/^$1/d" "$RECORD"; }
+# stop_recorded KEY COMM WHAT SECONDS: stop the process setup recorded under KEY, only if it is still
+# the COMM it started (a pid may be reused), TERM first and KILL after SECONDS.
+stop_recorded() {
+    local pid
+    pid=$(grep "^$1 " "$RECORD" | head -1 | cut -d' ' -f2)
+    if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm=)" = "$2" ]; then
+        say "stopping $3 (pid $pid, started by swarm-setup.sh)"
+        kill -TERM "$pid"
+        for _ in $(seq 1 $(($4 * 4))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        kill -0 "$pid" 2>/dev/null && { say "$3 did not stop in $4 s: killing it"; kill -KILL "$pid"; }
+    else
+        say "$3 (pid $pid, started by swarm-setup.sh) no longer runs"
+    fi
+    return 0  # under set -e: a process that stopped on TERM leaves the last test false
+}
 
 if ! docker_cli version >/dev/null 2>&1; then
     say "no engine answers at $SOCKET: nothing to remove"
@@ -93,14 +108,7 @@ else
 fi
 
 if recorded "sshd-started "; then
-    pid=$(grep '^sshd-started ' "$RECORD" | head -1 | cut -d' ' -f2)
-    if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm=)" = sshd ]; then
-        say "stopping the lab sshd (pid $pid, started by swarm-setup.sh)"
-        kill -TERM "$pid"
-        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    else
-        say "the lab sshd (pid $pid) no longer runs"
-    fi
+    stop_recorded sshd-started sshd "the lab sshd" 5
     unrecord "sshd-started "
     rm -f "$STATE_DIR/ssh/sshd.pid" "$STATE_DIR/ssh/authorized_keys"
 fi
@@ -112,15 +120,7 @@ if recorded "ssh-client-conf "; then
 fi
 
 if recorded "dockerd-started "; then
-    pid=$(grep '^dockerd-started ' "$RECORD" | head -1 | cut -d' ' -f2)
-    if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm=)" = dockerd ]; then
-        say "stopping dockerd (pid $pid, started by swarm-setup.sh)"
-        kill -TERM "$pid"
-        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-        kill -0 "$pid" 2>/dev/null && { say "dockerd did not stop in 20s: killing it"; kill -KILL "$pid"; }
-    else
-        say "dockerd pid $pid (started by swarm-setup.sh) no longer runs"
-    fi
+    stop_recorded dockerd-started dockerd dockerd 20
     unrecord "dockerd-started "
     rm -f "$STATE_DIR/dockerd.pid"
 elif recorded "systemd-started docker"; then

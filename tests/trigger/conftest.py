@@ -103,13 +103,18 @@ def on_twin() -> Iterator[Callable[..., Drive]]:
         manager.__exit__(None, None, None)
 
 
-def slowed(tmp_path: Path, name: str, speed: float) -> Path:
-    """A copy of a world whose clock runs slower, so a build stays running while a test looks."""
+def world_variant(tmp_path: Path, name: str, suffix: str, change: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of a trigger world with one change, written beside the test."""
     data = yaml.safe_load(world_path(name).read_text())
-    data["bridge"]["speed"] = speed
-    target = tmp_path / f"{name}-slow.yaml"
+    change(data)
+    target = tmp_path / f"{name}-{suffix}.yaml"
     target.write_text(yaml.safe_dump(data, sort_keys=False, width=200))
     return target
+
+
+def slowed(tmp_path: Path, name: str, speed: float) -> Path:
+    """A copy of a world whose clock runs slower, so a build stays running while a test looks."""
+    return world_variant(tmp_path, name, "slow", lambda data: data["bridge"].__setitem__("speed", speed))
 
 
 @dataclass

@@ -9,7 +9,7 @@ import yaml
 
 from ghostgates.drive import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED
 
-from .conftest import slowed, world_path
+from .conftest import slowed, world_path, world_variant
 
 
 def _testmes(comments: list[dict]) -> list[dict]:
@@ -210,11 +210,7 @@ def test_a_failed_post_is_not_called_a_refusal(on_twin, tmp_path: Path) -> None:
 # --- the blackout horizon is the phase's run_minutes, not the watcher's timeout --------------------
 
 def _with_run_minutes(tmp_path: Path, name: str, minutes: float) -> Path:
-    data = yaml.safe_load(world_path(name).read_text())
-    data["phase"]["run_minutes"] = minutes
-    target = tmp_path / f"{name}-{minutes:g}.yaml"
-    target.write_text(yaml.safe_dump(data, sort_keys=False, width=200))
-    return target
+    return world_variant(tmp_path, name, f"{minutes:g}", lambda data: data["phase"].__setitem__("run_minutes", minutes))
 
 
 def test_the_horizon_is_run_minutes_whatever_the_watch_timeout(on_twin, tmp_path: Path) -> None:
