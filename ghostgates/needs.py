@@ -50,9 +50,9 @@ def wants_membership(phase: Phase, correct: dict[str, Any] | None, pr: dict[str,
     """Whether a rule asks the org membership of this comment's author.
 
     Facts.testmes (M1.fresh-run, attempt-budget, quiet-window, M2.outcome): every `!testme`
-    author, builders too. M2.fix-minimal: non-builder authors on the correct PR (a justification
-    counts from a builder or a member). M2.duplicates-resolved: non-builder authors on a
-    duplicate (asked of every comment there before its citation is read).
+    author, builders too. M2.duplicates-resolved: non-builder authors on a duplicate (asked of
+    every comment there before its citation is read). M2.fix-minimal asks none: a justification
+    counts by anyone (gates.md), so the correct PR's other comments need no membership.
     """
     login = (comment.get("user") or {}).get("login", "")
     if not login:
@@ -62,7 +62,7 @@ def wants_membership(phase: Phase, correct: dict[str, Any] | None, pr: dict[str,
     if login in phase.builder_logins or correct is None:
         return False
     if pr.get("number") == correct.get("number"):
-        return True
+        return False
     try:
         return parse_time(pr["created_at"]) >= parse_time(correct["created_at"])
     except (KeyError, ValueError):
