@@ -289,6 +289,7 @@ class Facts:
                     note(at, citations.cited_builds(status.get("target_url") or "", drone_repo))
         return sorted(((at, n) for n, at in first.items()), key=lambda item: (item[0], item[1]))
 
+
 def correct_pr_number(phase: Phase, state: StateFile | None) -> int | None:
     """The PR the state file declares, else the phase's expected PR."""
     declared = state.correct_prs(phase.repo) if state else []
