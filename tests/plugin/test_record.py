@@ -86,12 +86,21 @@ def _keys(tmp_path: Path) -> tuple[Path, Path, Path]:
     return key, stranger, signers
 
 
+def _signed_world(tmp_path: Path, name: str, signers: Path, review_text: str) -> Path:
+    """A world whose phase names the test's allowed-signers file."""
+    return _world(tmp_path, name, leak=False, review_text=review_text, phase={"adversary_signers": str(signers)})
+
+
+def _no_agent() -> dict[str, str]:
+    # Without SSH_AUTH_SOCK only --sign-key can sign: the user's own agent plays no part.
+    return {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
+
+
 @needs_ssh
 def test_signed_records_end_to_end(run_gates, tmp_path: Path):
     key, stranger, signers = _keys(tmp_path)
-    world = _world(tmp_path, "signed", leak=False, review_text="# REVIEW: ghost\n",
-                   phase={"adversary_signers": str(signers)})
-    env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
+    world = _signed_world(tmp_path, "signed", signers, "# REVIEW: ghost\n")
+    env = _no_agent()
     state = tmp_path / "signed-state"
     run = run_gates("--sign-key", str(key), world=world, state_dir=state, env=env)
     assert run.results["DONE.signed"]["verdict"] == "pass", run.results["DONE.signed"]
@@ -102,14 +111,12 @@ def test_signed_records_end_to_end(run_gates, tmp_path: Path):
     assert signatures == ["signed: by adversary@ghost-gates"] * 2
 
     # The builder reads that file as found: signed, so done.
-    as_found = _world(tmp_path, "signed-found", leak=False, review_text=text,
-                      phase={"adversary_signers": str(signers)})
+    as_found = _signed_world(tmp_path, "signed-found", signers, text)
     assert run_gates("--role", "builder", world=as_found, env=env).results["DONE.signed"]["verdict"] == "pass"
 
     # Someone edits a signed FAIL... here: types PASS lines by hand, or signs with a key not in the file.
     typed = text.replace(f" sig={recs['M1'].sig}", "")
-    run = run_gates("--role", "builder", env=env, world=_world(tmp_path, "typed", leak=False, review_text=typed,
-                                                               phase={"adversary_signers": str(signers)}))
+    run = run_gates("--role", "builder", env=env, world=_signed_world(tmp_path, "typed", signers, typed))
     assert run.results["DONE.signed"]["verdict"] == "fail"
     assert "the M1 PASS is unsigned" in run.results["DONE.signed"]["reason"]
 
@@ -122,10 +129,8 @@ def test_signed_records_end_to_end(run_gates, tmp_path: Path):
 @needs_ssh
 def test_an_adversary_without_a_key_writes_unsigned_records_and_done_says_so(run_gates, tmp_path: Path):
     _key, _stranger, signers = _keys(tmp_path)
-    world = _world(tmp_path, "nokey", leak=False, review_text="# REVIEW: ghost\n",
-                   phase={"adversary_signers": str(signers)})
-    env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
-    run = run_gates(world=world, env=env)
+    world = _signed_world(tmp_path, "nokey", signers, "# REVIEW: ghost\n")
+    run = run_gates(world=world, env=_no_agent())
     assert run.results["DONE.signed"]["verdict"] == "fail"
     assert "the M1 PASS is unsigned" in run.results["DONE.signed"]["reason"]
     assert "records written unsigned" in run.output
