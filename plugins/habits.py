@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from ghostgates import http
 from ghostgates.catalogue import ALL, GATES
+from ghostgates.fetch import http
 from plugins.verdicts import requirement_of
 
 ENVIRONMENT = (
@@ -88,7 +88,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def engine_line(config: pytest.Config) -> str:
-    """The engine this run reads, as ghostgates.swarm names it (the twin's for a --world run, else the
+    """The engine this run reads, as ghostgates.fetch.engine names it (the twin's for a --world run, else the
     docker CLI's own resolution: DOCKER_HOST, DOCKER_CONTEXT, the current context, the local socket)."""
     from fixtures.swarm import engine_description
 

@@ -20,16 +20,16 @@ from typing import Any
 import pytest
 
 from fixtures.cache import RUN_DIR_STASH, peek, run_dir, shared
-from ghostgates import review, signing, summary
-from ghostgates.atomic import WriteError, replace_text
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
-from ghostgates.facts import build_facts
-from ghostgates.rules import done as done_rule
-from ghostgates.rules.done import SignatureCheck, record_binding
-from ghostgates.statefile import REVIEW, STATUS, StateFile, read_optional
+from ghostgates.judge.facts import build_facts
+from ghostgates.judge.rules import done as done_rule
+from ghostgates.judge.rules.done import SignatureCheck, record_binding
+from ghostgates.judge.verdict import ERROR, FAIL, PASS, SKIP
+from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
+from ghostgates.record import review, signing, summary
+from ghostgates.record.atomic import WriteError, replace_text
 from ghostgates.timeutil import rfc3339
-from ghostgates.verdict import ERROR, FAIL, PASS, SKIP
 from plugins.run import SETTINGS_STASH, Settings, _runs_gates, phase_of, settings_of, world_of
 from plugins.verdicts import requirement_of, result_of
 
@@ -388,7 +388,7 @@ class GateReporter:
                 print(self.done_line)
 
 
-gate_verdict = summary.gate_verdict  # one definition, in ghostgates.summary
+gate_verdict = summary.gate_verdict  # one definition, in ghostgates.record.summary
 
 
 def make_record(gate: str, results: dict[str, dict[str, Any]], role: str, context: dict[str, Any]) -> review.Record:

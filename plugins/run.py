@@ -31,7 +31,7 @@ from fixtures.cache import (
     settings_of,
     world_of,
 )
-from ghostgates.services import Settings, missing_config
+from ghostgates.fetch.services import Settings, missing_config
 
 __all__ = ["SETTINGS_STASH", "Settings", "phase_of", "settings_of", "world_of"]
 ROLES = ("adversary", "builder")

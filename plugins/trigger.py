@@ -1,9 +1,9 @@
-"""`--trigger-testme` / `--watch-build`: the pytest face of `ghostgates.drive`.
+"""`--trigger-testme` / `--watch-build`: the pytest face of `ghostgates.drive.workflow`.
 
 Runs once, in the controller (or a serial run), at the end of pytest_configure: after the twin
 is up (plugins/run.py) and before any worker starts or any fixture fetches, so the gates that
 follow read the state as it is after the run. The workflow and its exit codes live in
-`ghostgates.drive`; here are only the options, the terminal and the stop.
+`ghostgates.drive.workflow`; here are only the options, the terminal and the stop.
 
 A run that posts or watches is the Builder's: it never writes a block into the review file,
 whatever `--role` says (it prints the block it would write, as `--role builder` does).
@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from ghostgates import drive, trigger
+from ghostgates.drive import trigger
+from ghostgates.drive import workflow as drive
 from ghostgates.errors import ConfigError, GateError
-from ghostgates.statefile import STATUS, StateFile, read_optional
-from ghostgates.swarm import connect, fetch_swarm
+from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.read.statefile import STATUS, StateFile, read_optional
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from ghostgates.catalogue import ALL
 from ghostgates.errors import GateError
-from ghostgates.verdict import ERROR, FAIL, PASS, SKIP, Verdict
+from ghostgates.judge.verdict import ERROR, FAIL, PASS, SKIP, Verdict
 
 VERDICT_PROP = "gate_verdict"
 REQUIREMENT_PROP = "requirement"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.util
 import re
 import sys
 from collections.abc import Callable
@@ -1569,7 +1570,23 @@ def build_world(base: World, name: str, about: str, fn: Callable[[World], None],
     return w
 
 
+def load_topics() -> None:
+    """Register the mutations of `worlds/topics/*.py`: one module per corner family, each doing
+    `from make_worlds import mut, ...` (this module, however it was started), so that work on
+    different corners adds files rather than editing one list."""
+    sys.modules.setdefault("make_worlds", sys.modules[__name__])
+    for path in sorted((HERE / "topics").glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        spec = importlib.util.spec_from_file_location(f"make_worlds_topics.{path.stem}", path)
+        assert spec and spec.loader, path
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+
+
 def main(out_dir: Path = HERE) -> int:
+    load_topics()
     base = yaml.safe_load(BASE.read_text(encoding="utf-8"))
     assert set(base["expect"]) == set(IDS)
     names = set()

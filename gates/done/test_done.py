@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.rules import done
+from ghostgates.judge.rules import done
 
 
 @pytest.mark.requirement("DONE.signed")

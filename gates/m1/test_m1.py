@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.rules import m1
+from ghostgates.judge.rules import m1
 
 
 @pytest.mark.requirement("M1.inventory")

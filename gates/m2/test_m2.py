@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.rules import m2
+from ghostgates.judge.rules import m2
 
 
 @pytest.mark.requirement("M2.one-open-pr")

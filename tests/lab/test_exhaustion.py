@@ -16,11 +16,11 @@ from typing import Any
 import docker
 import pytest
 
-from ghostgates import hostcheck
-from ghostgates.classify import classify_log
-from ghostgates.phase import Phase
-from ghostgates.rules.m1 import proxy_clear
-from ghostgates.swarm import connect, fetch_swarm
+from ghostgates.fetch import hostcheck
+from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.judge.classify import classify_log
+from ghostgates.judge.rules.m1 import proxy_clear
+from ghostgates.read.phase import Phase
 
 from .conftest import Lab, docker_host, note, running_replicas, task_state, wait_for
 

@@ -1,4 +1,4 @@
-"""ghostgates.hostcheck: which log it reads on which host (a stand-in host; no engine needed).
+"""ghostgates.fetch.hostcheck: which log it reads on which host (a stand-in host; no engine needed).
 
 The real engine's log is read in test_exhaustion.py, right after the exhaustion it records.
 """
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ghostgates import hostcheck
+from ghostgates.fetch import hostcheck
 
 LINE = ('time="2026-06-12T09:14:03.123456789Z" level=error msg="task allocation failure" '
         'error="failed to allocate network IP for task t network n: could not find an available IP"')

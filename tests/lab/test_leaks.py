@@ -24,9 +24,9 @@ import docker
 import docker.errors
 import pytest
 
-from ghostgates.phase import Phase
-from ghostgates.rules.m2 import no_leaks
-from ghostgates.swarm import connect, fetch_swarm
+from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.judge.rules.m2 import no_leaks
+from ghostgates.read.phase import Phase
 
 from .conftest import IMAGE, STACK_LABEL, Lab, docker_host, note, running_replicas, wait_for
 

@@ -8,9 +8,9 @@ import docker
 import pytest
 import testinfra
 
-from ghostgates import hostcheck
-from ghostgates.phase import Phase
-from ghostgates.rules.m2 import no_leaks
+from ghostgates.fetch import hostcheck
+from ghostgates.judge.rules.m2 import no_leaks
+from ghostgates.read.phase import Phase
 
 pytestmark = pytest.mark.lab
 

@@ -23,7 +23,7 @@ import docker
 import pytest
 import yaml
 
-from ghostgates.swarm import connect, fetch_swarm
+from ghostgates.fetch.engine import connect, fetch_swarm
 
 from .conftest import Lab, note, running_replicas, wait_for
 
@@ -96,7 +96,7 @@ def test_ssh_failure_names_the_engine_and_ssh_says_why(tmp_path: Path) -> None:
     if not _sshd_runs():
         pytest.skip("lab: no lab sshd")
     env = {**os.environ, "SSH_AUTH_SOCK": str(tmp_path / "none.sock")}
-    code = ("import sys\nfrom ghostgates.swarm import connect, fetch_swarm\n"
+    code = ("import sys\nfrom ghostgates.fetch.engine import connect, fetch_swarm\n"
             "from ghostgates.errors import GateError\n"
             f"c = connect('ssh://{ALIAS}', timeout=10, retries=0)\n"
             "try:\n    fetch_swarm(c)\nexcept GateError as e:\n    print(e); sys.exit(3)\n")
@@ -111,7 +111,7 @@ def test_engine_host_error_shows_ssh_stderr(tmp_path: Path) -> None:
     """--engine-host over ssh with no usable key: the error is ssh's own stderr (hostcheck)."""
     if not _sshd_runs():
         pytest.skip("lab: no lab sshd")
-    from ghostgates import hostcheck
+    from ghostgates.fetch import hostcheck
 
     env = {"SSH_AUTH_SOCK": str(tmp_path / "none.sock")}
     old = {k: os.environ.get(k) for k in env}

@@ -26,7 +26,7 @@ import docker.types
 import pytest
 import yaml
 
-from ghostgates.swarm import connect, fetch_swarm
+from ghostgates.fetch.engine import connect, fetch_swarm
 from ghostgates.timeutil import parse_time
 
 from .conftest import STACK_LABEL, Lab, docker_host, note, running_replicas, task_state, wait_for
@@ -42,7 +42,7 @@ UPDATE_STATES = {"updating", "paused", "completed", "rollback_started", "rollbac
 CONTAINER_STATES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
 
 # (collection, path, JSON type, meaning). `[]` walks a list, `{}` every value of a name-keyed map.
-# The fields ghostgates/swarm.py and ghostgates/rules read from a snapshot (and the ones an
+# The fields ghostgates/fetch/engine.py and ghostgates/rules read from a snapshot (and the ones an
 # operator's evidence names), kept beside the parity check that guards them.
 SUITE_READS: list[tuple[str, str, str, str]] = [
     ("info", "SystemTime", "str", "time"),

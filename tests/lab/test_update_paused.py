@@ -24,8 +24,8 @@ from typing import Any
 import docker
 import docker.types
 
-from ghostgates.classify import classify_log
-from ghostgates.swarm import connect, fetch_swarm
+from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.judge.classify import classify_log
 
 from .conftest import Lab, docker_host, note, running_replicas, task_state, wait_for
 

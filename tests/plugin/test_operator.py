@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from ghostgates.catalogue import ALL, GATES
-from ghostgates.review import records
+from ghostgates.record.review import records
 from twin import running_twin
 from twin.world import load_world
 
@@ -239,7 +239,7 @@ def test_review_rows_carry_the_evidence_links(suite: pytest.Pytester, tmp_path: 
 
 
 def test_a_slow_service_says_what_it_waits_for(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ghostgates import http
+    from ghostgates.fetch import http
 
     monkeypatch.setattr(http, "SLOW_AFTER", 0.05)
     result = _run(suite, "gates/m1", "--world", str(DEMO), "--role", "builder", "--twin-latency-ms", "150",

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ghostgates import review
+from ghostgates.record import review
 
 from .conftest import DEMO
 

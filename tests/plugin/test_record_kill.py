@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from ghostgates import atomic
+from ghostgates.record import atomic
 
 from .conftest import DEMO, ROOT
 

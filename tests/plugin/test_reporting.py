@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ghostgates.catalogue import ALL
-from ghostgates.review import records
+from ghostgates.record.review import records
 
 from .conftest import DEMO
 

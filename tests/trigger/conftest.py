@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
-from ghostgates.drive import Options, Outcome, Printer, Services, drive
-from ghostgates.http import ApiClient
-from ghostgates.phase import Phase
-from ghostgates.statefile import StateFile
-from ghostgates.swarm import connect, fetch_swarm
+from ghostgates.drive.workflow import Options, Outcome, Printer, Services, drive
+from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.http import ApiClient
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
 from twin import running_twin
 from twin.server import TwinHandle
 from twin.world import load_world

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ghostgates.facts import Facts
-from ghostgates.phase import Blackout, Phase
-from ghostgates.trigger import current_step, plan, preflight, progress_line
-from ghostgates.verdict import failed, passed
+from ghostgates.drive.trigger import current_step, plan, preflight, progress_line
+from ghostgates.judge.facts import Facts
+from ghostgates.judge.verdict import failed, passed
+from ghostgates.read.phase import Blackout, Phase
 
 NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)
 HEAD = "a" * 40
@@ -113,7 +113,7 @@ def test_the_poster_must_be_a_visible_member() -> None:
 
 
 def test_the_resume_hint_repeats_every_option() -> None:
-    from ghostgates.trigger import resume_hint
+    from ghostgates.drive.trigger import resume_hint
 
     args = ("gates/m1", "--phase", "phases/other.toml", "--state-dir", "my docs", "--trigger-testme", "--yes",
             "--watch-interval", "5", "--http-timeout=30")

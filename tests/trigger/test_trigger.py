@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ghostgates.drive import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED
+from ghostgates.drive.workflow import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED
 
 from .conftest import slowed, world_path, world_variant
 
@@ -54,7 +54,7 @@ def test_refusal_on_the_command_line(cli) -> None:
 
 
 def test_exit_codes_are_distinct() -> None:
-    from ghostgates.drive import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED
+    from ghostgates.drive.workflow import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED
 
     # pytest's own: 0 ok, 1 tests failed, 2 interrupted, 3 internal, 4 usage, 5 nothing collected;
     # the dry run is an ok (0) and Ctrl-C pytest's own interrupted (2); the rest are the trigger's own.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.citations import (
+from ghostgates.read.citations import (
     build_urls,
     cited_builds,
     cited_prs,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.classify import (
+from ghostgates.judge.classify import (
     CLASSES,
     INFRA,
     RECIPE_BUG,
@@ -398,7 +398,7 @@ def test_a_moved_on_task_leaves_a_recipe_class_standing() -> None:
     "could not find an available, non-overlapping IPv4 address pool among the defaults",
 ])
 def test_address_exhaustion_texts(text: str) -> None:
-    from ghostgates.classify import ADDRESS_EXHAUSTION_KEYWORDS, address_exhaustion
+    from ghostgates.judge.classify import ADDRESS_EXHAUSTION_KEYWORDS, address_exhaustion
 
     assert address_exhaustion(text)
     assert address_exhaustion(text.upper())
@@ -408,14 +408,14 @@ def test_address_exhaustion_texts(text: str) -> None:
 
 
 def test_address_exhaustion_keywords_are_in_their_regexes() -> None:
-    from ghostgates.classify import ADDRESS_EXHAUSTION_PHRASES
+    from ghostgates.judge.classify import ADDRESS_EXHAUSTION_PHRASES
 
     for keyword, regex in ADDRESS_EXHAUSTION_PHRASES:
         assert keyword.lower() in regex.lower().replace("\\b", ""), keyword
 
 
 def test_not_address_exhaustion() -> None:
-    from ghostgates.classify import address_exhaustion
+    from ghostgates.judge.classify import address_exhaustion
 
     assert address_exhaustion("task: non-zero exit (1)") is None
     assert address_exhaustion("") is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.compose_diff import (
+from ghostgates.judge.compose_diff import (
     Change,
     ComposeError,
     classify_changes,
@@ -417,7 +417,7 @@ def test_compose_text_missing_on_both_sides_is_an_error():
 def test_modified_file_missing_on_one_side_is_an_error_not_a_change():
     import pytest
 
-    from ghostgates.compose_diff import ComposeError, classify_changes
+    from ghostgates.judge.compose_diff import ComposeError, classify_changes
 
     files = [{"filename": "compose.yml", "status": "modified"}]
     with pytest.raises(ComposeError, match="no text at the base sha"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ghostgates.facts import head_branch
-from ghostgates.rules import m1, m2
+from ghostgates.judge.facts import head_branch
+from ghostgates.judge.rules import m1, m2
 from tests.unit.test_rules_testme import DRONE, build, comment, facts, unix
 
 T1, T2 = "2026-07-15T12:00:00Z", "2026-07-15T12:00:05Z"

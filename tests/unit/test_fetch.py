@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from ghostgates.errors import ConfigError, ServiceError, Unauthorised
-from ghostgates.http import ApiClient, redact_text, redact_url
-from ghostgates.phase import REQUIRED, load_phase
+from ghostgates.fetch.http import ApiClient, redact_text, redact_url
+from ghostgates.read.phase import REQUIRED, load_phase
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.justification import Window, duration_seconds, find_justification
+from ghostgates.judge.justification import Window, duration_seconds, find_justification
 
 
 def justifies(text: str, windows: list[Window] | None = None) -> tuple[float, float] | None:
@@ -128,8 +128,8 @@ def test_duration_seconds(token, seconds):
 
 
 # --- gates.md 2026-12-01: the upgrade itself, the old window from the diff, any author -------
-from ghostgates.compose_diff import Change  # noqa: E402
-from ghostgates.justification import read, windows_from_changes  # noqa: E402
+from ghostgates.judge.compose_diff import Change  # noqa: E402
+from ghostgates.judge.justification import read, windows_from_changes  # noqa: E402
 
 MONITOR_ADDED = [Change("compose.yml", "services.db.deploy.update_config.monitor", None, "300s"),
                  Change("compose.yml", "services.db.deploy.update_config.failure_action", None, "rollback"),

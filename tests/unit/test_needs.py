@@ -1,9 +1,9 @@
-"""Which memberships the plan asks (ghostgates/needs.py): only those a rule reads."""
+"""Which memberships the plan asks (ghostgates/fetch/needs.py): only those a rule reads."""
 
 from __future__ import annotations
 
-from ghostgates.needs import wants_membership
-from ghostgates.phase import Phase
+from ghostgates.fetch.needs import wants_membership
+from ghostgates.read.phase import Phase
 
 PHASE = Phase(builder_logins=("hedda",))
 CORRECT = {"number": 12, "created_at": "2026-06-10T09:00:00Z"}

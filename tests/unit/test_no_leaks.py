@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ghostgates.phase import Phase
-from ghostgates.rules.m2 import no_leaks
+from ghostgates.judge.rules.m2 import no_leaks
+from ghostgates.read.phase import Phase
 
 PHASE = Phase.from_mapping({"leak_patterns": ["ghos-*", "dev-ghost*"]})
 STACK = "com.docker.stack.namespace"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ghostgates.errors import ConfigError
-from ghostgates.phase import Phase
+from ghostgates.read.phase import Phase
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ghostgates import atomic, review
 from ghostgates.catalogue import GATES
+from ghostgates.record import atomic, review
 
 SHA = "a" * 40
 

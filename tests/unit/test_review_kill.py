@@ -19,8 +19,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from ghostgates import atomic, review
 from ghostgates.catalogue import GATES
+from ghostgates.record import atomic, review
 
 ROOT = Path(__file__).resolve().parents[2]
 ITERATIONS = int(os.environ.get("GHOSTGATES_KILL_ITERATIONS", "30"))
@@ -30,7 +30,7 @@ USER_BOTTOM = "\n### My own notes after the blocks\nsetext too\n==========\n"
 
 WRITER = textwrap.dedent("""
     import sys
-    from ghostgates import review
+    from ghostgates.record import review
     sys.path.insert(0, sys.argv[3])
     from test_review_kill import version_block
     path, start = sys.argv[1], int(sys.argv[2])

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from ghostgates.facts import Facts
-from ghostgates.phase import Phase
-from ghostgates.rules import done
-from ghostgates.statefile import StateFile
+from ghostgates.judge.facts import Facts
+from ghostgates.judge.rules import done
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
 
 HEAD = "a" * 40
 OLD = "b" * 40

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ghostgates.facts import Facts
-from ghostgates.phase import Phase
-from ghostgates.rules.m2 import fix_minimal
-from ghostgates.statefile import StateFile
+from ghostgates.judge.facts import Facts
+from ghostgates.judge.rules.m2 import fix_minimal
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
 
 BASE, HEAD = "b" * 40, "h" * 40
 COMPOSE = "services:\n  db:\n    image: mysql:8.0\n"

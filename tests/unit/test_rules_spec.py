@@ -46,7 +46,7 @@ def test_every_id_has_a_rule() -> None:
 @pytest.mark.parametrize("rid", ALL)
 def test_the_rule_docstring_is_its_gates_md_row(rid: str) -> None:
     module, name = _rules_by_id()[rid]
-    rule = getattr(importlib.import_module(f"ghostgates.rules.{module}"), name)
+    rule = getattr(importlib.import_module(f"ghostgates.judge.rules.{module}"), name)
     # needs_membership wraps with functools.wraps, which carries the docstring over.
     doc = rule.__doc__ or ""
     assert doc.startswith(f"{rid} "), f"{module}.{name}'s docstring does not open with {rid}"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ghostgates.facts import Facts
-from ghostgates.phase import Phase
-from ghostgates.rules import m1, m2
-from ghostgates.statefile import StateFile
+from ghostgates.judge.facts import Facts
+from ghostgates.judge.rules import m1, m2
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
 
 FIX = "2026-07-14T11:30:00Z"
 HEAD = "a" * 40

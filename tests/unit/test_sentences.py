@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.sentences import REVERSE, SUPERSEDED, blocker, superseding
+from ghostgates.read.sentences import REVERSE, SUPERSEDED, blocker, superseding
 
 REPO = "recipe-maintainers/ghost"
 URL = "https://git.example.org/recipe-maintainers/ghost/pulls"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ghostgates import review, signing
+from ghostgates.record import review, signing
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs openssh-client (scripts/setup.sh)")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostgates.statefile import StateFile
+from ghostgates.read.statefile import StateFile
 
 REPO = "recipe-maintainers/ghost"
 HARNESS = "recipe-maintainers/cc-ci"
@@ -118,7 +118,7 @@ def test_classification_outside_section_does_not_count() -> None:
 
 
 def test_headings_inside_code_fences_are_not_sections():
-    from ghostgates.statefile import StateFile
+    from ghostgates.read.statefile import StateFile
 
     state = StateFile.parse("s", "# S\n\n```\n## DONE\n```\n\n## Log\nx\n")
     assert not state.has_section("DONE")
@@ -224,7 +224,7 @@ def test_a_heading_written_twice_is_one_section():
 
 
 def test_the_review_writers_sections_keep_their_line_numbers():
-    from ghostgates.markdown import sections
+    from ghostgates.read.markdown import sections
 
     lines = ["# R", "", "## M1: x", "<!-- gate-record gate=M1 -->", "", "```", "## M2 in code", "```", "## M2: y"]
     assert [(s.start, s.end, s.title) for s in sections(lines)] == [(2, 8, "M1: x"), (8, 9, "M2: y")]

@@ -22,11 +22,11 @@ sys.path.insert(0, str(ROOT / "tests" / "twin"))
 
 from worldkit import tiny_world, write_world  # noqa: E402
 
-from ghostgates import swarm  # noqa: E402
 from ghostgates.errors import ConfigError, Malformed, NotFound, Unreachable  # noqa: E402
-from ghostgates.phase import Phase  # noqa: E402
-from ghostgates.rules.m1 import proxy_clear  # noqa: E402
-from ghostgates.rules.m2 import no_leaks  # noqa: E402
+from ghostgates.fetch import engine as swarm  # noqa: E402
+from ghostgates.judge.rules.m1 import proxy_clear  # noqa: E402
+from ghostgates.judge.rules.m2 import no_leaks  # noqa: E402
+from ghostgates.read.phase import Phase  # noqa: E402
 from twin import running_twin  # noqa: E402
 from twin.docker.urls import DOCKER_FAMILIES  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Judge a world in this process: the twin, the run's fetch plan, the rules, as a gate run does.
 
 A gate run is pytest + the plugin around exactly these public functions: the phase and state
-loaders, `ghostgates.plan.fetch_all` over the same clients, `build_facts`, and the rule that
+loaders, `ghostgates.fetch.plan.fetch_all` over the same clients, `build_facts`, and the rule that
 each test in gates/ calls. Judging most worlds here, without a subprocess, costs tens of
 milliseconds instead of two seconds; tests/worlds still runs one world per requirement family
 through the plugin in a subprocess, and compares the two.
@@ -13,15 +13,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ghostgates import compose_diff, services, signing
 from ghostgates.errors import GateError
-from ghostgates.facts import Facts, build_facts, correct_pr_number
-from ghostgates.phase import Phase, load_phase
-from ghostgates.plan import fetch_all
-from ghostgates.rules import done, m1, m2
-from ghostgates.statefile import REVIEW, STATUS, StateFile, read_optional
-from ghostgates.swarm import connect, fetch_swarm
-from ghostgates.verdict import Verdict
+from ghostgates.fetch import services
+from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.plan import fetch_all
+from ghostgates.judge import compose_diff
+from ghostgates.judge.facts import Facts, build_facts, correct_pr_number
+from ghostgates.judge.rules import done, m1, m2
+from ghostgates.judge.verdict import Verdict
+from ghostgates.read.phase import Phase, load_phase
+from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
+from ghostgates.record import signing
 from plugins.run import write_world_files
 from twin.faults import Fault
 from twin.server import running_twin

@@ -17,7 +17,7 @@ from twin.http import BadRequest, Reply, ServiceApp, json_reply
 
 __all__ = ["DOCKER_FAMILIES", "docker_app", "url_map"]
 
-# The endpoint families the suite reads (ghostgates/swarm.py fetch_swarm), as fault paths
+# The endpoint families the suite reads (ghostgates/fetch/engine.py fetch_swarm), as fault paths
 # (twin/faults.py `path=`, where `*` spans `/`): e.g. status=503:service=docker:path=/v*/tasks.
 DOCKER_FAMILIES: dict[str, str] = {
     "info": "/v*/info",

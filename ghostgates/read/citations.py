@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .markdown import visible_text
+from ghostgates.read.markdown import visible_text
 
 CLASS_WORDS = ("infra", "recipe-timing", "recipe-bug", "stale-test", "unknown")
 VERDICT_WORDS = ("green", "passed", "red", "failed", "blocked")

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .timeutil import parse_time
+from ghostgates.errors import ConfigError
+from ghostgates.timeutil import parse_time
 
 KEYS = (
     "repo", "recipe", "drone_repo", "build_params", "status_context", "default_branch",

@@ -5,13 +5,22 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .. import citations, classify, compose_diff, justification, sentences
-from ..facts import GREEN, RED, Facts, head_sha
-from ..phase import Phase
-from ..swarm import engine_evidence, named_objects, not_manager
-from ..timeutil import maybe_time, parse_time
-from ..verdict import Verdict, errored, evidence, failed, passed, skipped
-from .common import ev_build, ev_comment, ev_pr, ev_state, listing, needs_membership, state_missing
+from ghostgates.judge import classify, compose_diff, justification
+from ghostgates.judge.facts import GREEN, RED, Facts, head_sha
+from ghostgates.judge.rules.common import (
+    ev_build,
+    ev_comment,
+    ev_pr,
+    ev_state,
+    listing,
+    needs_membership,
+    state_missing,
+)
+from ghostgates.judge.snapshot import engine_evidence, named_objects, not_manager
+from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed, skipped
+from ghostgates.read import citations, sentences
+from ghostgates.read.phase import Phase
+from ghostgates.timeutil import maybe_time, parse_time
 
 
 def one_open_pr(facts: Facts) -> Verdict:

@@ -20,12 +20,12 @@ from typing import Any
 
 import testinfra
 
-from .classify import ADDRESS_EXHAUSTION_KEYWORDS, address_exhaustion
+from ghostgates.judge.classify import ADDRESS_EXHAUSTION_KEYWORDS, address_exhaustion
 
 # What the allocator writes when a network has no address left, e.g. (Engine 20.10, swarmkit):
 #   error="could not find an available IP while allocating VIP"
 #   error="failed to allocate network IP for task T network N: could not find an available IP"
-# One definition lives in ghostgates.classify (issue 12): the host greps its fixed keywords
+# One definition lives in ghostgates.judge.classify (issue 12): the host greps its fixed keywords
 # (case-insensitively), and the regex decides each line.
 ADDRESS_ERRORS = ADDRESS_EXHAUSTION_KEYWORDS
 DEFAULT_LOG = "/var/log/ghostgates-dockerd.log"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import ConfigError
-from .http import ApiClient, redact_url
+from ghostgates.errors import ConfigError
+from ghostgates.fetch.http import ApiClient, redact_url
 
 
 @dataclass

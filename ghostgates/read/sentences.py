@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import citations
+from ghostgates.read import citations
 
 # Sentence ends: terminal punctuation and white space, or a blank line; a clause also ends at
 # ';'. A '.' inside a URL or a version ends nothing.

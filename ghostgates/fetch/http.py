@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from .errors import Malformed, NotFound, ServiceError, Unauthorised, Unreachable
+from ghostgates.errors import Malformed, NotFound, ServiceError, Unauthorised, Unreachable
 
 T = TypeVar("T")
 RETRY_STATUSES = {429, 500, 502, 503, 504}

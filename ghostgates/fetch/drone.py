@@ -1,6 +1,6 @@
 """Reads of the test harness's builds on Drone: fetch only, plain JSON out.
 
-The list and log reading is the fetch plan's (ghostgates.plan); this module is its face for
+The list and log reading is the fetch plan's (ghostgates.fetch.plan); this module is its face for
 callers that read Drone alone (the trigger and the watcher).
 """
 
@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .errors import NotFound
-from .http import ApiClient
-from .phase import Phase
-from .plan import DronePlan, build_log, phase_moments
-from .timeutil import parse_time
+from ghostgates.errors import NotFound
+from ghostgates.fetch.http import ApiClient
+from ghostgates.fetch.plan import DronePlan, build_log, phase_moments
+from ghostgates.read.phase import Phase
+from ghostgates.timeutil import parse_time
 
 __all__ = ["build_log", "fetch_drone", "get_build", "history_start"]
 

@@ -30,13 +30,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from . import needs
-from .errors import GateError, Malformed, NotFound
-from .facts import head_branch, head_sha
-from .http import ApiClient
-from .phase import Phase
-from .statefile import StateFile
-from .timeutil import parse_time, rfc3339
+from ghostgates.errors import GateError, Malformed, NotFound
+from ghostgates.fetch import needs
+from ghostgates.fetch.http import ApiClient
+from ghostgates.judge.facts import head_branch, head_sha
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
+from ghostgates.timeutil import parse_time, rfc3339
 
 T = TypeVar("T")
 PER_SERVICE = 8  # requests in flight per service

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .catalogue import GATES
-from .verdict import ERROR, PASS, SKIP
+from ghostgates.catalogue import GATES
+from ghostgates.judge.verdict import ERROR, PASS, SKIP
 
 Results = dict[str, dict[str, Any]]
 

@@ -30,10 +30,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import update_text
-from .catalogue import GATES
-from .markdown import sections
-from .timeutil import parse_time
+from ghostgates.catalogue import GATES
+from ghostgates.read.markdown import sections
+from ghostgates.record.atomic import update_text
+from ghostgates.timeutil import parse_time
 
 GATE_TITLES = {"M1": "State inventory and clean retry", "M2": "Operator-ready outcome"}
 _RECORD = re.compile(

@@ -27,9 +27,9 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import GateError
-from .review import Record, records
-from .rules.done import SignatureCheck
+from ghostgates.errors import GateError
+from ghostgates.judge.rules.done import SignatureCheck
+from ghostgates.record.review import Record, records
 
 NAMESPACE = "ghost-gates"
 _BEGIN, _END = "-----BEGIN SSH SIGNATURE-----", "-----END SSH SIGNATURE-----"

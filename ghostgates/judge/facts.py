@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from . import citations
-from .phase import Phase
-from .statefile import StateFile
-from .timeutil import maybe_time, parse_time
+from ghostgates.read import citations
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
+from ghostgates.timeutil import maybe_time, parse_time
 
 RED = ("failure", "error")
 GREEN = ("success",)

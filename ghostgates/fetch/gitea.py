@@ -1,6 +1,6 @@
 """Reads of the recipe repo on Gitea (API v1): fetch only, plain JSON out.
 
-The reading itself is the fetch plan's (ghostgates.plan); this module is its face for callers
+The reading itself is the fetch plan's (ghostgates.fetch.plan); this module is its face for callers
 that read Gitea alone (the trigger), and the one write the suite makes (a comment).
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .http import ApiClient
-from .phase import Phase
-from .plan import GiteaPlan, raw_file
+from ghostgates.fetch.http import ApiClient
+from ghostgates.fetch.plan import GiteaPlan, raw_file
+from ghostgates.read.phase import Phase
 
 __all__ = ["fetch_gitea", "post_comment", "raw_file"]
 

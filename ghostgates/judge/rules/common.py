@@ -6,9 +6,9 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
-from ..facts import Facts, MembershipHidden, Testme, head_sha
-from ..timeutil import maybe_time, rfc3339
-from ..verdict import Verdict, errored, evidence, failed
+from ghostgates.judge.facts import Facts, MembershipHidden, Testme, head_sha
+from ghostgates.judge.verdict import Verdict, errored, evidence, failed
+from ghostgates.timeutil import maybe_time, rfc3339
 
 P = ParamSpec("P")
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .. import citations, classify
-from ..facts import RED, Facts, head_branch
-from ..phase import Phase
-from ..swarm import engine_evidence, host_addresses, not_manager, used_addresses
-from ..timeutil import maybe_time, rfc3339
-from ..verdict import Verdict, errored, evidence, failed, passed
-from .common import ev_build, ev_pr, ev_state, ev_testme, listing, needs_membership, state_missing
+from ghostgates.judge import classify
+from ghostgates.judge.facts import RED, Facts, head_branch
+from ghostgates.judge.rules.common import ev_build, ev_pr, ev_state, ev_testme, listing, needs_membership, state_missing
+from ghostgates.judge.snapshot import engine_evidence, host_addresses, not_manager, used_addresses
+from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed
+from ghostgates.read import citations
+from ghostgates.read.phase import Phase
+from ghostgates.timeutil import maybe_time, rfc3339
 
 
 def inventory(facts: Facts) -> Verdict:

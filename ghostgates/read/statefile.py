@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import citations, markdown
-from .errors import ConfigError
-from .markdown import Document
+from ghostgates.errors import ConfigError
+from ghostgates.read import citations, markdown
+from ghostgates.read.markdown import Document
 
 STATUS = "STATUS-ghost.md"
 REVIEW = "REVIEW-ghost.md"

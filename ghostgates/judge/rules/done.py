@@ -2,7 +2,7 @@
 
 A pure function over the review file's text (the file as found, or, in a run that writes its own
 blocks as the adversary, the text it is about to write) and, where the phase names allowed
-signers, the signature checks made for those records (ghostgates/signing.py does the I/O).
+signers, the signature checks made for those records (ghostgates/record/signing.py does the I/O).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..facts import Facts, head_sha
-from ..review import records
-from ..timeutil import parse_time, rfc3339
-from ..verdict import Verdict, evidence, failed, passed, skipped
-from .common import ev_build, ev_pr
+from ghostgates.judge.facts import Facts, head_sha
+from ghostgates.judge.rules.common import ev_build, ev_pr
+from ghostgates.judge.verdict import Verdict, evidence, failed, passed, skipped
+from ghostgates.record.review import records
+from ghostgates.timeutil import parse_time, rfc3339
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Reads go straight to the services (never through the run's shared-fetch cache), so the gates
 that run afterwards fetch the state as it is after the trigger. Deciding stays in
-`ghostgates.trigger`.
+`ghostgates.drive.trigger`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import drone
-from .facts import Facts, Testme, head_sha
-from .http import ApiClient
-from .phase import Phase
-from .statefile import StateFile
-from .trigger import is_finished, progress_line
+from ghostgates.drive.trigger import is_finished, progress_line
+from ghostgates.fetch import drone
+from ghostgates.fetch.http import ApiClient
+from ghostgates.judge.facts import Facts, Testme, head_sha
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
 
 Emit = Callable[[str], None]
 
@@ -38,7 +38,7 @@ def pr_view(gitea_api: ApiClient, drone_api: ApiClient, phase: Phase, state: Sta
     pr = gitea_api.get_json(f"{base}/pulls/{number}")
     comments = gitea_api.get_json(f"{base}/issues/{number}/comments")
     logins = {c["user"]["login"] for c in comments if c.get("user")}
-    # One reading of membership (ghostgates/gitea.py), the one the fixtures use.
+    # One reading of membership (ghostgates/fetch/gitea.py), the one the fixtures use.
     members = {login: gitea_api.membership(phase.owner, login) for login in sorted(logins)}
     sha = head_sha(pr)
     statuses = {sha: gitea_api.gitea_pages(f"{base}/commits/{sha}/statuses")} if sha else {}

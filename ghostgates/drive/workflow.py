@@ -18,17 +18,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from . import compose_diff, gitea, watch
-from . import drone as drone_api
-from . import trigger as decide
-from .classify import classify_log
-from .errors import GateError
-from .facts import Testme, build_facts, correct_pr_number
-from .http import ApiClient
-from .phase import Phase
-from .rules.m1 import proxy_clear
-from .statefile import StateFile
-from .timeutil import maybe_time, rfc3339
+from ghostgates.drive import trigger as decide
+from ghostgates.drive import watch
+from ghostgates.errors import GateError
+from ghostgates.fetch import drone as drone_api
+from ghostgates.fetch import gitea
+from ghostgates.fetch.http import ApiClient
+from ghostgates.judge import compose_diff
+from ghostgates.judge.classify import classify_log
+from ghostgates.judge.facts import Testme, build_facts, correct_pr_number
+from ghostgates.judge.rules.m1 import proxy_clear
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
+from ghostgates.timeutil import maybe_time, rfc3339
 
 # pytest's own codes are 0 (all passed), 1 (a gate failed), 2 (interrupted), 3 (internal error),
 # 4 (usage error: a bad option, a missing GITEA_URL) and 5 (nothing selected); the trigger adds:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .facts import FINISHED, Facts, MembershipHidden, head_sha
-from .timeutil import maybe_time, rfc3339
-from .verdict import PASS, Verdict
+from ghostgates.judge.facts import FINISHED, Facts, MembershipHidden, head_sha
+from ghostgates.judge.verdict import PASS, Verdict
+from ghostgates.timeutil import maybe_time, rfc3339
 
 BODY = "!testme"
 # Drone states of a build that has not ended: a new testme now would start a second run.

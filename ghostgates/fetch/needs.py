@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from . import citations
-from .facts import RED, is_build_of
-from .phase import Phase
-from .statefile import StateFile
-from .timeutil import maybe_time, parse_time
+from ghostgates.judge.facts import RED, is_build_of
+from ghostgates.read import citations
+from ghostgates.read.phase import Phase
+from ghostgates.read.statefile import StateFile
+from ghostgates.timeutil import maybe_time, parse_time
 
 
 def classified_builds(phase: Phase, state: StateFile | None) -> set[int]:

@@ -1,0 +1,1 @@
+"""Drive: the Builder's testme workflow (guardrails, post, watch)."""
