@@ -180,7 +180,8 @@ def fresh_run(facts: Facts) -> Verdict:
 @needs_membership
 def attempt_budget(facts: Facts) -> Verdict:
     """M1.attempt-budget (gates.md) passes when the post-proxy testmes on upgrade PRs number at most the phase's limit
-    (3), unless an operator waiver in the phase file allows more.
+    (3), unless an operator waiver in the phase file allows more (a waiver whose `by` is one of `builder_logins` is
+    no operator's, and allows nothing).
     """
     testmes = facts.post_proxy_testmes()
     limit, waiver = facts.phase.waived_limit("M1.attempt-budget", facts.phase.max_post_proxy_attempts)
@@ -195,9 +196,10 @@ def attempt_budget(facts: Facts) -> Verdict:
 
 
 def no_stale_evidence(facts: Facts) -> Verdict:
-    """M1.no-stale-evidence (gates.md) passes when every build the state file cites as current evidence is post-proxy,
-    and no pre-proxy red build it classifies has a class that its log contradicts (see Failure classes: above all, a
-    log that shows address exhaustion or tasks stuck in `New` makes the build infra, never a recipe failure).
+    """M1.no-stale-evidence (gates.md) passes when every build the state file cites as current evidence is a post-proxy
+    build of the correct PR, and no pre-proxy red build it classifies has a class that its log contradicts (see
+    Failure classes: above all, a log that shows address exhaustion or tasks stuck in `New` makes the build infra,
+    never a recipe failure).
     """
     if (missing := state_missing(facts, "M1.no-stale-evidence")) is not None:
         return missing

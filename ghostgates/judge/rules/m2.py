@@ -53,8 +53,7 @@ def duplicates(facts: Facts) -> list[dict[str, Any]]:
 @needs_membership
 def duplicates_resolved(facts: Facts) -> Verdict:
     """M2.duplicates-resolved (gates.md) passes when every duplicate is closed unmerged and carries a comment, by a
-    builder or an org member, that cites the correct PR as the one superseding it (`superseded by PR #4`, `replaced
-    by`, `in favour of`, `duplicate of`; a comment saying the duplicate supersedes the correct PR says the reverse).
+    builder or an org member, whose `Superseded by:` statement cites the correct PR.
     """
     correct = facts.correct_pr_number
     dupes = duplicates(facts)
@@ -121,9 +120,9 @@ def _builder_comments(facts: Facts, number: int) -> list[dict[str, Any]]:
 
 def outcome(facts: Facts) -> Verdict:
     """M2.outcome (gates.md) passes when the latest finished post-proxy build of the correct PR ran on its current head
-    sha, and is green; or it is red and a builder's comment on the PR, posted after that build finished, cites it
-    and states the blocker: what blocks the PR (`blocked on …`, `blocker: …`, or the failure's class and cause), not
-    only a verdict word such as `failed` (with `M2.fix-minimal` holding where a fix was made).
+    sha, and is green; or it is red and a builder's comment on the PR, posted after that build finished, names that
+    build in its `Build:` statement and states what blocks the PR in its `Blocker:` statement (with `M2.fix-minimal`
+    holding where a fix was made).
     """
     number, pr = facts.correct_pr_number, facts.correct_pr
     if number is None or pr is None:
@@ -167,14 +166,18 @@ def outcome(facts: Facts) -> Verdict:
 
 def fix_minimal(facts: Facts) -> Verdict:
     """M2.fix-minimal (gates.md) passes when the PR's changes beyond the upgrade itself (image tags, version labels,
-    release notes under `release/`) touch only deploy-timing and health settings of compose files (`update_config`,
-    `rollback_config`, `healthcheck`, `restart_policy` keys), and a comment (by anyone) or the state file justifies
-    them from logs: the measured duration of the upgrade itself (the data-dir upgrade or migration, not the whole CI
-    run or deploy) set against the old window (the value the change replaces, or the engine's default where the base
-    sets none; the new value the PR sets is not the old window), the measured duration being the longer. The PR's
-    changes are what it changes since its merge base (`merge_base`, as its files list shows), never a diff against
-    the base branch's current head (`base.sha` moves as the base branch moves). `skip` when the PR carries no such
-    change.
+    release notes under `release/`) touch only deploy-timing and health settings of compose files (the keys of
+    `update_config` and `rollback_config`, the timing keys of `healthcheck` (`interval`, `timeout`, `retries`,
+    `start_period`, `start_interval`), `restart_policy` and `stop_grace_period`; changing a health check's `test` or
+    disabling it is a change beyond the upgrade), or keys the phase's `fix_keys` names, and are justified from logs:
+    a comment (by anyone), or the state file's `## Justification` section, states `Build:` (a build of the correct
+    PR), `Upgrade took:` and `Old window:`, where the old window's key is one the PR changes, its value is what the
+    PR's merge base has there (or `default` where the base sets none), and the upgrade took longer than that window
+    (the engine's default where it says `default`). Where that build's log shows the upgrade's start and end (Failure
+    classes: upgrade markers), a stated duration more than 10% away from what the log shows is contradicted, and
+    fails. The PR's changes are what it changes since its merge base (`merge_base`, as its files list shows), never a
+    diff against the base branch's current head (`base.sha` moves as the base branch moves). `skip` when the PR
+    carries no such change.
     """
     number, pr = facts.correct_pr_number, facts.correct_pr
     if number is None or pr is None:
@@ -240,8 +243,9 @@ def _short(value: Any) -> str | None:
 
 
 def tests_intact(facts: Facts) -> Verdict:
-    """M2.tests-intact (gates.md) passes when the PR touches none of the phase's test paths, and the test repository
-    has no commit on them since the phase began.
+    """M2.tests-intact (gates.md) passes when the PR touches none of the phase's test paths (a rename touches its old
+    path), and the test repository has no commit on them since the phase began (a commit reachable from its default
+    branch whose commit date is after the phase began).
     """
     number = facts.correct_pr_number
     phase = facts.phase
@@ -270,7 +274,8 @@ def tests_intact(facts: Facts) -> Verdict:
 
 def comments_explain(facts: Facts) -> Verdict:
     """M2.comments-explain (gates.md) passes when the correct PR's last comment from a builder is newer than its latest
-    finished build, links that build by its Drone URL, and states the verdict.
+    finished build, links that build by its Drone URL, names it in its `Build:` statement, and states a `Verdict:`
+    that agrees with it (`green` for a green build, `red` or `blocked` for a red one).
     """
     number = facts.correct_pr_number
     if number is None or facts.correct_pr is None:
@@ -303,7 +308,8 @@ def comments_explain(facts: Facts) -> Verdict:
 
 def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -> Verdict:
     """M2.no-leaks (gates.md) passes when the Swarm holds no stack, service, container, volume, network, secret or
-    config whose name matches the phase's leak patterns (`ghos-*`, `dev-ghost*`).
+    config whose name matches the phase's leak patterns (`ghos-*`, `dev-ghost*`) and not its `leak_exclude`, or whose
+    `com.docker.stack.namespace` label names such a stack (Other recipes' phases).
     """
     engine = engine_evidence(swarm)
     if (why := not_manager(swarm)) is not None:
