@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.cache import RUN_DIR_STASH, peek, run_dir, shared
+from fixtures._run import RUN_DIR_STASH, peek, run_dir, shared
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
 from ghostgates.judge.facts import build_facts

@@ -1,58 +1,22 @@
-"""M2: operator-ready outcome. One test per requirement id of gates.md."""
+"""M2: operator-ready outcome.
+
+One test per requirement id of gates.md, named by it (`test_requirement[M2.…]` in --co, -v and JUnit):
+the registry (ghostgates.judge.rules.RULES) says which rule decides an id and on which fixtures.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from ghostgates.judge.rules import m2
+from ghostgates.judge.rules import Rule, rules_of
+from ghostgates.judge.verdict import Verdict
 
 
-@pytest.mark.requirement("M2.one-open-pr")
-def test_one_open_pr(facts, gate):
-    gate(m2.one_open_pr(facts))
-
-
-@pytest.mark.requirement("M2.duplicates-resolved")
-def test_duplicates_resolved(facts, gate):
-    gate(m2.duplicates_resolved(facts))
-
-
-@pytest.mark.requirement("M2.never-merged")
-def test_never_merged(facts, gate):
-    gate(m2.never_merged(facts))
-
-
-@pytest.mark.requirement("M2.outcome")
-def test_outcome(facts, gate):
-    gate(m2.outcome(facts))
-
-
-@pytest.mark.requirement("M2.fix-minimal")
-def test_fix_minimal(facts, gate):
-    gate(m2.fix_minimal(facts))
-
-
-@pytest.mark.requirement("M2.tests-intact")
-def test_tests_intact(facts, gate):
-    gate(m2.tests_intact(facts))
-
-
-@pytest.mark.requirement("M2.comments-explain")
-def test_comments_explain(facts, gate):
-    gate(m2.comments_explain(facts))
-
-
-@pytest.mark.requirement("M2.no-leaks")
-def test_no_leaks(leak_snapshot, phase, gate):
-    snapshot, polled = leak_snapshot
-    gate(m2.no_leaks(snapshot, phase, polled))
-
-
-@pytest.mark.requirement("M2.evidence-kept")
-def test_evidence_kept(facts, gate):
-    gate(m2.evidence_kept(facts))
-
-
-@pytest.mark.requirement("M2.classified")
-def test_classified(facts, gate):
-    gate(m2.classified(facts))
+@pytest.mark.parametrize("rule", [pytest.param(rule, id=rule.id, marks=pytest.mark.requirement(rule.id))
+                                  for rule in rules_of("M2")])
+def test_requirement(rule: Rule, rule_inputs: dict[str, Any], gate: Callable[[Verdict], None]) -> None:
+    # rule_inputs (fixtures/facts.py): the fixtures the rule reads, set up before the test runs.
+    gate(rule.judge(rule_inputs))

@@ -161,10 +161,6 @@ class Facts:
     def param(self, build: dict[str, Any], which: str) -> str:
         return str((build.get("params") or {}).get(self.phase.param(which), ""))
 
-    def is_recipe_build(self, build: dict[str, Any]) -> bool:
-        """The harness tests every recipe; only this recipe's builds belong to our PRs."""
-        return self.param(build, "recipe") == self.phase.recipe
-
     def builds_of_pr(self, number: int) -> list[dict[str, Any]]:
         return [b for _, b in sorted(self.builds.items()) if is_build_of(self.phase, b, number)]
 
@@ -302,10 +298,6 @@ def is_build_of(phase: Phase, build: dict[str, Any], number: int | None) -> bool
     params = build.get("params") or {}
     return (number is not None and str(params.get(phase.param("recipe"), "")) == phase.recipe
             and str(params.get(phase.param("pr"), "")) == str(number))
-
-
-def head_ref(pr: dict[str, Any]) -> str:
-    return (pr.get("head") or {}).get("ref", "")
 
 
 def head_branch(pr: dict[str, Any]) -> str:
