@@ -11,7 +11,7 @@ The rule: a password is always `***`; a user name stays only on `ssh://` (a logi
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 # scheme://userinfo@ in free text; and a bare user:password@host (an SDK that quotes its netloc).
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/@\s]*)@")
@@ -42,3 +42,29 @@ def redact_text(text: str) -> str:
     """Every URL's userinfo in free text redacted as `redact_url` does (messages that quote a URL)."""
     text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{_userinfo(m.group(1)[:-3], m.group(2))}@", text)
     return _BARE_USERINFO.sub(r"\1:***@", text)
+
+
+def secrets_of(url: str) -> tuple[str, ...]:
+    """The secret parts of `url`'s userinfo as a library may quote them: the password (and, off ssh://,
+    the user name), as written and percent-decoded. testinfra, for one, runs `sshpass -p PASSWORD`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ()
+    if "@" not in parts.netloc:
+        return ()
+    user, has_password, password = parts.netloc.rsplit("@", 1)[0].partition(":")
+    found = [password] if has_password else []
+    if parts.scheme.lower() != "ssh":
+        found.append(user)
+    return tuple({form for secret in found if secret for form in (secret, unquote(secret))})
+
+
+def scrub(text: str, *urls: str | None) -> str:
+    """`text` (a library's error) with every URL's userinfo redacted, and the secrets of `urls` (the
+    addresses it was given) wherever they stand, also outside any URL."""
+    text = redact_text(text)
+    for url in urls:
+        for secret in secrets_of(url or ""):
+            text = re.sub(rf"(?<![\w*]){re.escape(secret)}(?![\w*])", "***", text)
+    return text

@@ -32,7 +32,7 @@ import requests.exceptions
 from ghostgates.errors import ConfigError, Malformed, NotFound, ServiceError, Unauthorised, Unreachable
 from ghostgates.fetch.retry import DEFAULT_POLICY, OnWait, RetryPolicy
 from ghostgates.fetch.services import Settings
-from ghostgates.redact import redact_text, redact_url
+from ghostgates.redact import redact_text, redact_url, scrub
 
 API_VERSION = "1.41"
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -197,6 +197,9 @@ class EngineReader:
                 return redact_url(self.engine.host.rstrip("/") + parts.path + query)
         return redact_url(f"{self.engine.host.rstrip('/')}/v{API_VERSION}{fallback}")
 
+    def _why(self, exc: BaseException) -> str:
+        return _first_line(exc, self.engine.host)
+
     def call(self, path: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn` is one docker-py APIClient read of `path` (for messages: the SDK builds the URL)."""
         attempt = 0
@@ -210,7 +213,8 @@ class EngineReader:
             except docker.errors.APIError as exc:
                 status = exc.status_code
                 url = self._url(exc, path)
-                cause = redact_text((exc.explanation or "").strip()) if isinstance(exc.explanation, str) else ""
+                explained = exc.explanation if isinstance(exc.explanation, str) else ""
+                cause = scrub(explained.strip(), self.engine.host)
                 said = f": {cause}" if cause else ""
                 if status in self.policy.statuses:
                     headers = getattr(exc.response, "headers", None) or {}
@@ -231,7 +235,7 @@ class EngineReader:
                 url = self._url(exc, path)
                 retry = True
                 error = Malformed(f"Docker engine {self.engine.describe()}: GET {url} returned a malformed answer "
-                                  f"(not complete JSON: {_first_line(exc)}) after {attempt} tries", url=url)
+                                  f"(not complete JSON: {self._why(exc)}) after {attempt} tries", url=url)
             except (requests.exceptions.Timeout, TimeoutError) as exc:
                 url = self._url(exc, path)
                 retry = True
@@ -243,10 +247,10 @@ class EngineReader:
                 # ssh:// runs the `ssh` binary: why it failed is what ssh printed on stderr.
                 hint = "; ssh's own reason is on stderr" if self.engine.host.startswith("ssh://") else ""
                 error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} unreachable after "
-                                    f"{attempt} tries: {type(exc).__name__}: {_first_line(exc)}{hint}", url=url)
+                                    f"{attempt} tries: {type(exc).__name__}: {self._why(exc)}{hint}", url=url)
             except docker.errors.DockerException as exc:
                 url = self._url(exc, path)
-                raise Unreachable(f"Docker engine {self.engine.describe()}: GET {url} failed: {_first_line(exc)}",
+                raise Unreachable(f"Docker engine {self.engine.describe()}: GET {url} failed: {self._why(exc)}",
                                   url=url) from None
             if not retry or not self.policy.again(attempt):
                 assert error is not None
@@ -256,11 +260,11 @@ class EngineReader:
             time.sleep(delay)
 
 
-def _first_line(exc: BaseException) -> str:
-    """The first line of a library's error, any URL's secrets redacted (docker-py, requests and paramiko
-    quote the address they were given)."""
+def _first_line(exc: BaseException, host: str) -> str:
+    """The first line of a library's error, any URL's secrets and those of `host` redacted (docker-py,
+    requests and paramiko quote the address they were given)."""
     text = str(exc).strip()
-    return redact_text(text.splitlines()[0][:300]) if text else type(exc).__name__
+    return scrub(text.splitlines()[0][:300], host) if text else type(exc).__name__
 
 
 def connect(target: EngineTarget) -> docker.DockerClient:
@@ -274,12 +278,13 @@ def connect(target: EngineTarget) -> docker.DockerClient:
         client = docker.DockerClient(base_url=host, version=API_VERSION, timeout=max(1, round(target.timeout)),
                                      tls=engine.tls or False, use_ssh_client=ssh_binary)
     except ImportError as exc:  # docker-py's ssh transport imports paramiko, whichever way it connects
-        raise ConfigError(f"Docker engine {engine.describe()}: ssh:// needs paramiko ({_first_line(exc)}); "
+        raise ConfigError(f"Docker engine {engine.describe()}: ssh:// needs paramiko ({_first_line(exc, host)}); "
                           "install docker[ssh]") from None
     except docker.errors.DockerException as exc:
         if "paramiko" in str(exc):
-            raise ConfigError(f"Docker engine {engine.describe()}: {_first_line(exc)} (docker[ssh])") from None
-        raise Unreachable(f"Docker engine {engine.describe()}: {_first_line(exc)}", url=redact_url(host)) from None
+            raise ConfigError(f"Docker engine {engine.describe()}: {_first_line(exc, host)} (docker[ssh])") from None
+        raise Unreachable(f"Docker engine {engine.describe()}: {_first_line(exc, host)}",
+                          url=redact_url(host)) from None
     if ssh_binary and urlsplit(host).port is None:
         # docker-py writes the default port 22 into the address and passes `-p 22` to ssh, which
         # overrides the user's ssh config; the CLI passes no port it was not given.
@@ -315,7 +320,7 @@ def _volumes_on(spec: str) -> list[str]:
     try:
         return hostcheck.node_volumes(hostcheck.get_host(spec))
     except Exception as exc:  # testinfra raises its own and paramiko's errors: all mean "could not read"
-        raise Unreachable(f"volumes on {redact_url(spec)}: {hostcheck.describe_host_error(exc)}",
+        raise Unreachable(f"volumes on {redact_url(spec)}: {hostcheck.describe_host_error(exc, spec)}",
                           url=redact_url(spec)) from None
 
 

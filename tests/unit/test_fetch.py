@@ -137,3 +137,16 @@ def _raw(phase, key: str):
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def test_a_host_error_never_shows_the_hosts_password() -> None:
+    """testinfra's ssh backend runs `sshpass -p PASSWORD ssh ...` for ssh://u:PASSWORD@host and, when ssh
+    fails, raises RuntimeError(CommandResult) whose command carries it (testinfra/backend/ssh.py)."""
+    from types import SimpleNamespace
+
+    from ghostgates.fetch.hostcheck import describe_host_error
+
+    result = SimpleNamespace(command=b"sshpass -p s3cr%40t ssh -p 1 u@manager date", rc=255,
+                             stderr="ssh: connect to host manager port 1: Connection refused")
+    line = describe_host_error(RuntimeError(result), "ssh://u:s3cr%40t@manager:1")
+    assert "s3cr" not in line and line.startswith("`sshpass -p *** ssh -p 1 u@manager date` exited 255: ssh:")
