@@ -109,7 +109,8 @@ def _wanted(config: pytest.Config) -> set[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Before pytest's -k/-m deselection: each gate test gets its gate's marker and its id as keyword."""
     wanted = _wanted(config)
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         rid = requirement_of(item)
         if rid is not None:

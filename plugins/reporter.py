@@ -7,6 +7,7 @@ the files are written once, from plain data, whatever `-n` was.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -211,7 +212,7 @@ def pending_blocks(config: pytest.Config, results: dict[str, dict[str, Any]], ro
         if signer is not None:
             payload = record.payload()
             digest = hashlib.sha256(payload.encode()).hexdigest()[:24]
-            sig = shared(config, f"signature-{digest}", lambda p=payload: signer(p))
+            sig = shared(config, f"signature-{digest}", functools.partial(signer, payload))
             record = record.signed(sig)
         out[gate] = render_block(gate, gate_results, role, context, record)
     return out

@@ -120,16 +120,14 @@ def make_settings(config: pytest.Config, *, phase_file: str, world: str | None, 
     --role says: it never signs (the gates after the watch print their blocks, they write none)."""
     opt = config.option
     env = os.environ if environ is None else environ
-    services = {
-        "gitea_url": service_url(env.get("GITEA_URL", ""), "/api/v1"), "gitea_token": env.get("GITEA_TOKEN", ""),
-        "drone_url": service_url(env.get("DRONE_SERVER", ""), "/api"), "drone_token": env.get("DRONE_TOKEN", ""),
-        "docker_host": env.get("DOCKER_HOST", ""),
-    }
+    gitea_url, gitea_token = service_url(env.get("GITEA_URL", ""), "/api/v1"), env.get("GITEA_TOKEN", "")
+    drone_url, drone_token = service_url(env.get("DRONE_SERVER", ""), "/api"), env.get("DRONE_TOKEN", "")
+    docker_host = env.get("DOCKER_HOST", "")
     if twin is not None:
-        services.update(gitea_url=twin.gitea_url, gitea_token=twin.gitea_token, drone_url=twin.drone_url,
-                        drone_token=twin.drone_token)
+        gitea_url, gitea_token, drone_url, drone_token = (twin.gitea_url, twin.gitea_token, twin.drone_url,
+                                                          twin.drone_token)
         if opt.swarm == "world":
-            services["docker_host"] = twin.docker_url
+            docker_host = twin.docker_url
     return Settings(
         phase_file=phase_file,
         state_dir=state_dir,
@@ -143,7 +141,11 @@ def make_settings(config: pytest.Config, *, phase_file: str, world: str | None, 
         node_hosts=tuple(h.strip() for h in opt.node_hosts.split(",") if h.strip()),
         http_timeout=opt.http_timeout,
         http_retries=opt.http_retries,
-        **services,
+        gitea_url=gitea_url,
+        gitea_token=gitea_token,
+        drone_url=drone_url,
+        drone_token=drone_token,
+        docker_host=docker_host,
     )
 
 

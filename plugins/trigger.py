@@ -117,7 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise Exit(outcome.message, outcome.code, config)
 
 
-class Exit(pytest.exit.Exception):  # type: ignore[misc,name-defined]
+class Exit(pytest.exit.Exception):  # type: ignore[name-defined]
     """pytest.exit, knowing its run: the line is printed once (see pytest_keyboard_interrupt)."""
 
     def __init__(self, message: str, code: int, config: pytest.Config) -> None:

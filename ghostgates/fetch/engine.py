@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import docker
@@ -33,6 +33,7 @@ from ghostgates.errors import ConfigError, Malformed, NotFound, ServiceError, Un
 from ghostgates.fetch.retry import DEFAULT_POLICY, OnWait, RetryPolicy
 from ghostgates.fetch.services import Settings
 from ghostgates.redact import redact_text, redact_url, scrub
+from ghostgates.shapes import SwarmSnapshot
 
 API_VERSION = "1.41"
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -207,7 +208,8 @@ class EngineReader:
             attempt += 1
             with self._lock:
                 self.requests += 1
-            retry, delay, error = False, self.policy.after_loss(attempt), None
+            retry, delay = False, self.policy.after_loss(attempt)
+            error: ServiceError | None = None
             try:
                 return fn(*args, **kwargs)
             except docker.errors.APIError as exc:
@@ -292,12 +294,12 @@ def connect(target: EngineTarget) -> docker.DockerClient:
         if adapter is not None and str(getattr(adapter, "ssh_host", "")).endswith(":22"):
             adapter.ssh_host = adapter.ssh_host[: -len(":22")]
     # The SDK rewrites unix:// and ssh:// addresses; errors should name the one the user gave.
-    client.ghostgates_host = host  # type: ignore[attr-defined]
-    client.ghostgates_reader = EngineReader(client, engine, target.policy, target.on_wait)  # type: ignore[attr-defined]
+    client.ghostgates_host = host
+    client.ghostgates_reader = EngineReader(client, engine, target.policy, target.on_wait)
     return client
 
 
-def read_swarm(target: EngineTarget, proxy_network: str | None = None) -> dict[str, Any]:
+def read_swarm(target: EngineTarget, proxy_network: str | None = None) -> SwarmSnapshot:
     """The one Swarm reader: connect to `target`, take the snapshot (fetch_swarm), close; with
     `target.node_hosts`, each node's volumes beside it (`node_volumes`, by node name)."""
     client = connect(target)
@@ -329,11 +331,11 @@ def reader_of(client: docker.DockerClient) -> EngineReader:
     if reader is None:  # a client made elsewhere (the lab's own): read it the same way
         host = getattr(client.api, "base_url", "docker")
         reader = EngineReader(client, Engine(host=host, source="a client given to the suite"))
-        client.ghostgates_reader = reader  # type: ignore[attr-defined]
+        client.ghostgates_reader = reader
     return reader
 
 
-def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -> dict[str, Any]:
+def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -> SwarmSnapshot:
     """Everything the Swarm rules read, in one pass; the proxy network with its verbose inspect.
 
     The snapshot names the engine (`engine`), whether it is an active swarm manager (`manager`,
@@ -361,7 +363,7 @@ def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -
                                    f"{bool(swarm.get('ControlAvailable'))}): point DOCKER_HOST or "
                                    "DOCKER_CONTEXT at a swarm manager")
         snapshot["requests"] = reader.requests
-        return snapshot
+        return cast(SwarmSnapshot, snapshot)
     # The reads are independent: in parallel, a remote manager's latency is paid about twice, not ten times.
     with ThreadPoolExecutor(max_workers=4) as pool:
         reads = {
@@ -390,7 +392,7 @@ def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -
                     f"/networks/{net['Id']}?verbose=1&scope=swarm", api.inspect_network, net["Id"], verbose=True,
                     scope="swarm")
     snapshot["requests"] = reader.requests
-    return snapshot
+    return cast(SwarmSnapshot, snapshot)
 
 
 def _is_manager(info: dict[str, Any]) -> bool:

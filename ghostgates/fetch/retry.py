@@ -53,7 +53,7 @@ class RetryPolicy:
                     if when.tzinfo is None:
                         when = when.replace(tzinfo=UTC)
                     return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), self.max_retry_after)
-        return self.backoff * (2 ** (attempt - 1))
+        return self.backoff * 2.0 ** (attempt - 1)
 
 
 DEFAULT_POLICY = RetryPolicy()

@@ -29,6 +29,7 @@ from ghostgates.judge.rules.done import SignatureCheck
 from ghostgates.read.phase import Phase, load_phase
 from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
 from ghostgates.record import signing
+from ghostgates.shapes import Entry
 from plugins.run import write_world_files
 from twin.faults import Fault
 from twin.server import running_twin
@@ -57,7 +58,7 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
             phase_file="", state_dir=str(state_dir), world=str(world_path), swarm="world", gates_json="",
             role="builder", gitea_url=handle.gitea_url, gitea_token=handle.gitea_token,
             drone_url=handle.drone_url, drone_token=handle.drone_token, docker_host=handle.docker_url,
-            http_timeout=timeout, http_retries=retries, **({} if backoff is None else {"http_backoff": backoff}))
+            http_timeout=timeout, http_retries=retries, http_backoff=0.3 if backoff is None else backoff)
         text = read_optional(state_dir / STATUS)
         state = None if text is None else StateFile.parse(str(state_dir / STATUS), text)
         review_text = read_optional(state_dir / REVIEW)
@@ -74,7 +75,7 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
 
 
 def verdicts(phase: Phase, state: StateFile | None, review_text: str | None,
-             entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+             entries: dict[str, Entry]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     sources_error = next((entries[k]["error"] for k in ("gitea", "drone") if "error" in entries[k]), None)
     facts = None if sources_error else build_facts(phase, state, entries["gitea"]["ok"], entries["drone"]["ok"])
