@@ -1,22 +1,18 @@
 """M1: state inventory and clean retry.
 
-One test per requirement id of gates.md, named by it (`test_requirement[M1.…]` in --co, -v and JUnit):
-the registry (ghostgates.judge.rules.RULES) says which rule decides an id and on which fixtures.
-"""
+One test per requirement id, named by it: fixtures/facts.py parametrizes it over GATE's rules in the
+registry (ghostgates.judge.rules.RULES), which also names the fixtures each reads (`rule_inputs`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from ghostgates.judge.rules import Rule, rules_of
+from ghostgates.judge.rules import Rule
 from ghostgates.judge.verdict import Verdict
 
+GATE = "M1"
 
-@pytest.mark.parametrize("rule", [pytest.param(rule, id=rule.id, marks=pytest.mark.requirement(rule.id))
-                                  for rule in rules_of("M1")])
+
 def test_requirement(rule: Rule, rule_inputs: dict[str, Any], gate: Callable[[Verdict], None]) -> None:
-    # rule_inputs (fixtures/facts.py): the fixtures the rule reads, set up before the test runs.
     gate(rule.judge(rule_inputs))
