@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from ghostgates.catalogue import ALL, GATES
-from ghostgates.fetch import http
 from plugins.verdicts import requirement_of
 
 ENVIRONMENT = (
@@ -52,14 +51,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: the {gate} requirements of gates.md ({len(GATES[gate])})")
     if getattr(config, "workerinput", None) is None:
         _check_state_dir(config)
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            # A long wait on a slow service says which URL and which try, instead of silence.
-            config.stash[_PREVIOUS_WAIT] = http.on_wait
-            http.on_wait = reporter.write_line
-
-
-_PREVIOUS_WAIT = pytest.StashKey[object]()
 
 
 def _check_state_dir(config: pytest.Config) -> None:
@@ -75,8 +66,6 @@ def _check_state_dir(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _PREVIOUS_WAIT in config.stash:
-        http.on_wait = config.stash[_PREVIOUS_WAIT]  # type: ignore[assignment]
     if getattr(config, "workerinput", None) is not None:
         return
     from plugins.run import SETTINGS_STASH
@@ -90,9 +79,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def engine_line(config: pytest.Config) -> str:
     """The engine this run reads, as ghostgates.fetch.engine names it (the twin's for a --world run, else the
     docker CLI's own resolution: DOCKER_HOST, DOCKER_CONTEXT, the current context, the local socket)."""
-    from fixtures.swarm import engine_description
+    from fixtures._run import settings_of
+    from ghostgates.fetch.engine import engine_description, target_for
 
-    return engine_description(config)
+    return engine_description(target_for(settings_of(config)))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -119,7 +109,8 @@ def _wanted(config: pytest.Config) -> set[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Before pytest's -k/-m deselection: each gate test gets its gate's marker and its id as keyword."""
     wanted = _wanted(config)
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         rid = requirement_of(item)
         if rid is not None:

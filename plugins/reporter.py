@@ -7,6 +7,7 @@ the files are written once, from plain data, whatever `-n` was.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.cache import RUN_DIR_STASH, peek, run_dir, shared
+from fixtures._run import RUN_DIR_STASH, peek, run_dir, shared
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
 from ghostgates.judge.facts import build_facts
@@ -211,7 +212,7 @@ def pending_blocks(config: pytest.Config, results: dict[str, dict[str, Any]], ro
         if signer is not None:
             payload = record.payload()
             digest = hashlib.sha256(payload.encode()).hexdigest()[:24]
-            sig = shared(config, f"signature-{digest}", lambda p=payload: signer(p))
+            sig = shared(config, f"signature-{digest}", functools.partial(signer, payload))
             record = record.signed(sig)
         out[gate] = render_block(gate, gate_results, role, context, record)
     return out

@@ -11,13 +11,14 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures.cache import (
+from fixtures._run import (
     PHASE_STASH,
     RUN_DIR_KEY,
     RUN_DIR_STASH,
@@ -78,45 +79,81 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(opt, "htmlpath", None) is None and _runs_gates(config) and not (opt.help or opt.collectonly):
         opt.htmlpath = str(root / "reports" / "gates.html")
         opt.self_contained_html = True
-    world = opt.world
+    world = str(Path(opt.world).resolve()) if opt.world else None
     state_dir = opt.state_dir
     scratch = False
     if world and not state_dir:
         state_dir, scratch = tempfile.mkdtemp(prefix="ghost-gates-state-"), True
-    settings = Settings(
-        phase_file=opt.phase or str(root / "phases" / "ghost.toml"),
-        state_dir=str(Path(state_dir or root / "machine-docs").resolve()),
-        world=str(Path(world).resolve()) if world else None,
+    phase_file = opt.phase or str(root / "phases" / "ghost.toml")
+    # --help, --markers, --fixtures and --version read nothing: they need neither services nor a phase.
+    runs = _runs_gates(config) and not (opt.help or opt.markers or opt.showfixtures or opt.version)
+    loaded = handle = None
+    if runs and world:
+        # The world and the phase are parsed once, here; a bad phase file is the user's to fix before
+        # anything runs: one line naming file and key.
+        loaded = load_run_world(world)
+        config.stash[WORLD_STASH] = loaded
+        config.stash[PHASE_STASH] = load_run_phase(phase_file, world, loaded.phase or {})
+        if not opt.collectonly:  # --co runs nothing: no twin, no world files over the state dir
+            handle = _start_twin(config, loaded)
+    # The settings are made whole, once, with the twin's addresses where a world is served; nothing
+    # changes them afterwards (workers receive them as data).
+    settings = make_settings(config, phase_file=phase_file, world=world, scratch=scratch,
+                             state_dir=str(Path(state_dir or root / "machine-docs").resolve()), twin=handle)
+    config.stash[SETTINGS_STASH] = settings
+    if not runs:
+        return
+    if not world and not opt.collectonly and (missing := missing_config(settings)):
+        # gates.md: missing configuration is a usage error; the run stops before it reads anything
+        # and writes no block into the review file.
+        raise pytest.UsageError(missing)
+    if not world:
+        config.stash[PHASE_STASH] = load_run_phase(phase_file, None, None)
+    if loaded is not None and handle is not None:
+        write_world_files(loaded.files, Path(settings.state_dir))
+
+
+def make_settings(config: pytest.Config, *, phase_file: str, world: str | None, state_dir: str, scratch: bool,
+                  twin: Any = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """The run's Settings from its options and environment, and the twin's addresses when one serves a
+    world (its Swarm too, unless --swarm env). A run that posts or watches is the Builder's, whatever
+    --role says: it never signs (the gates after the watch print their blocks, they write none)."""
+    opt = config.option
+    env = os.environ if environ is None else environ
+    gitea_url, gitea_token = service_url(env.get("GITEA_URL", ""), "/api/v1"), env.get("GITEA_TOKEN", "")
+    drone_url, drone_token = service_url(env.get("DRONE_SERVER", ""), "/api"), env.get("DRONE_TOKEN", "")
+    docker_host = env.get("DOCKER_HOST", "")
+    if twin is not None:
+        gitea_url, gitea_token, drone_url, drone_token = (twin.gitea_url, twin.gitea_token, twin.drone_url,
+                                                          twin.drone_token)
+        if opt.swarm == "world":
+            docker_host = twin.docker_url
+    return Settings(
+        phase_file=phase_file,
+        state_dir=state_dir,
+        world=world,
         swarm=opt.swarm,
-        gates_json=opt.gates_json or str(root / "reports" / "gates.json"),
-        role=opt.role,
-        gitea_url=service_url(os.environ.get("GITEA_URL", ""), "/api/v1"),
-        gitea_token=os.environ.get("GITEA_TOKEN", ""),
-        drone_url=service_url(os.environ.get("DRONE_SERVER", ""), "/api"),
-        drone_token=os.environ.get("DRONE_TOKEN", ""),
-        docker_host=os.environ.get("DOCKER_HOST", ""),
+        gates_json=opt.gates_json or str(config.rootpath / "reports" / "gates.json"),
+        role="builder" if is_builder_run(config) else opt.role,
         scratch_state=scratch,
         engine_host=opt.engine_host,
         leak_settle=opt.leak_settle,
         node_hosts=tuple(h.strip() for h in opt.node_hosts.split(",") if h.strip()),
         http_timeout=opt.http_timeout,
         http_retries=opt.http_retries,
+        gitea_url=gitea_url,
+        gitea_token=gitea_token,
+        drone_url=drone_url,
+        drone_token=drone_token,
+        docker_host=docker_host,
     )
-    config.stash[SETTINGS_STASH] = settings
-    # --help, --markers, --fixtures and --version read nothing: they need neither services nor a phase.
-    if not _runs_gates(config) or opt.help or opt.markers or opt.showfixtures or opt.version:
-        return
-    if not world and not opt.collectonly and (missing := missing_config(settings)):
-        # gates.md: missing configuration is a usage error; the run stops before it reads anything
-        # and writes no block into the review file.
-        raise pytest.UsageError(missing)
-    # The world and the phase are parsed once, here; a bad phase file is the user's to fix before
-    # anything runs: one line naming file and key.
-    loaded = load_run_world(settings) if world else None
-    config.stash[WORLD_STASH] = loaded
-    config.stash[PHASE_STASH] = load_run_phase(settings, None if loaded is None else (loaded.phase or {}))
-    if loaded is not None and not opt.collectonly:  # --co runs nothing: no twin, no world files over the state dir
-        _start_twin(config, settings, loaded)
+
+
+def is_builder_run(config: pytest.Config) -> bool:
+    """A run that posts or watches: the Builder's, whatever --role says (its settings are made with role
+    builder)."""
+    opt = config.option
+    return bool(getattr(opt, "trigger_testme", False) or getattr(opt, "watch_build", None) is not None)
 
 
 def _runs_gates(config: pytest.Config) -> bool:
@@ -129,7 +166,7 @@ def _runs_gates(config: pytest.Config) -> bool:
     return False
 
 
-def _start_twin(config: pytest.Config, settings: Settings, world: Any) -> None:
+def _start_twin(config: pytest.Config, world: Any) -> Any:
     from twin.faults import FaultError, parse_fault
     from twin.server import running_twin
 
@@ -140,11 +177,7 @@ def _start_twin(config: pytest.Config, settings: Settings, world: Any) -> None:
     stack = contextlib.ExitStack()
     handle = stack.enter_context(running_twin(world, faults=faults, latency_ms=config.option.twin_latency_ms))
     config.stash[_TWIN_STASH] = stack
-    settings.gitea_url, settings.gitea_token = handle.gitea_url, handle.gitea_token
-    settings.drone_url, settings.drone_token = handle.drone_url, handle.drone_token
-    if settings.swarm == "world":
-        settings.docker_host = handle.docker_url
-    write_world_files(world.files, Path(settings.state_dir))
+    return handle
 
 
 def write_world_files(files: dict[str, str], state_dir: Path) -> None:

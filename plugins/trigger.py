@@ -11,16 +11,20 @@ whatever `--role` says (it prints the block it would write, as `--role builder` 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fixtures._run import phase_of, settings_of, waiter_of
 from ghostgates.drive import trigger
 from ghostgates.drive import workflow as drive
 from ghostgates.errors import ConfigError, GateError
-from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch import services
+from ghostgates.fetch.engine import read_swarm, target_for
 from ghostgates.read.statefile import STATUS, StateFile, read_optional
+from plugins.run import is_builder_run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,11 +43,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seconds between two looks at the build (default 10)")
 
 
-def is_builder_run(config: pytest.Config) -> bool:
-    """A run that posts or watches: the Builder's, whatever --role says."""
-    return bool(config.option.trigger_testme or config.option.watch_build is not None)
-
-
 def _options(config: pytest.Config) -> drive.Options:
     opt = config.option
     timeout = opt.watch_timeout if opt.watch_timeout is not None else trigger.DEFAULT_WATCH_TIMEOUT
@@ -52,21 +51,19 @@ def _options(config: pytest.Config) -> drive.Options:
 
 
 def _services(config: pytest.Config) -> drive.Services:
-    from fixtures.drone import drone_client
-    from fixtures.gitea import gitea_client
-    from plugins.run import phase_of, settings_of
-
+    """The gate run's own readers: the same clients and the same engine (the twin's for --world,
+    whatever DOCKER_TLS_VERIFY says), with the run's --http-timeout and --http-retries."""
     settings = settings_of(config)
     network = phase_of(config).proxy_network
-
-    def swarm() -> dict[str, Any]:
-        client = connect(settings.docker_host or None, timeout=settings.http_timeout)
-        try:
-            return fetch_swarm(client, network)
-        finally:
-            client.close()
-
-    return drive.Services(gitea_client(config), drone_client(config), swarm)
+    # The guardrails read the Swarm, not the nodes' volumes (M2.no-leaks's, not the trigger's).
+    target = dataclasses.replace(target_for(settings, waiter_of(config)), node_hosts=())
+    gitea = services.gitea_client(settings, waiter_of(config))
+    try:
+        drone = services.drone_client(settings, waiter_of(config))
+    except GateError:
+        gitea.close()
+        raise
+    return drive.Services(gitea, drone, lambda: read_swarm(target, network))
 
 
 def _printer(config: pytest.Config) -> drive.Printer:
@@ -97,13 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
     wanted = str(options.watch_build or "latest").strip().lower()
     if wanted != "latest" and not wanted.isdigit():
         raise pytest.UsageError(f"--watch-build takes a build number or `latest`, not {options.watch_build!r}")
-    from plugins.run import phase_of, settings_of
-
     settings = settings_of(config)
-    if settings.role != "builder":
-        # The Builder never signs: the gates after the watch print their blocks, they write none.
-        settings.role = "builder"
-        config.option.role = "builder"
     phase = phase_of(config)
     path = Path(settings.state_dir) / STATUS
     text = read_optional(path)
@@ -126,7 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise Exit(outcome.message, outcome.code, config)
 
 
-class Exit(pytest.exit.Exception):  # type: ignore[misc,name-defined]
+class Exit(pytest.exit.Exception):  # type: ignore[name-defined]
     """pytest.exit, knowing its run: the line is printed once (see pytest_keyboard_interrupt)."""
 
     def __init__(self, message: str, code: int, config: pytest.Config) -> None:

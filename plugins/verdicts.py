@@ -85,7 +85,7 @@ def result_of(reports: list[pytest.TestReport]) -> dict[str, Any] | None:
     rid = next((v for k, v in props if k == REQUIREMENT_PROP), None)
     if rid is None:
         return None
-    recorded = next((v for k, v in reversed(props) if k == VERDICT_PROP), None)
+    recorded: Any = next((v for k, v in reversed(props) if k == VERDICT_PROP), None)
     error = next((v for k, v in props if k == ERROR_PROP), None)
     if error is None:
         for report in reports:

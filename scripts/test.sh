@@ -21,6 +21,14 @@ if [ "${GHOSTGATES_SKIP_LAB:-0}" != 1 ]; then
     fi
 fi
 
+# The type check (pyproject.toml [tool.mypy]: strict on the deciding code): a type error fails the run.
+if ! .venv/bin/python -c 'import mypy' 2>/dev/null; then
+    echo "[test] installing the dev tools (mypy) into .venv" >&2
+    .venv/bin/python -m pip install -q -e '.[dev]' || echo "[test] mypy could not be installed" >&2
+fi
+.venv/bin/python -m mypy
+typed=$?
+
 # Everything but the lab runs on both cores; the lab shares one engine, so it runs serially.
 mkdir -p reports
 rm -f reports/tests.xml reports/lab.xml
@@ -34,6 +42,7 @@ if [ "$lab_ready" = 1 ]; then
     trap - EXIT
 fi
 [ "$code" -eq 5 ] && code=0
+[ "$typed" -ne 0 ] && [ "$code" -eq 0 ] && code=$typed
 # One closing line for both runs, after the teardown's own output.
 .venv/bin/python - reports/tests.xml reports/lab.xml <<'PY'
 import sys

@@ -140,7 +140,7 @@ class _QuietHandler(WSGIRequestHandler):
         if self.command != "HEAD" and data and code not in (204, 304):
             self._headers_buffer.append(data)
         self.wfile.write(b"".join(self._headers_buffer))
-        self._headers_buffer = []
+        self._headers_buffer: list[bytes] = []
         self.wfile.flush()
 
 
@@ -218,7 +218,7 @@ def running_twin(
             server.server_close()
         raise
     bases = [f"http://{_url_host(host)}:{s.server_port}" for s in servers]
-    common = {"now": world.now, "latency_ms": latency_ms, "faults": fault_set}
+    common: dict[str, Any] = {"now": world.now, "latency_ms": latency_ms, "faults": fault_set}
     servers[0].app = gitea_app(state.gitea, base_url=bases[0], token=gitea_token, **common)
     servers[1].app = drone_app(state.drone, base_url=bases[1], token=drone_token, **common)
     servers[2].app = docker_app(state.docker, **common)

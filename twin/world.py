@@ -113,7 +113,7 @@ def parse_time(text: str) -> datetime:
 _SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_SafeBase):  # type: ignore[misc, valid-type]
+class _Loader(_SafeBase):
     """SafeLoader that keeps timestamps and 40-hex shas as the strings the world wrote.
 
     PyYAML would turn `2026-06-20T12:00:00Z` into a datetime and an all-digit sha into an int.
@@ -571,7 +571,7 @@ def load_world(path: str | Path) -> World:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise WorldError(f"{where}: (file): cannot read: {_one_line(exc.strerror or exc)}") from None
+        raise WorldError(f"{where}: (file): cannot read: {_one_line(exc.strerror or str(exc))}") from None
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -1,13 +1,18 @@
-"""The definition of done: the Builder's `## DONE` is backed by fresh adversary PASSes."""
+"""The definition of done: the Builder's `## DONE` is backed by fresh adversary PASSes.
+
+One test per requirement id, named by it: fixtures/facts.py parametrizes it over GATE's rules in the
+registry (ghostgates.judge.rules.RULES), which also names the fixtures each reads (`rule_inputs`)."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
+from typing import Any
 
-from ghostgates.judge.rules import done
+from ghostgates.judge.rules import Rule
+from ghostgates.judge.verdict import Verdict
+
+GATE = "DONE"
 
 
-@pytest.mark.requirement("DONE.signed")
-def test_signed(facts, done_review, gate):
-    # done_review (plugins/reporter.py): the review file as this run leaves it, and its signature checks.
-    gate(done.signed(facts, done_review.text, done_review.signatures, done_review.own_records))
+def test_requirement(rule: Rule, rule_inputs: dict[str, Any], gate: Callable[[Verdict], None]) -> None:
+    gate(rule.judge(rule_inputs))

@@ -1,42 +1,18 @@
-"""M1: state inventory and clean retry. One test per requirement id of gates.md."""
+"""M1: state inventory and clean retry.
+
+One test per requirement id, named by it: fixtures/facts.py parametrizes it over GATE's rules in the
+registry (ghostgates.judge.rules.RULES), which also names the fixtures each reads (`rule_inputs`)."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
+from typing import Any
 
-from ghostgates.judge.rules import m1
+from ghostgates.judge.rules import Rule
+from ghostgates.judge.verdict import Verdict
 
-
-@pytest.mark.requirement("M1.inventory")
-def test_inventory(facts, gate):
-    gate(m1.inventory(facts))
-
-
-@pytest.mark.requirement("M1.correct-pr")
-def test_correct_pr(facts, gate):
-    gate(m1.correct_pr(facts))
+GATE = "M1"
 
 
-@pytest.mark.requirement("M1.proxy-clear")
-def test_proxy_clear(swarm_data, engine_log_errors, phase, gate):
-    gate(m1.proxy_clear(swarm_data, phase, engine_log_errors))
-
-
-@pytest.mark.requirement("M1.fresh-run")
-def test_fresh_run(facts, gate):
-    gate(m1.fresh_run(facts))
-
-
-@pytest.mark.requirement("M1.attempt-budget")
-def test_attempt_budget(facts, gate):
-    gate(m1.attempt_budget(facts))
-
-
-@pytest.mark.requirement("M1.no-stale-evidence")
-def test_no_stale_evidence(facts, gate):
-    gate(m1.no_stale_evidence(facts))
-
-
-@pytest.mark.requirement("M1.quiet-window")
-def test_quiet_window(facts, gate):
-    gate(m1.quiet_window(facts))
+def test_requirement(rule: Rule, rule_inputs: dict[str, Any], gate: Callable[[Verdict], None]) -> None:
+    gate(rule.judge(rule_inputs))

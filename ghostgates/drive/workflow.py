@@ -30,6 +30,7 @@ from ghostgates.judge.facts import Testme, build_facts, correct_pr_number
 from ghostgates.judge.rules.m1 import proxy_clear
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
+from ghostgates.shapes import SwarmSnapshot
 from ghostgates.timeutil import maybe_time, rfc3339
 
 # pytest's own codes are 0 (all passed), 1 (a gate failed), 2 (interrupted), 3 (internal error),
@@ -56,7 +57,7 @@ class Options:
 class Services:
     gitea: ApiClient
     drone: ApiClient
-    swarm: Callable[[], dict[str, Any]]
+    swarm: Callable[[], SwarmSnapshot]
 
 
 @dataclass
@@ -130,6 +131,7 @@ def _trigger(phase: Phase, state: StateFile | None, services: Services, options:
         return Outcome(REFUSED, "trigger refused: " + "; ".join(refusals))
     the_plan = decide.plan(facts)
     assert the_plan is not None  # preflight refuses without a correct PR
+    assert now is not None  # and without the services' clock
     out.line(f"trigger: checks passed at {rfc3339(now)}: proxy clear, no blackout before "
              f"{rfc3339(now + timedelta(minutes=phase.run_minutes))} (run_minutes {phase.run_minutes:g}), "
              f"{len(facts.post_proxy_testmes())} post-proxy testme(s) so far, no build of PR #{the_plan.number} "

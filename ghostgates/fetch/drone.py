@@ -14,6 +14,7 @@ from ghostgates.errors import NotFound
 from ghostgates.fetch.http import ApiClient
 from ghostgates.fetch.plan import DronePlan, build_log, phase_moments
 from ghostgates.read.phase import Phase
+from ghostgates.shapes import DroneData, GiteaData
 from ghostgates.timeutil import parse_time
 
 __all__ = ["build_log", "fetch_drone", "get_build", "history_start"]
@@ -28,13 +29,13 @@ def get_build(api: ApiClient, repo: str, number: int) -> dict[str, Any] | None:
 
 
 def fetch_drone(api: ApiClient, repo: str, since: datetime | None, extra: set[int],
-                wants_log: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+                wants_log: Callable[[dict[str, Any]], bool]) -> DroneData:
     """Builds since `since`, those cited elsewhere (`extra`), and logs of those `wants_log(b)` picks;
     a log that could not be read is under `log_errors`, never an empty log."""
     return DronePlan(api, repo, extra, wants_log, since).run()
 
 
-def history_start(phase: Phase, gitea: dict[str, Any], correct: int | None) -> datetime | None:
+def history_start(phase: Phase, gitea: GiteaData, correct: int | None) -> datetime | None:
     """How far back builds matter: the correct PR's birth, the phase, the classified day."""
     moments = phase_moments(phase)
     for pr in gitea.get("pulls", []):

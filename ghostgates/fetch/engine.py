@@ -2,11 +2,15 @@
 
 The snapshot is the engine's own JSON, so that the rules read the same field names on a real
 manager and on the twin (tests/lab holds the two to each other).
+
+One reader for every caller: `read_swarm(target, proxy_network)`, where `target_for(settings)`
+says which engine a run reads (the twin's for a --world run, whatever DOCKER_TLS_VERIFY or
+DOCKER_CONTEXT say; else the docker CLI's own choice) with the run's timeout and retry policy.
+The gate fixtures, the trigger, the in-process world judge and the lab all read through it.
 """
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import os
@@ -15,10 +19,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import docker
@@ -27,13 +30,44 @@ import docker.tls
 import requests.exceptions
 
 from ghostgates.errors import ConfigError, Malformed, NotFound, ServiceError, Unauthorised, Unreachable
+from ghostgates.fetch.retry import DEFAULT_POLICY, OnWait, RetryPolicy
+from ghostgates.fetch.services import Settings
+from ghostgates.redact import redact_text, redact_url, scrub
+from ghostgates.shapes import SwarmSnapshot
 
 API_VERSION = "1.41"
 DEFAULT_HOST = "unix:///var/run/docker.sock"
-# What a Gitea or Drone read retries on (ghostgates/fetch/http.py), for the engine too.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_RETRY_AFTER = 10.0
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EngineTarget:
+    """Which engine a caller reads, and how: the one description every reader is built from.
+
+    `docker_host` None and `environ` None: the docker CLI's own choice from this process's
+    environment (DOCKER_HOST, DOCKER_CONTEXT, the current context, the local socket). `environ`
+    {} reads `docker_host` with no TLS variables (the twin's plain engine). `node_hosts`: testinfra
+    hosts whose volumes are listed beside the snapshot (M2.no-leaks: volumes live per node).
+    """
+
+    docker_host: str | None = None
+    environ: Mapping[str, str] | None = None
+    source: str | None = None
+    timeout: float = 20.0
+    policy: RetryPolicy = DEFAULT_POLICY
+    node_hosts: tuple[str, ...] = ()
+    on_wait: OnWait = field(default=None, compare=False)
+
+
+def target_for(settings: Settings, on_wait: OnWait = None) -> EngineTarget:
+    """The engine a run reads: the twin's when --world serves the Swarm (the user's TLS variables
+    and contexts are not the twin's), else the docker CLI's own choice; the run's timeout and retries."""
+    environ: Mapping[str, str] | None = None
+    source = None
+    if settings.world and settings.swarm == "world":
+        environ, source = {}, f"the twin's engine for world {Path(settings.world).name}"
+    return EngineTarget(settings.docker_host or None, environ, source, settings.http_timeout,
+                        settings.retry_policy(), settings.node_hosts, on_wait)
 
 
 @dataclass(frozen=True)
@@ -48,16 +82,7 @@ class Engine:
 
     def describe(self) -> str:
         extra = f", {self.tls_note}" if self.tls_note else ""
-        return f"{_redact(self.host)} ({self.source}{extra})"
-
-
-def _redact(url: str) -> str:
-    """A URL with any userinfo password dropped (ssh://user@host stays: a user name is no secret)."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return parts._replace(netloc=netloc).geturl()
-    return url
+        return f"{redact_url(self.host)} ({self.source}{extra})"
 
 
 def _config_dir(environ: Mapping[str, str]) -> Path:
@@ -142,13 +167,12 @@ def resolve_engine(docker_host: str | None = None, environ: Mapping[str, str] | 
                   "context, as the docker CLI", tls=tls, tls_note=note)
 
 
-def engine_description(docker_host: str | None = None, environ: Mapping[str, str] | None = None,
-                       source: str | None = None) -> str:
+def engine_description(target: EngineTarget) -> str:
     """One line naming the engine a run reads (for the report's header); never raises."""
     try:
-        return resolve_engine(docker_host, environ, source).describe()
+        return resolve_engine(target.docker_host, target.environ, target.source).describe()
     except ConfigError as exc:
-        return f"unresolved: {exc}"
+        return f"unresolved: {redact_text(str(exc))}"
 
 
 class EngineReader:
@@ -156,11 +180,12 @@ class EngineReader:
     a 429/5xx, a timeout, a dropped connection or a body cut short is tried again, honouring
     Retry-After; errors name the request URL, the status and the cause."""
 
-    def __init__(self, client: docker.DockerClient, engine: Engine, retries: int = 3, backoff: float = 0.3) -> None:
+    def __init__(self, client: docker.DockerClient, engine: Engine, policy: RetryPolicy = DEFAULT_POLICY,
+                 on_wait: OnWait = None) -> None:
         self.client = client
         self.engine = engine
-        self.retries = retries
-        self.backoff = backoff
+        self.policy = policy
+        self.on_wait = on_wait
         self.requests = 0
         self._lock = threading.Lock()
 
@@ -169,8 +194,12 @@ class EngineReader:
             url = getattr(holder, "url", None)
             if url:
                 parts = urlsplit(str(url))
-                return self.engine.host.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
-        return f"{self.engine.host.rstrip('/')}/v{API_VERSION}{fallback}"
+                query = f"?{parts.query}" if parts.query else ""
+                return redact_url(self.engine.host.rstrip("/") + parts.path + query)
+        return redact_url(f"{self.engine.host.rstrip('/')}/v{API_VERSION}{fallback}")
+
+    def _why(self, exc: BaseException) -> str:
+        return _first_line(exc, self.engine.host)
 
     def call(self, path: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn` is one docker-py APIClient read of `path` (for messages: the SDK builds the URL)."""
@@ -179,16 +208,19 @@ class EngineReader:
             attempt += 1
             with self._lock:
                 self.requests += 1
-            retry, delay, error = False, self.backoff * attempt, None
+            retry, delay = False, self.policy.after_loss(attempt)
+            error: ServiceError | None = None
             try:
                 return fn(*args, **kwargs)
             except docker.errors.APIError as exc:
                 status = exc.status_code
                 url = self._url(exc, path)
-                cause = (exc.explanation or "").strip() if isinstance(exc.explanation, str) else ""
+                explained = exc.explanation if isinstance(exc.explanation, str) else ""
+                cause = scrub(explained.strip(), self.engine.host)
                 said = f": {cause}" if cause else ""
-                if status in RETRY_STATUSES:
-                    retry, delay = True, _retry_after(exc.response, self.backoff * (2 ** (attempt - 1)))
+                if status in self.policy.statuses:
+                    headers = getattr(exc.response, "headers", None) or {}
+                    retry, delay = True, self.policy.after_status(attempt, headers.get("Retry-After"))
                     error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} answered {status} "
                                         f"after {attempt} tries{said}", url=url, status=status)
                 elif status in (401, 403):
@@ -205,7 +237,7 @@ class EngineReader:
                 url = self._url(exc, path)
                 retry = True
                 error = Malformed(f"Docker engine {self.engine.describe()}: GET {url} returned a malformed answer "
-                                  f"(not complete JSON: {exc}) after {attempt} tries", url=url)
+                                  f"(not complete JSON: {self._why(exc)}) after {attempt} tries", url=url)
             except (requests.exceptions.Timeout, TimeoutError) as exc:
                 url = self._url(exc, path)
                 retry = True
@@ -217,52 +249,44 @@ class EngineReader:
                 # ssh:// runs the `ssh` binary: why it failed is what ssh printed on stderr.
                 hint = "; ssh's own reason is on stderr" if self.engine.host.startswith("ssh://") else ""
                 error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} unreachable after "
-                                    f"{attempt} tries: {type(exc).__name__}: {_first_line(exc)}{hint}", url=url)
+                                    f"{attempt} tries: {type(exc).__name__}: {self._why(exc)}{hint}", url=url)
             except docker.errors.DockerException as exc:
                 url = self._url(exc, path)
-                raise Unreachable(f"Docker engine {self.engine.describe()}: GET {url} failed: {_first_line(exc)}",
+                raise Unreachable(f"Docker engine {self.engine.describe()}: GET {url} failed: {self._why(exc)}",
                                   url=url) from None
-            if not retry or attempt > self.retries:
+            if not retry or not self.policy.again(attempt):
                 assert error is not None
                 raise error
+            if self.on_wait is not None:
+                self.on_wait(f"{error} (try {attempt} of {self.policy.tries}); trying again in {delay:g}s")
             time.sleep(delay)
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, host: str) -> str:
+    """The first line of a library's error, any URL's secrets and those of `host` redacted (docker-py,
+    requests and paramiko quote the address they were given)."""
     text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    return scrub(text.splitlines()[0][:300], host) if text else type(exc).__name__
 
 
-def _retry_after(response: Any, default: float) -> float:
-    header = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
-    if header:
-        try:
-            return min(max(float(header), 0.0), MAX_RETRY_AFTER)
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(header) if header else None
-            if when is not None:
-                return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), MAX_RETRY_AFTER)
-    return default
-
-
-def connect(docker_host: str | None = None, timeout: float = 20, *, retries: int = 3,
-            environ: Mapping[str, str] | None = None, source: str | None = None) -> docker.DockerClient:
-    """A client for the engine the docker CLI would use (see resolve_engine): tcp://, unix://,
-    or ssh:// (through the `ssh` binary and the user's ssh config where there is one, as the
-    CLI does; else paramiko)."""
-    engine = resolve_engine(docker_host, environ, source)
+def connect(target: EngineTarget) -> docker.DockerClient:
+    """A client for the engine `target` names (see resolve_engine): tcp://, unix://, or ssh://
+    (through the `ssh` binary and the user's ssh config where there is one, as the CLI does;
+    else paramiko). Reads through it retry as `target.policy` says."""
+    engine = resolve_engine(target.docker_host, target.environ, target.source)
     host = engine.host
     ssh_binary = host.startswith("ssh://") and shutil.which("ssh") is not None
     try:
-        client = docker.DockerClient(base_url=host, version=API_VERSION, timeout=max(1, round(timeout)),
+        client = docker.DockerClient(base_url=host, version=API_VERSION, timeout=max(1, round(target.timeout)),
                                      tls=engine.tls or False, use_ssh_client=ssh_binary)
     except ImportError as exc:  # docker-py's ssh transport imports paramiko, whichever way it connects
-        raise ConfigError(f"Docker engine {engine.describe()}: ssh:// needs paramiko ({exc}); "
+        raise ConfigError(f"Docker engine {engine.describe()}: ssh:// needs paramiko ({_first_line(exc, host)}); "
                           "install docker[ssh]") from None
     except docker.errors.DockerException as exc:
         if "paramiko" in str(exc):
-            raise ConfigError(f"Docker engine {engine.describe()}: {_first_line(exc)} (docker[ssh])") from None
-        raise Unreachable(f"Docker engine {engine.describe()}: {_first_line(exc)}", url=host) from None
+            raise ConfigError(f"Docker engine {engine.describe()}: {_first_line(exc, host)} (docker[ssh])") from None
+        raise Unreachable(f"Docker engine {engine.describe()}: {_first_line(exc, host)}",
+                          url=redact_url(host)) from None
     if ssh_binary and urlsplit(host).port is None:
         # docker-py writes the default port 22 into the address and passes `-p 22` to ssh, which
         # overrides the user's ssh config; the CLI passes no port it was not given.
@@ -270,9 +294,36 @@ def connect(docker_host: str | None = None, timeout: float = 20, *, retries: int
         if adapter is not None and str(getattr(adapter, "ssh_host", "")).endswith(":22"):
             adapter.ssh_host = adapter.ssh_host[: -len(":22")]
     # The SDK rewrites unix:// and ssh:// addresses; errors should name the one the user gave.
-    client.ghostgates_host = host  # type: ignore[attr-defined]
-    client.ghostgates_reader = EngineReader(client, engine, retries=retries)  # type: ignore[attr-defined]
+    client.ghostgates_host = host
+    client.ghostgates_reader = EngineReader(client, engine, target.policy, target.on_wait)
     return client
+
+
+def read_swarm(target: EngineTarget, proxy_network: str | None = None) -> SwarmSnapshot:
+    """The one Swarm reader: connect to `target`, take the snapshot (fetch_swarm), close; with
+    `target.node_hosts`, each node's volumes beside it (`node_volumes`, by node name)."""
+    client = connect(target)
+    try:
+        snapshot = fetch_swarm(client, proxy_network)
+    finally:
+        client.close()
+    if target.node_hosts:
+        snapshot["node_volumes"] = {_node_name(spec): _volumes_on(spec) for spec in target.node_hosts}
+    return snapshot
+
+
+def _node_name(spec: str) -> str:
+    return urlsplit(spec).hostname or spec
+
+
+def _volumes_on(spec: str) -> list[str]:
+    from ghostgates.fetch import hostcheck  # testinfra is slow to import: only where a node is named
+
+    try:
+        return hostcheck.node_volumes(hostcheck.get_host(spec))
+    except Exception as exc:  # testinfra raises its own and paramiko's errors: all mean "could not read"
+        raise Unreachable(f"volumes on {redact_url(spec)}: {hostcheck.describe_host_error(exc, spec)}",
+                          url=redact_url(spec)) from None
 
 
 def reader_of(client: docker.DockerClient) -> EngineReader:
@@ -280,11 +331,11 @@ def reader_of(client: docker.DockerClient) -> EngineReader:
     if reader is None:  # a client made elsewhere (the lab's own): read it the same way
         host = getattr(client.api, "base_url", "docker")
         reader = EngineReader(client, Engine(host=host, source="a client given to the suite"))
-        client.ghostgates_reader = reader  # type: ignore[attr-defined]
+        client.ghostgates_reader = reader
     return reader
 
 
-def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -> dict[str, Any]:
+def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -> SwarmSnapshot:
     """Everything the Swarm rules read, in one pass; the proxy network with its verbose inspect.
 
     The snapshot names the engine (`engine`), whether it is an active swarm manager (`manager`,
@@ -312,7 +363,7 @@ def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -
                                    f"{bool(swarm.get('ControlAvailable'))}): point DOCKER_HOST or "
                                    "DOCKER_CONTEXT at a swarm manager")
         snapshot["requests"] = reader.requests
-        return snapshot
+        return cast(SwarmSnapshot, snapshot)
     # The reads are independent: in parallel, a remote manager's latency is paid about twice, not ten times.
     with ThreadPoolExecutor(max_workers=4) as pool:
         reads = {
@@ -341,7 +392,7 @@ def fetch_swarm(client: docker.DockerClient, proxy_network: str | None = None) -
                     f"/networks/{net['Id']}?verbose=1&scope=swarm", api.inspect_network, net["Id"], verbose=True,
                     scope="swarm")
     snapshot["requests"] = reader.requests
-    return snapshot
+    return cast(SwarmSnapshot, snapshot)
 
 
 def _is_manager(info: dict[str, Any]) -> bool:

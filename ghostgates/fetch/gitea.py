@@ -12,12 +12,13 @@ from typing import Any
 from ghostgates.fetch.http import ApiClient
 from ghostgates.fetch.plan import GiteaPlan, raw_file
 from ghostgates.read.phase import Phase
+from ghostgates.shapes import GiteaData
 
 __all__ = ["fetch_gitea", "post_comment", "raw_file"]
 
 
 def fetch_gitea(api: ApiClient, phase: Phase, correct_pr: int | None,
-                compose_file: Callable[[str], bool] | None = None) -> dict[str, Any]:
+                compose_file: Callable[[str], bool] | None = None) -> GiteaData:
     """The repo, its pulls and branches, each upgrade PR's comments, the correct PR's commits and
     files, the memberships the rules ask, and the compose files `compose_file(name)` picks."""
     return GiteaPlan(api, phase, correct_pr, compose_file).run()

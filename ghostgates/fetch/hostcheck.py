@@ -21,6 +21,7 @@ from typing import Any
 import testinfra
 
 from ghostgates.judge.classify import ADDRESS_EXHAUSTION_KEYWORDS, address_exhaustion
+from ghostgates.redact import scrub
 
 # What the allocator writes when a network has no address left, e.g. (Engine 20.10, swarmkit):
 #   error="could not find an available IP while allocating VIP"
@@ -32,11 +33,13 @@ DEFAULT_LOG = "/var/log/ghostgates-dockerd.log"
 _TIME = re.compile(r'time="([^"]+)"')
 
 
-def describe_host_error(exc: BaseException) -> str:
+def describe_host_error(exc: BaseException, spec: str | None = None) -> str:
     """One line for a failure to run a command on a host, with the command's stderr.
 
     testinfra's ssh backend raises RuntimeError(CommandResult) when ssh itself fails (exit 255):
-    its text is the object's repr, so the stderr (why ssh failed) is taken from the result.
+    its text is the object's repr, so the stderr (why ssh failed) is taken from the result. Any
+    URL or `user:password@host` in it is redacted (testinfra and paramiko quote the host spec), and
+    `spec`'s password wherever it stands (testinfra's ssh backend runs `sshpass -p PASSWORD`).
     """
     result = exc.args[0] if exc.args else None
     stderr = getattr(result, "stderr", None)
@@ -44,9 +47,9 @@ def describe_host_error(exc: BaseException) -> str:
         command = getattr(result, "command", b"")
         command = command.decode(errors="replace") if isinstance(command, bytes) else str(command or "")
         detail = " ".join(str(stderr or "").split()) or "no error output"
-        return f"`{command}` exited {getattr(result, 'rc', '?')}: {detail}"
+        return scrub(f"`{command}` exited {getattr(result, 'rc', '?')}: {detail}", spec)
     text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+    return scrub(text, spec) or type(exc).__name__
 
 
 def get_host(spec: str | None = None) -> Any:

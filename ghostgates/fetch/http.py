@@ -13,58 +13,43 @@ import email.utils
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 
 from ghostgates.errors import Malformed, NotFound, ServiceError, Unauthorised, Unreachable
+from ghostgates.fetch.retry import DEFAULT_POLICY, OnWait, RetryPolicy
+from ghostgates.redact import redact_text, redact_url
 
+__all__ = ["ApiClient", "redact_text", "redact_url"]
 T = TypeVar("T")
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 SLOW_AFTER = 5.0  # seconds a request may take before the operator is told what is being waited for
-# Where a long wait is reported (the gate plugins point it at the terminal); None: silence.
-on_wait: Callable[[str], None] | None = None
 _LINK_NEXT = re.compile(r'<[^>]*>\s*;\s*rel="next"')
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
 REDIRECTS = (301, 302, 303, 307, 308)
-
-
-def redact_url(url: str) -> str:
-    """`url` without the userinfo part (`https://user:TOKEN@host` -> `https://***@host`)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return redact_text(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
-
-
-def redact_text(text: str) -> str:
-    """Every URL's userinfo in free text replaced by `***` (messages that quote a URL)."""
-    return _USERINFO.sub(r"\1***@", text)
 
 
 class ApiClient:
     def __init__(self, service: str, base_url: str, headers: dict[str, str], *,
-                 timeout: float = 15.0, retries: int = 3, backoff: float = 0.3,
-                 max_retry_after: float = 10.0) -> None:
+                 timeout: float = 15.0, policy: RetryPolicy = DEFAULT_POLICY, on_wait: OnWait = None) -> None:
         self.service = service
         # What the client shows (messages, evidence links) never carries the URL's userinfo;
         # httpx gets the URL as given, and turns user:password into Basic auth.
         self.base_url = redact_url(base_url.rstrip("/"))
-        self.retries = retries
-        self.backoff = backoff
-        self.max_retry_after = max_retry_after
+        self.policy = policy
+        # Where this client reports a long wait or a retry (the terminal in a gate run); None: silence.
+        self.on_wait = on_wait
         self.requests = 0
         self.server_date: datetime | None = None
         self._lock = threading.Lock()
         self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
                                     follow_redirects=False)
+
+    @property
+    def retries(self) -> int:
+        return self.policy.retries
 
     def close(self) -> None:
         self._client.close()
@@ -84,16 +69,16 @@ class ApiClient:
             try:
                 response = self._client.request(method, path, params=params, json=json)
             except httpx.TimeoutException:
-                if attempt <= self.retries and method == "GET":
-                    self._say(f"{self.service}: {method} {url} timed out (try {attempt} of {self.retries + 1}); "
+                if self.policy.again(attempt) and method == "GET":
+                    self._say(f"{self.service}: {method} {url} timed out (try {attempt} of {self.policy.tries}); "
                               "trying again")
-                    time.sleep(self.backoff * attempt)
+                    time.sleep(self.policy.after_loss(attempt))
                     continue
                 raise Unreachable(f"{self.service}: {method} {url} timed out after {attempt} tries",
                                   url=url) from None
             except httpx.TransportError as exc:
-                if attempt <= self.retries and method == "GET":
-                    time.sleep(self.backoff * attempt)
+                if self.policy.again(attempt) and method == "GET":
+                    time.sleep(self.policy.after_loss(attempt))
                     continue
                 raise Unreachable(f"{self.service}: {method} {url} unreachable: {type(exc).__name__}",
                                   url=url) from None
@@ -102,11 +87,11 @@ class ApiClient:
                     timer.cancel()
             self._note_date(response)
             status = response.status_code
-            if status in RETRY_STATUSES and attempt <= self.retries and (method == "GET" or status == 429):
-                delay = self._retry_delay(response, attempt)
+            if status in self.policy.statuses and self.policy.again(attempt) and (method == "GET" or status == 429):
+                delay = self.policy.after_status(attempt, response.headers.get("Retry-After"))
                 if delay >= 1:
                     self._say(f"{self.service}: {method} {url} answered {status} (try {attempt} of "
-                              f"{self.retries + 1}); trying again in {delay:g}s")
+                              f"{self.policy.tries}); trying again in {delay:g}s")
                 time.sleep(delay)
                 continue
             if status in ok:
@@ -116,35 +101,24 @@ class ApiClient:
                                    f"(it is not shown)", url=url, status=status)
             if status == 404:
                 raise NotFound(f"{self.service}: {method} {url} answered 404", url=url, status=status)
-            if status in RETRY_STATUSES:
+            if status in self.policy.statuses:
                 raise Unreachable(f"{self.service}: {method} {url} answered {status} after {attempt} tries",
                                   url=url, status=status)
             raise ServiceError(f"{self.service}: {method} {url} answered {status}", url=url, status=status)
 
-    @staticmethod
-    def _say(line: str) -> None:
-        hook = on_wait
-        if hook is not None:
-            hook(line)
+    def _say(self, line: str) -> None:
+        if self.on_wait is not None:
+            self.on_wait(line)
 
     def _slow_timer(self, method: str, url: str, attempt: int) -> threading.Timer | None:
-        if on_wait is None:
+        if self.on_wait is None:
             return None
         timer = threading.Timer(SLOW_AFTER, self._say, (f"{self.service}: still waiting for {method} {url} "
-                                                        f"(try {attempt} of {self.retries + 1}, "
+                                                        f"(try {attempt} of {self.policy.tries}, "
                                                         f"{SLOW_AFTER:g}s so far)",))
         timer.daemon = True
         timer.start()
         return timer
-
-    def _retry_delay(self, response: httpx.Response, attempt: int) -> float:
-        header = response.headers.get("Retry-After")
-        if header:
-            try:
-                return min(float(header), self.max_retry_after)
-            except ValueError:
-                pass
-        return self.backoff * (2 ** (attempt - 1))
 
     def _note_date(self, response: httpx.Response) -> None:
         header = response.headers.get("Date")
@@ -166,9 +140,9 @@ class ApiClient:
             try:
                 return read()
             except Malformed:
-                if attempt > self.retries:
+                if not self.policy.again(attempt):
                     raise
-                time.sleep(self.backoff * attempt)
+                time.sleep(self.policy.after_loss(attempt))
 
     def get_counted_list(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         """An unpaged list with an X-Total-Count (Gitea's issue comments): fewer items than the
@@ -188,14 +162,6 @@ class ApiClient:
 
     def post_json(self, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         return self._json(self.request("POST", path, params=params, json=body))
-
-    def exists(self, path: str) -> bool:
-        """204/200 means yes, 404 means no (Gitea's merge check)."""
-        try:
-            self.request("GET", path)
-        except NotFound:
-            return False
-        return True
 
     def membership(self, org: str, login: str) -> bool | None:
         """Gitea's `/orgs/{org}/members/{login}`: True (204), False (404), None (hidden from this token).
@@ -298,17 +264,3 @@ class ApiClient:
             if on_batch is not None:
                 on_batch(batch)
             items.extend(batch)
-
-    def drone_pages(self, path: str, per_page: int = 100,
-                    stop: Callable[[list[Any]], bool] | None = None) -> Iterator[Any]:
-        """Drone lists have no count header: page until a short page, or until `stop` says so."""
-        page = 1
-        while True:
-            batch = self.get_json(path, {"page": page, "per_page": per_page})
-            if not isinstance(batch, list):
-                raise Malformed(f"{self.service}: GET {self._url(path)} did not return a list",
-                                url=self._url(path))
-            yield from batch
-            if len(batch) < per_page or (stop is not None and stop(batch)):
-                return
-            page += 1

@@ -36,9 +36,11 @@ from ghostgates.fetch.http import ApiClient
 from ghostgates.judge.facts import head_branch, head_sha
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
+from ghostgates.shapes import DroneData, Entry, GiteaData, SwarmSnapshot, contents_key
 from ghostgates.timeutil import parse_time, rfc3339
 
 T = TypeVar("T")
+D = TypeVar("D", GiteaData, DroneData)
 PER_SERVICE = 8  # requests in flight per service
 DRONE_PER_PAGE = 100  # handler/api/repos/builds/list.go accepts 1..100
 
@@ -91,7 +93,7 @@ class Pool:
             self._queue.put((2, next(self._order), None))
 
 
-def outcome(future: Future[Any]) -> dict[str, Any]:
+def outcome(future: Future[Any]) -> Entry:
     """A source's cache entry: {"ok": data} or {"error": sentence, "type": class name}."""
     try:
         return {"ok": future.result()}
@@ -130,7 +132,7 @@ class GiteaPlan:
         return spawn(lambda: self.api.gitea_pages(
             path, params, submit=lambda *a: self.pool.submit(*a, urgent=True), on_batch=on_batch))
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> GiteaData:
         try:
             return self._run()
         except BaseException as exc:
@@ -140,7 +142,7 @@ class GiteaPlan:
         finally:
             self.pool.shutdown()
 
-    def _run(self) -> dict[str, Any]:
+    def _run(self) -> GiteaData:
         phase, base, correct = self.phase, self.base, self.correct
         repo_f = self.submit(self.api.get_json, base)
         single_f = self.submit(self._pull, correct) if correct is not None else None
@@ -277,7 +279,7 @@ class GiteaPlan:
     def _head_side_of(self, pr: dict[str, Any], files: list[Any], statuses: dict[str, list[Any]],
                       contents: dict[str, str | None]) -> None:
         """The head's statuses, and the compose files M2.fix-minimal compares: at the merge base
-        (under f"{merge_base}:{old_name}") and at the head. A PR without `merge_base` gets no base
+        (under contents_key(merge_base, old_name)) and at the head. A PR without `merge_base` gets no base
         side: fix-minimal says `error`, never a diff against base.sha."""
         sha = head_sha(pr)
         futures: dict[str, Future[Any]] = {}
@@ -292,8 +294,8 @@ class GiteaPlan:
                     continue
                 old_name = changed.get("previous_filename") or name
                 if merge_base:
-                    wanted[f"{merge_base}:{old_name}"] = (old_name, merge_base)
-                wanted[f"{sha}:{name}"] = (name, sha)
+                    wanted[contents_key(merge_base, old_name)] = (old_name, merge_base)
+                wanted[contents_key(sha, name)] = (name, sha)
         for key, (path, ref) in wanted.items():
             if key not in contents:
                 futures[key] = self.submit(raw_file, self.api, self.phase.repo, path, ref)
@@ -349,13 +351,13 @@ class DronePlan:
         self.lock = threading.Lock()
         self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> DroneData:
         try:
             return self._run()
         finally:
             self.pool.shutdown()
 
-    def _run(self) -> dict[str, Any]:
+    def _run(self) -> DroneData:
         cited = self.cited
         single = {n: self.pool.submit(self._build, n) for n in sorted(cited)}
         # A cited build's detail says by itself whether a rule reads its log: no need to wait for
@@ -539,8 +541,8 @@ def _ran(step: dict[str, Any]) -> bool:
 
 def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
               gitea: ApiClient | None, drone: ApiClient | None,
-              swarm: Callable[[], dict[str, Any]] | None,
-              compose_file: Callable[[str], bool] | None = None) -> dict[str, dict[str, Any]]:
+              swarm: Callable[[], SwarmSnapshot] | None,
+              compose_file: Callable[[str], bool] | None = None) -> dict[str, Entry]:
     """Each given source's cache entry ({"ok": ...} or {"error": ...}), all fetched at once.
 
     The clients are the caller's (it closes them); `requests` in each entry counts what was sent,
@@ -562,7 +564,7 @@ def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
     return {key: outcome(future) for key, future in futures.items()}
 
 
-def _counted(run: Callable[[], dict[str, Any]], api: ApiClient) -> dict[str, Any]:
+def _counted(run: Callable[[], D], api: ApiClient) -> D:
     data = run()
     data["requests"] = api.requests
     return data

@@ -9,11 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ghostgates.errors import ConfigError
-from ghostgates.fetch.http import ApiClient, redact_url
+from ghostgates.fetch.http import ApiClient
+from ghostgates.fetch.retry import OnWait, RetryPolicy
+from ghostgates.redact import redact_url
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
+    """Built whole once per run (plugins/run.py, after the twin of a --world run is up), never changed:
+    xdist workers receive it as plain data (`dataclasses.asdict`) and rebuild it."""
+
     phase_file: str
     state_dir: str
     world: str | None
@@ -31,6 +36,11 @@ class Settings:
     node_hosts: tuple[str, ...] = ()
     http_timeout: float = 15.0
     http_retries: int = 3
+    http_backoff: float = 0.3
+
+    def retry_policy(self) -> RetryPolicy:
+        """The run's one retry policy, for Gitea, Drone and the Docker engine alike."""
+        return RetryPolicy(retries=self.http_retries, backoff=self.http_backoff)
 
     def shown(self, which: str) -> str:
         """A service address as it may be printed: `gitea_url`, `drone_url` or `docker_host`, userinfo redacted."""
@@ -46,19 +56,19 @@ def missing_config(settings: Settings) -> str | None:
     return None
 
 
-def gitea_client(settings: Settings) -> ApiClient:
+def gitea_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
     if not settings.gitea_url:
         raise ConfigError("GITEA_URL is not set: the Gitea base URL, e.g. https://git.example.org")
     headers = {"Accept": "application/json"}
     if settings.gitea_token:
         headers["Authorization"] = f"token {settings.gitea_token}"
     return ApiClient("Gitea", settings.gitea_url.rstrip("/") + "/api/v1", headers,
-                     timeout=settings.http_timeout, retries=settings.http_retries)
+                     timeout=settings.http_timeout, policy=settings.retry_policy(), on_wait=on_wait)
 
 
-def drone_client(settings: Settings) -> ApiClient:
+def drone_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
     if not settings.drone_url:
         raise ConfigError("DRONE_SERVER is not set: the Drone base URL, e.g. https://drone.example.org")
     headers = {"Authorization": f"Bearer {settings.drone_token}"} if settings.drone_token else {}
     return ApiClient("Drone", settings.drone_url.rstrip("/") + "/api", headers,
-                     timeout=settings.http_timeout, retries=settings.http_retries)
+                     timeout=settings.http_timeout, policy=settings.retry_policy(), on_wait=on_wait)

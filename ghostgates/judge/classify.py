@@ -261,14 +261,6 @@ class Classification:
     def of(self, cls: str) -> list[SignatureMatch]:
         return [m for m in self.matches if m.cls == cls]
 
-    @property
-    def has_infra(self) -> bool:
-        return any(m.cls == INFRA for m in self.matches)
-
-    @property
-    def has_timing(self) -> bool:
-        return any(m.cls == RECIPE_TIMING for m in self.matches)
-
 
 def _upgrade_windows(lines: list[str]) -> tuple[list[int], list[tuple[int, int]]]:
     """Start lines of unfinished upgrades, and (start, end) index windows of every upgrade.

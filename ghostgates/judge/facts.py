@@ -15,6 +15,7 @@ from typing import Any
 from ghostgates.read import citations
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
+from ghostgates.shapes import DroneData, GiteaData
 from ghostgates.timeutil import maybe_time, parse_time
 
 RED = ("failure", "error")
@@ -53,14 +54,14 @@ class Testme:
 
     @property
     def author(self) -> str:
-        return (self.comment.get("user") or {}).get("login", "")
+        return str((self.comment.get("user") or {}).get("login", ""))
 
 
 @dataclass
 class Facts:
     phase: Phase
-    gitea: dict[str, Any]
-    drone: dict[str, Any]
+    gitea: GiteaData
+    drone: DroneData
     state: StateFile | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -94,7 +95,8 @@ class Facts:
         return self.pulls.get(number) if number is not None else None
 
     def pr_part(self, number: int, part: str) -> list[dict[str, Any]]:
-        return list((self.gitea.get("pr", {}).get(str(number)) or {}).get(part) or [])
+        parts: dict[str, Any] = dict(self.gitea.get("pr", {}).get(str(number)) or {})
+        return list(parts.get(part) or [])
 
     def comments(self, number: int) -> list[dict[str, Any]]:
         return sorted(self.pr_part(number, "comments"), key=lambda c: (parse_time(c["created_at"]), c["id"]))
@@ -160,10 +162,6 @@ class Facts:
 
     def param(self, build: dict[str, Any], which: str) -> str:
         return str((build.get("params") or {}).get(self.phase.param(which), ""))
-
-    def is_recipe_build(self, build: dict[str, Any]) -> bool:
-        """The harness tests every recipe; only this recipe's builds belong to our PRs."""
-        return self.param(build, "recipe") == self.phase.recipe
 
     def builds_of_pr(self, number: int) -> list[dict[str, Any]]:
         return [b for _, b in sorted(self.builds.items()) if is_build_of(self.phase, b, number)]
@@ -304,10 +302,6 @@ def is_build_of(phase: Phase, build: dict[str, Any], number: int | None) -> bool
             and str(params.get(phase.param("pr"), "")) == str(number))
 
 
-def head_ref(pr: dict[str, Any]) -> str:
-    return (pr.get("head") or {}).get("ref", "")
-
-
 def head_branch(pr: dict[str, Any]) -> str:
     """The PR's head branch (gates.md "upgrade PR"): head.ref, or head.label once the branch is gone.
 
@@ -322,10 +316,10 @@ def head_branch(pr: dict[str, Any]) -> str:
 
 
 def head_sha(pr: dict[str, Any]) -> str:
-    return (pr.get("head") or {}).get("sha", "")
+    return str((pr.get("head") or {}).get("sha", ""))
 
 
-def build_facts(phase: Phase, state: StateFile | None, gitea: dict[str, Any], drone: dict[str, Any]) -> Facts:
+def build_facts(phase: Phase, state: StateFile | None, gitea: GiteaData, drone: DroneData) -> Facts:
     stamps = [s for s in (drone.get("now"), gitea.get("now")) if s]
     now = parse_time(stamps[0]) if stamps else datetime.now(UTC)
     return Facts(phase=phase, gitea=gitea, drone=drone, state=state, now=now)

@@ -149,10 +149,6 @@ class Justification:
     window_text: str  # the sentence that states the old window
     matched: str = ""  # which of the sentence's numbers matched the compose diff, and how
 
-    @property
-    def measured_exceeds_window(self) -> bool:
-        return self.measured_seconds > self.window_seconds
-
 
 @dataclass
 class Reading:

@@ -9,17 +9,19 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ghostgates.shapes import SwarmSnapshot
+
 # Docker's stack label (cli/compose/convert: LabelNamespace).
 STACK_LABEL = "com.docker.stack.namespace"
 
 
-def engine_evidence(snapshot: dict[str, Any]) -> dict[str, Any]:
+def engine_evidence(snapshot: SwarmSnapshot) -> dict[str, Any]:
     """The evidence item naming the engine a snapshot was read from (every Swarm verdict carries it)."""
     return {"kind": "engine", "name": str(snapshot.get("engine") or "not recorded"),
             **({"swarm_manager": snapshot["manager"]} if "manager" in snapshot else {})}
 
 
-def not_manager(snapshot: dict[str, Any]) -> str | None:
+def not_manager(snapshot: SwarmSnapshot) -> str | None:
     """Why the engine read cannot answer for the Swarm (no swarm, a worker), or None."""
     if snapshot.get("manager") is False:
         return str(snapshot.get("not_manager") or f"the Docker engine {snapshot.get('engine')} is not an active "
@@ -58,7 +60,7 @@ def host_addresses(inspect: dict[str, Any]) -> tuple[str | None, int]:
     return None, 0
 
 
-def named_objects(snapshot: dict[str, Any]) -> list[tuple[str, str, str]]:
+def named_objects(snapshot: SwarmSnapshot) -> list[tuple[str, str, str]]:
     """(kind, name, node) of every object a leak could hide in, stacks included.
 
     `node` is empty for what the manager's API lists; volumes read on each node
@@ -83,8 +85,8 @@ def named_objects(snapshot: dict[str, Any]) -> list[tuple[str, str, str]]:
     for net in snapshot.get("networks") or []:
         out.append(("network", net.get("Name", "")))
         stacks.add(labels_of(net).get(STACK_LABEL, ""))
-    for kind in ("secret", "config"):
-        for obj in snapshot.get(kind + "s") or []:
+    for kind, objects in (("secret", snapshot.get("secrets")), ("config", snapshot.get("configs"))):
+        for obj in objects or []:
             spec = obj.get("Spec") or {}
             out.append((kind, spec.get("Name", "")))
             stacks.add((spec.get("Labels") or {}).get(STACK_LABEL, ""))

@@ -66,10 +66,6 @@ def cites_branch(text: str, branch: str, *, markdown: bool = True) -> bool:
     return re.search(pattern, seen(text, markdown)) is not None
 
 
-def class_words(text: str, *, markdown: bool = True) -> list[str]:
-    return [m.group(1).lower() for m in _CLASS.finditer(seen(text, markdown))]
-
-
 def verdict_words(text: str, *, markdown: bool = True) -> list[str]:
     return [m.group(1).lower() for m in _VERDICT.finditer(seen(text, markdown))]
 

@@ -57,10 +57,6 @@ def normalise(text: str) -> str:
     return re.sub(r"\r\n?", "\n", text)
 
 
-def source_lines(text: str) -> list[str]:
-    return normalise(text).split("\n")
-
-
 @dataclass(frozen=True)
 class Document:
     """One parse of a Markdown text: its level-2 sections, and its visible text by source line."""

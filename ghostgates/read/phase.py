@@ -119,11 +119,6 @@ class Phase:
         values["source"] = source
         return cls(**values)
 
-    @classmethod
-    def from_file(cls, path: Path) -> Phase:
-        """The file alone, keys it lacks left at their defaults (a run loads with `load_phase`)."""
-        return cls.from_mapping(read_phase_file(path), source=str(path))
-
 
 def _convert(key: str, raw: Any) -> Any:
     if key in ("repo", "drone_repo"):

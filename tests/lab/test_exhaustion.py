@@ -17,7 +17,7 @@ import docker
 import pytest
 
 from ghostgates.fetch import hostcheck
-from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.engine import EngineTarget, read_swarm
 from ghostgates.judge.classify import classify_log
 from ghostgates.judge.rules.m1 import proxy_clear
 from ghostgates.read.phase import Phase
@@ -29,7 +29,7 @@ STUCK_MINUTES = 0.05  # 3 s: the lab cannot wait the phase's 10 minutes
 
 
 def _snapshot(network: str) -> dict[str, Any]:
-    return fetch_swarm(connect(docker_host()), proxy_network=network)
+    return read_swarm(EngineTarget(docker_host()), proxy_network=network)
 
 
 def _phase(network: str) -> Phase:

@@ -24,7 +24,7 @@ import docker
 import docker.errors
 import pytest
 
-from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.engine import EngineTarget, read_swarm
 from ghostgates.judge.rules.m2 import no_leaks
 from ghostgates.read.phase import Phase
 
@@ -73,7 +73,7 @@ def _docker_cli(*args: str, cwd: Path | None = None) -> str:
 
 
 def _leaks() -> tuple[Any, set[tuple[str, str]]]:
-    verdict = no_leaks(fetch_swarm(connect(docker_host())), Phase.from_mapping({}, source="lab"))
+    verdict = no_leaks(read_swarm(EngineTarget(docker_host())), Phase.from_mapping({}, source="lab"))
     # the engine item names where the Swarm was read; the rest are the leaks
     assert verdict.evidence[0]["kind"] == "engine" and verdict.evidence[0]["swarm_manager"] is True
     return verdict, {(e["kind"], e["name"]) for e in verdict.evidence if e["kind"] not in ("patterns", "engine")}

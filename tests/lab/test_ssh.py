@@ -23,7 +23,7 @@ import docker
 import pytest
 import yaml
 
-from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.engine import EngineTarget, read_swarm
 
 from .conftest import Lab, note, running_replicas, wait_for
 
@@ -78,13 +78,9 @@ def test_docker_host_ssh_reads_the_swarm(agent: dict[str, str], engine: docker.D
     lab.service(web, ["sleep", "1d"])
     wait_for(f"{web} running", lambda: running_replicas(engine.api, web) == 1, 30)
     started = time.monotonic()
-    client = connect(f"ssh://{ALIAS}", timeout=30)
-    try:
-        snap = fetch_swarm(client)
-    finally:
-        client.close()
+    snap = read_swarm(EngineTarget(f"ssh://{ALIAS}", timeout=30))
     took = time.monotonic() - started
-    note(f"[ssh] fetch_swarm over ssh://{ALIAS}: {snap['requests']} requests in {took:.2f}s; "
+    note(f"[ssh] read_swarm over ssh://{ALIAS}: {snap['requests']} requests in {took:.2f}s; "
          f"engine {snap['engine']}")
     assert snap["manager"] is True and snap["engine"] == f"ssh://{ALIAS} (DOCKER_HOST)"
     assert web in {s["Spec"]["Name"] for s in snap["services"]}
@@ -96,10 +92,10 @@ def test_ssh_failure_names_the_engine_and_ssh_says_why(tmp_path: Path) -> None:
     if not _sshd_runs():
         pytest.skip("lab: no lab sshd")
     env = {**os.environ, "SSH_AUTH_SOCK": str(tmp_path / "none.sock")}
-    code = ("import sys\nfrom ghostgates.fetch.engine import connect, fetch_swarm\n"
-            "from ghostgates.errors import GateError\n"
-            f"c = connect('ssh://{ALIAS}', timeout=10, retries=0)\n"
-            "try:\n    fetch_swarm(c)\nexcept GateError as e:\n    print(e); sys.exit(3)\n")
+    code = ("import sys\nfrom ghostgates.fetch.engine import EngineTarget, read_swarm\n"
+            "from ghostgates.fetch.retry import RetryPolicy\nfrom ghostgates.errors import GateError\n"
+            f"t = EngineTarget('ssh://{ALIAS}', timeout=10, policy=RetryPolicy(retries=0))\n"
+            "try:\n    read_swarm(t)\nexcept GateError as e:\n    print(e); sys.exit(3)\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
     note(f"[ssh] ssh://{ALIAS} without a key: {proc.stdout.strip()}")

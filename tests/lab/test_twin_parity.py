@@ -26,7 +26,7 @@ import docker.types
 import pytest
 import yaml
 
-from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.engine import EngineTarget, read_swarm
 from ghostgates.timeutil import parse_time
 
 from .conftest import STACK_LABEL, Lab, docker_host, note, running_replicas, task_state, wait_for
@@ -192,7 +192,7 @@ def real_snapshot(module_lab: Lab, engine: docker.DockerClient) -> dict[str, Any
     wait_for(f"{web} update completed", lambda: (api.inspect_service(web).get("UpdateStatus") or {})
              .get("State") == "completed" and running_replicas(api, web) == 1, 30)
     wait_for(f"{broken} failed", lambda: any(t["Status"].get("Err") for t in task_state(api, broken)), 30)
-    return fetch_swarm(connect(docker_host()), proxy_network=net)
+    return read_swarm(EngineTarget(docker_host()), proxy_network=net)
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +216,7 @@ def twin_snapshot(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("world") / "lab-parity.yaml"
     path.write_text(yaml.safe_dump(world, sort_keys=False))
     with server.running_twin(path) as handle:
-        return fetch_swarm(connect(handle.docker_url), proxy_network=TWIN_PROXY)
+        return read_swarm(EngineTarget(handle.docker_url, {}), proxy_network=TWIN_PROXY)
 
 
 def test_fields_the_suite_reads_match(real_snapshot: dict[str, Any], twin_snapshot: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import docker
 import docker.types
 
-from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.engine import EngineTarget, read_swarm
 from ghostgates.judge.classify import classify_log
 
 from .conftest import Lab, docker_host, note, running_replicas, task_state, wait_for
@@ -99,7 +99,7 @@ def test_update_paused_by_slow_start_is_recipe_timing(
 
     wait_for("every update to pause or complete", all_settled, 60, interval=0.25)
 
-    swarm = fetch_swarm(connect(docker_host()))
+    swarm = read_swarm(EngineTarget(docker_host()))
     read = {s["Spec"]["Name"]: (s.get("UpdateStatus") or {}) for s in swarm["services"]}
     note(f"\n[update] new version healthy after {DELAY}s; health check interval 1s x 2 retries")
     for v in VARIANTS:

@@ -44,7 +44,7 @@ def test_one_run_one_picture(run_gates, workers: list[str]):
     assert done["verdict"] == "fail", done
     assert "M2 is FAIL by adversary" in done["reason"]
     # pytest's own outcome for the DONE test is the verdict written.
-    assert "FAILED gates/done/test_done.py::test_signed" in run.output
+    assert "FAILED gates/done/test_done.py::test_requirement[DONE.signed]" in run.output
     recs = review.records((run.state_dir / "REVIEW-ghost.md").read_text())
     assert recs["M2"].verdict == "FAIL" and recs["M1"].verdict == "PASS"
 
@@ -53,7 +53,7 @@ def test_the_builder_judges_the_review_file_as_found(run_gates):
     run = run_gates("--role", "builder", "-rA")
     assert run.results["M2.no-leaks"]["verdict"] == "fail"
     assert run.results["DONE.signed"]["verdict"] == "pass"
-    assert "PASSED gates/done/test_done.py::test_signed" in run.output
+    assert "PASSED gates/done/test_done.py::test_requirement[DONE.signed]" in run.output
 
 
 def test_a_green_run_signs_off_on_its_own_records(run_gates, tmp_path: Path):

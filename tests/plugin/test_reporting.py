@@ -142,7 +142,7 @@ def test_unreadable_state_file_is_an_error(run_gates, tmp_path: Path):
 
 
 def test_leak_settle_polls_and_says_so(run_gates):
-    run = run_gates("--leak-settle", "1", "-k", "no_leaks")
+    run = run_gates("--leak-settle", "1", "-k", "M2.no-leaks")
     result = run.results["M2.no-leaks"]
     assert result["verdict"] == "fail"
     assert "after polling" in result["reason"]

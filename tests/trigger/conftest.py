@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from ghostgates.drive.workflow import Options, Outcome, Printer, Services, drive
-from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.engine import EngineTarget, read_swarm
 from ghostgates.fetch.http import ApiClient
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
@@ -58,15 +58,9 @@ def services_for(twin: TwinHandle, phase: Phase) -> Iterator[Services]:
     gitea = ApiClient("Gitea", twin.gitea_url + "/api/v1", {"Authorization": f"token {twin.gitea_token}"})
     drone = ApiClient("Drone", twin.drone_url + "/api", {"Authorization": f"Bearer {twin.drone_token}"})
 
-    def swarm() -> dict[str, Any]:
-        client = connect(twin.docker_url, timeout=5)
-        try:
-            return fetch_swarm(client, phase.proxy_network)
-        finally:
-            client.close()
-
+    target = EngineTarget(twin.docker_url, {}, "the twin", timeout=5)
     try:
-        yield Services(gitea, drone, swarm)
+        yield Services(gitea, drone, lambda: read_swarm(target, phase.proxy_network))
     finally:
         gitea.close()
         drone.close()

@@ -9,7 +9,7 @@ from ghostgates.read.citations import (
     cited_builds,
     cited_prs,
     cites_branch,
-    class_words,
+    class_word_spans,
     verdict_words,
 )
 
@@ -90,9 +90,9 @@ def test_branch_prefix_of_a_cited_branch_is_not_cited() -> None:
 
 
 def test_class_and_verdict_words_any_case() -> None:
-    assert class_words("Infra, then RECIPE-TIMING, then recipe-bug, stale-test, unknown") == [
+    assert [w for w, _ in class_word_spans("Infra, then RECIPE-TIMING, then recipe-bug, stale-test, unknown")] == [
         "infra", "recipe-timing", "recipe-bug", "stale-test", "unknown"]
-    assert class_words("infrastructure and recipe-timings") == []
+    assert class_word_spans("infrastructure and recipe-timings") == []
     assert verdict_words("Verdict: GREEN; build Passed") == ["green", "passed"]
     assert verdict_words("the greenhouse was redone; unblocked") == []
     assert verdict_words("failed, red, blocked") == ["failed", "red", "blocked"]

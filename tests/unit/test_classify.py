@@ -220,7 +220,7 @@ def test_paused_data_dir_upgrade_is_recipe_timing(log):
     assert result.cls == RECIPE_TIMING
     names = {m.name for m in result.matches}
     assert {"update-paused", "upgrade-unfinished", "healthcheck-during-upgrade", "did-not-complete"} <= names
-    assert not result.has_infra
+    assert not result.of(INFRA)
 
 
 @pytest.mark.parametrize(
@@ -238,7 +238,7 @@ def test_pause_under_address_exhaustion_is_infra():
     )
     result = classify_log(log)
     assert result.cls == INFRA
-    assert result.has_timing  # the pause is still reported as evidence
+    assert result.of(RECIPE_TIMING)  # the pause is still reported as evidence
 
 
 def test_timing_beats_recipe_bug():
@@ -337,7 +337,7 @@ def test_a_pause_that_a_crash_explains_is_not_timing():
     )
     result = classify_log(log)
     assert result.cls == "recipe-bug"
-    assert not result.has_timing
+    assert not result.of(RECIPE_TIMING)
     assert contradiction("recipe-bug", log) is None
 
 

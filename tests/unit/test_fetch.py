@@ -8,14 +8,16 @@ import httpx
 import pytest
 
 from ghostgates.errors import ConfigError, ServiceError, Unauthorised
-from ghostgates.fetch.http import ApiClient, redact_text, redact_url
+from ghostgates.fetch.http import ApiClient
+from ghostgates.fetch.retry import RetryPolicy
 from ghostgates.read.phase import REQUIRED, load_phase
+from ghostgates.redact import redact_text, redact_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def client(handler, base: str = "https://git.example.org/api/v1") -> ApiClient:
-    api = ApiClient("Gitea", base, {}, retries=1, backoff=0)
+    api = ApiClient("Gitea", base, {}, policy=RetryPolicy(retries=1, backoff=0))
     api._client = httpx.Client(base_url=base, transport=httpx.MockTransport(handler), follow_redirects=False)
     return api
 
@@ -58,6 +60,25 @@ def test_redact_url_and_text() -> None:
     assert redact_url("https://user:s3cret@git.example.org/api/v1") == "https://***@git.example.org/api/v1"
     assert redact_url("https://git.example.org/x") == "https://git.example.org/x"
     assert "s3cret" not in redact_text("GET https://u:s3cret@h/x failed; tcp://tok@h:2375")
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://user:s3cret@git.example.org/api/v1", "https://***@git.example.org/api/v1"),
+    ("https://s3cret@git.example.org", "https://***@git.example.org"),  # a token as the user name
+    ("tcp://user:s3cret@manager:2376", "tcp://***@manager:2376"),
+    ("ssh://ops@manager-1", "ssh://ops@manager-1"),  # a login name is no secret on ssh
+    ("ssh://ops:s3cret@manager-1:2222", "ssh://ops:***@manager-1:2222"),
+    ("unix:///var/run/docker.sock", "unix:///var/run/docker.sock"),
+])
+def test_one_redactor_for_every_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+    assert redact_text(f"failed: {url}: refused") == f"failed: {shown}: refused"
+
+
+def test_library_errors_quoting_a_bare_netloc_are_redacted() -> None:
+    # paramiko and testinfra quote the host spec without its scheme.
+    assert redact_text("could not connect to ops:s3cret@manager-1 (port 22)") == \
+        "could not connect to ops:***@manager-1 (port 22)"
 
 
 def test_token_in_userinfo_is_never_in_an_error() -> None:
@@ -116,3 +137,16 @@ def _raw(phase, key: str):
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def test_a_host_error_never_shows_the_hosts_password() -> None:
+    """testinfra's ssh backend runs `sshpass -p PASSWORD ssh ...` for ssh://u:PASSWORD@host and, when ssh
+    fails, raises RuntimeError(CommandResult) whose command carries it (testinfra/backend/ssh.py)."""
+    from types import SimpleNamespace
+
+    from ghostgates.fetch.hostcheck import describe_host_error
+
+    result = SimpleNamespace(command=b"sshpass -p s3cr%40t ssh -p 1 u@manager date", rc=255,
+                             stderr="ssh: connect to host manager port 1: Connection refused")
+    line = describe_host_error(RuntimeError(result), "ssh://u:s3cr%40t@manager:1")
+    assert "s3cr" not in line and line.startswith("`sshpass -p *** ssh -p 1 u@manager date` exited 255: ssh:")

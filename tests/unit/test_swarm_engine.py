@@ -24,6 +24,7 @@ from worldkit import tiny_world, write_world  # noqa: E402
 
 from ghostgates.errors import ConfigError, Malformed, NotFound, Unreachable  # noqa: E402
 from ghostgates.fetch import engine as swarm  # noqa: E402
+from ghostgates.fetch.retry import RetryPolicy  # noqa: E402
 from ghostgates.judge.rules.m1 import proxy_clear  # noqa: E402
 from ghostgates.judge.rules.m2 import no_leaks  # noqa: E402
 from ghostgates.read.phase import Phase  # noqa: E402
@@ -99,7 +100,8 @@ def test_tls_verify_and_cert_path(tmp_path: Path) -> None:
 
 
 def test_engine_description_never_raises(tmp_path: Path) -> None:
-    line = swarm.engine_description(environ={"DOCKER_CONFIG": str(tmp_path), "DOCKER_CONTEXT": "gone"})
+    line = swarm.engine_description(swarm.EngineTarget(environ={"DOCKER_CONFIG": str(tmp_path),
+                                                                "DOCKER_CONTEXT": "gone"}))
     assert line.startswith("unresolved: docker context 'gone'")
 
 
@@ -107,12 +109,8 @@ def _world(tmp_path: Path) -> Path:
     return write_world(tmp_path / "w.yaml", tiny_world())
 
 
-def _read(url: str, **kw: object) -> dict:
-    client = swarm.connect(url, timeout=2, retries=kw.pop("retries", 3), environ={}, source="the twin")  # type: ignore[arg-type]
-    try:
-        return swarm.fetch_swarm(client, "proxy")
-    finally:
-        client.close()
+def _read(url: str, retries: int = 3) -> dict:
+    return swarm.read_swarm(swarm.EngineTarget(url, {}, "the twin", timeout=2, policy=RetryPolicy(retries)), "proxy")
 
 
 def test_snapshot_names_the_engine_and_counts_requests(tmp_path: Path) -> None:

@@ -1,29 +1,35 @@
 """Judge a world in this process: the twin, the run's fetch plan, the rules, as a gate run does.
 
 A gate run is pytest + the plugin around exactly these public functions: the phase and state
-loaders, `ghostgates.fetch.plan.fetch_all` over the same clients, `build_facts`, and the rule that
-each test in gates/ calls. Judging most worlds here, without a subprocess, costs tens of
+loaders, `ghostgates.fetch.plan.fetch_all` over the same clients and the same engine reader
+(`ghostgates.fetch.engine.read_swarm`), `build_facts`, and the registry's rules
+(`ghostgates.judge.rules.RULES`, which the tests in gates/ run too).
+
+Judging most worlds here, without a subprocess, costs tens of
 milliseconds instead of two seconds; tests/worlds still runs one world per requirement family
 through the plugin in a subprocess, and compares the two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fixtures._plan import NEEDS, SOURCES
 from ghostgates.errors import GateError
 from ghostgates.fetch import services
-from ghostgates.fetch.engine import connect, fetch_swarm
+from ghostgates.fetch.engine import read_swarm, target_for
 from ghostgates.fetch.plan import fetch_all
 from ghostgates.judge import compose_diff
-from ghostgates.judge.facts import Facts, build_facts, correct_pr_number
-from ghostgates.judge.rules import done, m1, m2
-from ghostgates.judge.verdict import Verdict
+from ghostgates.judge.facts import build_facts, correct_pr_number
+from ghostgates.judge.rules import RULES
+from ghostgates.judge.rules.done import SignatureCheck
 from ghostgates.read.phase import Phase, load_phase
 from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
 from ghostgates.record import signing
+from ghostgates.shapes import Entry
 from plugins.run import write_world_files
 from twin.faults import Fault
 from twin.server import running_twin
@@ -31,20 +37,13 @@ from twin.world import World, load_world
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Each id with what its test in gates/ hands its rule (facts, the Swarm, the review file).
-FACTS_RULES: dict[str, Callable[[Facts], Verdict]] = {
-    "M1.inventory": m1.inventory, "M1.correct-pr": m1.correct_pr, "M1.fresh-run": m1.fresh_run,
-    "M1.attempt-budget": m1.attempt_budget, "M1.no-stale-evidence": m1.no_stale_evidence,
-    "M1.quiet-window": m1.quiet_window, "M2.one-open-pr": m2.one_open_pr,
-    "M2.duplicates-resolved": m2.duplicates_resolved, "M2.never-merged": m2.never_merged,
-    "M2.outcome": m2.outcome, "M2.fix-minimal": m2.fix_minimal, "M2.tests-intact": m2.tests_intact,
-    "M2.comments-explain": m2.comments_explain, "M2.evidence-kept": m2.evidence_kept,
-    "M2.classified": m2.classified,
-}
-SWARM_RULES: dict[str, Callable[[dict[str, Any], Phase], Verdict]] = {
-    "M1.proxy-clear": lambda snapshot, phase: m1.proxy_clear(snapshot, phase, None),
-    "M2.no-leaks": lambda snapshot, phase: m2.no_leaks(snapshot, phase, 0.0),
-}
+@dataclass(frozen=True)
+class DoneInput:
+    """As plugins/reporter.py's `done_review` for a Builder's run: the review file as found."""
+
+    text: str | None
+    signatures: Mapping[str, SignatureCheck] | None
+    own_records: bool = False
 
 
 def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
@@ -59,24 +58,16 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
             phase_file="", state_dir=str(state_dir), world=str(world_path), swarm="world", gates_json="",
             role="builder", gitea_url=handle.gitea_url, gitea_token=handle.gitea_token,
             drone_url=handle.drone_url, drone_token=handle.drone_token, docker_host=handle.docker_url,
-            http_timeout=timeout, http_retries=retries)
+            http_timeout=timeout, http_retries=retries, http_backoff=0.3 if backoff is None else backoff)
         text = read_optional(state_dir / STATUS)
         state = None if text is None else StateFile.parse(str(state_dir / STATUS), text)
         review_text = read_optional(state_dir / REVIEW)
         gitea, drone = services.gitea_client(settings), services.drone_client(settings)
-        if backoff is not None:
-            gitea.backoff = drone.backoff = backoff
-
-        def swarm() -> dict[str, Any]:
-            client = connect(handle.docker_url, timeout=timeout, retries=retries)
-            try:
-                return fetch_swarm(client, phase.proxy_network)
-            finally:
-                client.close()
-
+        target = target_for(settings)
         try:
             entries = fetch_all(phase, state, correct_pr_number(phase, state), gitea=gitea, drone=drone,
-                                swarm=swarm, compose_file=compose_diff.is_compose_file)
+                                swarm=lambda: read_swarm(target, phase.proxy_network),
+                                compose_file=compose_diff.is_compose_file)
         finally:
             gitea.close()
             drone.close()
@@ -84,33 +75,35 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
 
 
 def verdicts(phase: Phase, state: StateFile | None, review_text: str | None,
-             entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+             entries: dict[str, Entry]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-
-    def decide(rid: str, rule: Callable[[], Verdict]) -> None:
-        try:
-            verdict = rule()
-        except GateError as exc:  # what the plugin reports as the test's error
-            out[rid] = {"verdict": "error", "reason": str(exc)}
-            return
-        out[rid] = {"verdict": verdict.status, "reason": verdict.reason}
-
     sources_error = next((entries[k]["error"] for k in ("gitea", "drone") if "error" in entries[k]), None)
     facts = None if sources_error else build_facts(phase, state, entries["gitea"]["ok"], entries["drone"]["ok"])
-    for rid, facts_rule in FACTS_RULES.items():
-        if facts is None:
-            out[rid] = {"verdict": "error", "reason": str(sources_error)}
-        else:
-            decide(rid, lambda r=facts_rule: r(facts))
-    for rid, swarm_rule in SWARM_RULES.items():
-        if "error" in entries["swarm"]:
-            out[rid] = {"verdict": "error", "reason": entries["swarm"]["error"]}
-        else:
-            decide(rid, lambda r=swarm_rule: r(entries["swarm"]["ok"], phase))
-    if facts is None:
-        out["DONE.signed"] = {"verdict": "error", "reason": str(sources_error)}
-    else:
-        # As the reporter does: signatures checked against the phase's signers, read from the checkout.
-        decide("DONE.signed", lambda: done.signed(
-            facts, review_text, signing.signature_checks(phase.adversary_signers, review_text, ROOT)))
+    swarm = entries["swarm"].get("ok")
+    values: dict[str, Any] = {"phase": phase, "engine_log_errors": None, "leak_polled": 0.0,
+                              "facts": facts, "swarm_data": swarm, "leak_snapshot": swarm}
+    unread: dict[str, GateError] = {}
+    if facts is not None:
+        try:
+            # As the reporter does: signatures checked against the phase's signers, read from the checkout.
+            values["done_review"] = DoneInput(review_text, signing.signature_checks(phase.adversary_signers,
+                                                                                     review_text, ROOT))
+        except GateError as exc:  # the done_review fixture's error, the DONE test's
+            unread["done_review"] = exc
+    for rid, rule in RULES.items():
+        # Which sources each input needs: the gate run's own map (fixtures/_plan.py), in plan order.
+        needed = set().union(*(NEEDS.get(name, set()) for name in rule.inputs))
+        failed = [entries[source]["error"] for source in SOURCES if source in needed and "error" in entries[source]]
+        if failed:  # an input that could not be read: the test's setup error, as in a gate run
+            out[rid] = {"verdict": "error", "reason": str(failed[0])}
+            continue
+        try:
+            for name in rule.inputs:
+                if name in unread:
+                    raise unread[name]
+            verdict = rule.judge(values)
+        except GateError as exc:  # what the plugin reports as the test's error
+            out[rid] = {"verdict": "error", "reason": str(exc)}
+            continue
+        out[rid] = {"verdict": verdict.status, "reason": verdict.reason}
     return out

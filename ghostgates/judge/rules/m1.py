@@ -12,6 +12,7 @@ from ghostgates.judge.snapshot import engine_evidence, host_addresses, not_manag
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed
 from ghostgates.read import citations
 from ghostgates.read.phase import Phase
+from ghostgates.shapes import SwarmSnapshot
 from ghostgates.timeutil import maybe_time, rfc3339
 
 
@@ -89,7 +90,7 @@ def correct_pr(facts: Facts) -> Verdict:
     return passed(f"PR #{number} is declared correct, open, unmerged, on {base}, and an upgrade PR.", ev)
 
 
-def proxy_clear(swarm: dict[str, Any], phase: Phase, engine_log_errors: list[str] | None = None) -> Verdict:
+def proxy_clear(swarm: SwarmSnapshot, phase: Phase, engine_log_errors: list[str] | None = None) -> Verdict:
     """M1.proxy-clear (gates.md) passes when on the Swarm now: the proxy overlay network has at least
     `min_free_addresses` free addresses (free = the subnet's host addresses, network and broadcast excluded, minus
     the endpoints attached: task addresses, VIPs and load-balancer addresses); no task has sat in `new` or `pending`

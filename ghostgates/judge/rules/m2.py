@@ -20,6 +20,7 @@ from ghostgates.judge.snapshot import engine_evidence, named_objects, not_manage
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed, skipped
 from ghostgates.read import citations, sentences
 from ghostgates.read.phase import Phase
+from ghostgates.shapes import SwarmSnapshot, contents_key
 from ghostgates.timeutil import maybe_time, parse_time
 
 
@@ -197,8 +198,8 @@ def fix_minimal(facts: Facts) -> Verdict:
         if compose_diff.is_compose_file(name):
             old = changed.get("previous_filename") or name
             # compose_diff reads the base side under the file's old name (renames).
-            base_text[old] = contents.get(f"{base_sha}:{old}")
-            head_text[name] = contents.get(f"{head}:{name}")
+            base_text[old] = contents.get(contents_key(base_sha, old))
+            head_text[name] = contents.get(contents_key(head, name))
     try:
         report = compose_diff.classify_changes(files, base_text, head_text)
     except compose_diff.ComposeError as exc:
@@ -306,7 +307,7 @@ def comments_explain(facts: Facts) -> Verdict:
     return passed(f"Comment {last.get('id')} links build #{n} and states the verdict.", ev)
 
 
-def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -> Verdict:
+def no_leaks(swarm: SwarmSnapshot, phase: Phase, polled_seconds: float = 0.0) -> Verdict:
     """M2.no-leaks (gates.md) passes when the Swarm holds no stack, service, container, volume, network, secret or
     config whose name matches the phase's leak patterns (`ghos-*`, `dev-ghost*`) and not its `leak_exclude`, or whose
     `com.docker.stack.namespace` label names such a stack (Other recipes' phases).
