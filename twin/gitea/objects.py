@@ -357,9 +357,12 @@ class Renderer:
         for key in ("author", "committer"):
             if given.get(key) is not None:
                 out[key] = self.user(given[key])
-        for key in ("parents", "stats", "url", "html_url"):
+        for key in ("stats", "url", "html_url"):
             if key in given:
                 out[key] = given[key]
+        # services/convert/git_commit.go ToCommit: each parent as a CommitMeta (url, sha).
+        out["parents"] = [{"url": f"{self.api}/repos/{full}/git/commits/{p['sha']}", "sha": p["sha"], **p}
+                          for p in given.get("parents") or [] if isinstance(p, dict) and p.get("sha")]
         if files:
             out["files"] = touched
         return out
