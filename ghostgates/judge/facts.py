@@ -223,6 +223,30 @@ class Facts:
         """
         return self.testme_builds(testme.pr).get(testme.id)
 
+    def started_build(self, testme: Testme) -> dict[str, Any] | None:
+        """For the Builder's trigger and watcher, never for a verdict: the testme's build, or, while
+        the bridge's reply is still on its way, the earliest build of the PR that no reply links and
+        no earlier unanswered testme took, created no more than CLOCK_SKEW before it (the bridge
+        creates the build a moment before it replies)."""
+        found = self.build_for_testme(testme)
+        replies = self.testme_replies(testme.pr)
+        if found is not None or testme.id in replies:
+            return found
+        linked = set(replies.values())
+        free = [b for _, b in sorted((int(b["number"]), b) for b in self.builds_of_pr(testme.pr))
+                if int(b["number"]) not in linked]
+        taken: set[int] = set()
+        for waiting in (t for t in self.testmes(testme.pr) if t.id not in replies):
+            for candidate in free:
+                number, created = int(candidate["number"]), self.created(candidate)
+                if number in taken or created is None or created < waiting.at - CLOCK_SKEW:
+                    continue
+                taken.add(number)
+                if waiting.id == testme.id:
+                    return candidate
+                break
+        return None
+
     def linked_build(self, testme: Testme) -> int | None:
         """The number of the build the reply to this testme links, listed by Drone or not."""
         return self.testme_replies(testme.pr).get(testme.id)

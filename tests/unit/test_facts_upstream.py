@@ -156,3 +156,12 @@ def test_fix_minimal_without_merge_base_is_error() -> None:
     f = facts([], [])
     f.gitea["pr"]["12"]["files"] = [{"filename": "compose.yml", "status": "modified"}]
     assert m2.fix_minimal(f).status == "error"
+
+
+def test_the_watcher_sees_a_new_build_before_the_reply_a_verdict_does_not() -> None:
+    # The bridge creates the build a moment before it replies: the Builder's watcher may follow it
+    # (Facts.started_build), but no verdict counts it as the testme's build until a reply links it.
+    f = facts([comment(1, "hedda", "!testme", T1)], [build(300, "2026-07-15T12:00:01Z")])
+    testme = f.testmes(12)[0]
+    assert f.build_for_testme(testme) is None
+    assert f.started_build(testme)["number"] == 300
