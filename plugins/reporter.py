@@ -118,6 +118,8 @@ class DoneInput:
     text: str | None  # the review file DONE.signed judges
     signatures: dict[str, SignatureCheck] | None  # None: the phase names no adversary_signers
     own_records: bool  # the text carries this run's own blocks
+    # gate -> its ids that were `error` where none failed: the gate's own FAIL record is no verdict
+    undecided: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 @pytest.fixture
@@ -134,6 +136,7 @@ def done_review(request: pytest.FixtureRequest) -> DoneInput:
     facts = request.getfixturevalue("facts")
     phase = request.getfixturevalue("phase")
     own = False
+    undecided: dict[str, list[str]] = {}
     if settings.role == "adversary":
         gates = [gate for gate in ("M1", "M2") if _collected_whole(request.session, gate)]
         if gates:
@@ -141,7 +144,17 @@ def done_review(request: pytest.FixtureRequest) -> DoneInput:
             fields = shared(config, BINDING_KEY, lambda: record_binding(facts).fields())
             blocks = pending_blocks(config, results, settings.role, fields)
             text, own = review.replace_blocks(text or "", blocks), bool(blocks)
-    return DoneInput(text, signing.signature_checks(phase.adversary_signers, text, _signers_base(config)), own)
+            undecided = {gate: errors for gate in blocks if (errors := errored_only(results, gate))}
+    return DoneInput(text, signing.signature_checks(phase.adversary_signers, text, _signers_base(config)), own,
+                     undecided)
+
+
+def errored_only(results: dict[str, dict[str, Any]], gate: str) -> list[str]:
+    """The gate's `error` ids where none of its requirements failed (its FAIL record is no verdict)."""
+    verdicts = {rid: results[rid]["verdict"] for rid in GATES[gate] if rid in results}
+    if FAIL in verdicts.values():
+        return []
+    return [rid for rid, verdict in verdicts.items() if verdict == ERROR]
 
 
 def _collected_whole(session: pytest.Session, gate: str) -> bool:

@@ -130,7 +130,7 @@ def _in_flight(facts: Facts, number: int, now: datetime | None) -> list[str]:
     testmes = facts.testmes(number)
     if testmes and now is not None:
         last = testmes[-1]
-        if facts.build_for_testme(last) is None and now - last.at < BRIDGE_GRACE:
+        if facts.started_build(last) is None and now - last.at < BRIDGE_GRACE:
             out.append(f"testme {last.id} on PR #{number} ({rfc3339(last.at)}) has no build yet: the bridge may "
                        "still be starting it")
     return out

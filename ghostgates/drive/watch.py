@@ -70,7 +70,7 @@ def locate(view: Callable[[], Facts], testme: Testme, *, timeout: float, interva
     """Poll until the bridge's build for `testme` shows up (reply, status or new build), or None."""
     start = monotonic()
     while True:
-        build = view().build_for_testme(testme)
+        build = view().started_build(testme)
         if build is not None:
             return build
         if monotonic() - start >= timeout:

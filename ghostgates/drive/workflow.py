@@ -28,6 +28,7 @@ from ghostgates.judge import compose_diff
 from ghostgates.judge.classify import classify_log
 from ghostgates.judge.facts import Testme, build_facts, correct_pr_number
 from ghostgates.judge.rules.m1 import proxy_clear
+from ghostgates.read.logtext import readable
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
 from ghostgates.shapes import SwarmSnapshot
@@ -205,7 +206,8 @@ def _follow(phase: Phase, services: Services, number: int, options: Options, out
         return Outcome(None)
     out.line(f"trigger: ended: {decide.progress_line(build, watched.now)}")
     if decide.is_red(build):
-        found = classify_log(drone_api.build_log(services.drone, phase.drone_repo, build))
+        # The log a person reads (gates.md "A build's log"): no ANSI codes.
+        found = classify_log(readable(drone_api.build_log(services.drone, phase.drone_repo, build)))
         why = f" ({found.matches[0].description}: line {found.matches[0].line_no})" if found.matches else ""
         out.line(f"trigger: build #{number} is red; its log classifies as {found.cls}{why}")
     return Outcome(None)

@@ -178,9 +178,19 @@ class ApiClient:
         if response.status_code in REDIRECTS:
             where = response.headers.get("Location", "")
             if "/public_members/" in where:
-                return None
+                # gates.md: a member that Gitea lists among the org's public members is visibly a
+                # member; a 404 there is no answer (a private member looks the same): None.
+                return self.public_membership(org, login)
             raise ServiceError(f"{self.service}: GET {self._url(path)} redirected to {redact_url(where)!r}, "
                                "not to the public members", url=self._url(path), status=response.status_code)
+        return True
+
+    def public_membership(self, org: str, login: str) -> bool | None:
+        """`/orgs/{org}/public_members/{login}` (member.go IsPublicMember): True on 204, else None."""
+        try:
+            self.request("GET", f"/orgs/{quote(org)}/public_members/{quote(login)}", ok=(200, 204))
+        except NotFound:
+            return None
         return True
 
     def _json(self, response: httpx.Response) -> Any:

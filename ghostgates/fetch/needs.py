@@ -53,6 +53,10 @@ def wants_membership(phase: Phase, correct: dict[str, Any] | None, pr: dict[str,
     author, builders too. M2.duplicates-resolved: non-builder authors on a duplicate (asked of
     every comment there before its citation is read). M2.fix-minimal asks none: a justification
     counts by anyone (gates.md), so the correct PR's other comments need no membership.
+
+    Asking is not needing: an answer Gitea hides from the token (its redirect to the public
+    members, where this one is not listed) makes a rule `error` only where the verdict differs with
+    that commenter a member or not (rules/common.needs_membership judges both suppositions).
     """
     login = (comment.get("user") or {}).get("login", "")
     if not login:

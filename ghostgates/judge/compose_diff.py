@@ -1,8 +1,10 @@
 """What a PR changes beyond the upgrade itself (for `M2.fix-minimal`).
 
 gates.md: the PR's changes beyond the upgrade (image tags, version labels, release notes under
-`release/`) may touch only deploy-timing and health settings of compose files (`update_config`,
-`rollback_config`, `healthcheck`, `restart_policy`). So every change is sorted into one of three
+`release/`) may touch only deploy-timing and health settings of compose files (the keys of
+`update_config` and `rollback_config`, the timing keys of `healthcheck` (`interval`, `timeout`,
+`retries`, `start_period`, `start_interval`), `restart_policy` and `stop_grace_period`; a health
+check's `test`, or disabling it, is a change beyond the upgrade). So every change is sorted into one of three
 kinds: `upgrade`, `timing` or `other`. The diff is semantic (parsed YAML, not text lines), so a
 reformatted file or a label list rewritten as a mapping is no change, and a new `deploy:` block
 is reported leaf by leaf.
@@ -25,6 +27,10 @@ OTHER = "other"
 
 # Service keys whose every sub-key is deploy timing or health (gates.md M2.fix-minimal).
 _TIMING_DEPLOY_KEYS = frozenset({"update_config", "rollback_config", "restart_policy"})
+# A health check's timing keys (compose-spec healthcheck); its `test` and `disable` are not timing.
+_TIMING_HEALTH_KEYS = frozenset({"interval", "timeout", "retries", "start_period", "start_interval"})
+# Service keys that are deploy timing by themselves (how long a stopping task is given).
+_TIMING_SERVICE_KEYS = frozenset({"stop_grace_period"})
 # Co-op Cloud's version label, e.g. coop-cloud.${STACK_NAME}.version=2.0.0+6.44.1; abra reads it.
 _VERSION_LABEL = re.compile(r"^coop-cloud\.[^=]+\.version$")
 # Compose keys that take either a list of KEY=VALUE strings or a mapping; compose treats both
@@ -175,6 +181,8 @@ def _kind(path: tuple[str, ...], before: Any, after: Any) -> str:
         # Only a new tag or digest of the same image is the upgrade; a different image is not.
         return UPGRADE if repo_b is not None and repo_b == repo_a else OTHER
     if rest[0] == "healthcheck":
+        return TIMING if len(rest) == 2 and rest[1] in _TIMING_HEALTH_KEYS else OTHER
+    if len(rest) == 1 and rest[0] in _TIMING_SERVICE_KEYS:
         return TIMING
     if rest[0] == "deploy" and len(rest) >= 2:
         if rest[1] in _TIMING_DEPLOY_KEYS:

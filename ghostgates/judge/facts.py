@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from ghostgates.read import citations
+from ghostgates.read.logtext import readable
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
 from ghostgates.shapes import DroneData, GiteaData
@@ -64,6 +65,10 @@ class Facts:
     drone: DroneData
     state: StateFile | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Memberships Gitea hid from the token, supposed one way or the other: a rule needs a
+    # membership only where its verdict differs with that commenter a member or not (gates.md
+    # "How verdicts fall"); rules/common.needs_membership judges every supposition.
+    assume: dict[str, bool] = field(default_factory=dict)
 
     # -- Gitea ---------------------------------------------------------------
     @cached_property
@@ -110,7 +115,9 @@ class Facts:
         A login nobody fetched is None too: not knowing is never "not a member".
         """
         answer = (self.gitea.get("members") or {}).get(login)
-        return None if answer is None else bool(answer)
+        if answer is None:
+            return self.assume.get(login)
+        return bool(answer)
 
     def require_member(self, login: str) -> bool:
         """is_member for a rule that must know: raise MembershipHidden where Gitea hid it."""
@@ -183,8 +190,10 @@ class Facts:
         return max(finished, key=lambda b: int(b["number"])) if finished else None
 
     def log(self, number: int) -> str | None:
+        """The build's log as a person reads it (gates.md "A build's log"): no ANSI codes."""
         logs = self.drone.get("logs") or {}
-        return logs.get(str(number))
+        text = logs.get(str(number))
+        return None if text is None else readable(text)
 
     def log_error(self, number: int) -> str | None:
         """Why build `number`'s log could not be read (a 404, a fault): never an empty log."""
@@ -205,69 +214,90 @@ class Facts:
         return build.get("link") or f"{self.drone.get('base_url', '')}/{self.phase.drone_repo}/{number}"
 
     def build_for_testme(self, testme: Testme) -> dict[str, Any] | None:
-        """The build the bridge started for a testme (gates.md "Its build")."""
+        """The build the bridge started for a testme (gates.md "Its build"), as Drone lists it.
+
+        None where no reply answers the testme, and where the build its reply links is one Drone
+        no longer lists (purged): that testme still took its reply (testme_replies).
+        """
         return self.testme_builds(testme.pr).get(testme.id)
 
+    def started_build(self, testme: Testme) -> dict[str, Any] | None:
+        """For the Builder's trigger and watcher, never for a verdict: the testme's build, or, while
+        the bridge's reply is still on its way, the earliest build of the PR that no reply links and
+        no earlier unanswered testme took, created no more than CLOCK_SKEW before it (the bridge
+        creates the build a moment before it replies)."""
+        found = self.build_for_testme(testme)
+        replies = self.testme_replies(testme.pr)
+        if found is not None or testme.id in replies:
+            return found
+        linked = set(replies.values())
+        free = [b for _, b in sorted((int(b["number"]), b) for b in self.builds_of_pr(testme.pr))
+                if int(b["number"]) not in linked]
+        taken: set[int] = set()
+        for waiting in (t for t in self.testmes(testme.pr) if t.id not in replies):
+            for candidate in free:
+                number, created = int(candidate["number"]), self.created(candidate)
+                if number in taken or created is None or created < waiting.at - CLOCK_SKEW:
+                    continue
+                taken.add(number)
+                if waiting.id == testme.id:
+                    return candidate
+                break
+        return None
+
+    def linked_build(self, testme: Testme) -> int | None:
+        """The number of the build the reply to this testme links, listed by Drone or not."""
+        return self.testme_replies(testme.pr).get(testme.id)
+
     @cached_property
-    def _testme_builds(self) -> dict[int, dict[int, dict[str, Any]]]:
+    def _testme_replies(self) -> dict[int, dict[int, int]]:
         return {}
 
     def testme_builds(self, number: int) -> dict[int, dict[str, Any]]:
-        """Each testme of PR `number` (by comment id) and its build, one build a testme.
+        """Each testme of PR `number` (by comment id) whose reply links a build Drone lists: that build."""
+        return {tid: self.builds[n] for tid, n in self.testme_replies(number).items() if n in self.builds}
 
-        The bridge answers testmes in the order they were posted, each reply (and each
-        `status_context` status) linking one build. So linked builds bind first: in the order
-        they were first linked, each to the earliest testme posted before that link that has no
-        build yet. Drone's `created` is another server's clock: a linked build counts even when
-        stamped up to CLOCK_SKEW before its testme. A testme no link answers falls back to the
-        earliest build of the PR that nothing links and no other testme took, created no more
-        than CLOCK_SKEW before it.
+    def testme_replies(self, number: int) -> dict[int, int]:
+        """Each answered testme of PR `number` (by comment id) and the build number its reply links.
+
+        gates.md "Its build": the bridge answers testmes in the order they were posted, each reply
+        (a comment, and a `status_context` status) linking one build; a reply answers the earliest
+        earlier testme on that PR that no reply has answered yet, whether or not Drone still lists
+        the build it links (Drone purges old builds); a testme that no reply answers has no build.
+        So the pairing reads Gitea only, never which builds Drone lists, except that a build Drone
+        lists as another PR's (or another recipe's) is no reply to this PR's testme, and a listed
+        build created more than CLOCK_SKEW (the two servers' clocks) before the testme it would
+        answer is no answer to it (a sweep's note citing an older build).
         """
-        cache = self._testme_builds
+        cache = self._testme_replies
         if number in cache:
             return cache[number]
         testmes = self.testmes(number)
-        mine = {int(b["number"]): b for b in self.builds_of_pr(number)}
-        links = self._links(number, set(mine))
-        bound: dict[int, dict[str, Any]] = {}
-        taken: set[int] = set()
-        for at, build_no in links:
-            build = mine[build_no]
-            created = self.created(build)
-            for testme in testmes:
-                if testme.id in bound or testme.at >= at:
-                    continue
-                if created is not None and created < testme.at - CLOCK_SKEW:
-                    continue
-                bound[testme.id] = build
-                taken.add(build_no)
-                break
-        linked = {n for _, n in links}
-        for testme in testmes:
-            if testme.id in bound:
+        foreign = {n for n, b in self.builds.items() if not is_build_of(self.phase, b, number)}
+        answered: dict[int, int] = {}
+        for at, build_no in self._links(number, foreign):
+            waiting = next((t for t in testmes if t.id not in answered and t.at <= at), None)
+            if waiting is None:
                 continue
-            for build_no in sorted(mine):
-                created = self.created(mine[build_no])
-                if build_no in taken or build_no in linked or created is None:
-                    continue
-                if created >= testme.at - CLOCK_SKEW:
-                    bound[testme.id] = mine[build_no]
-                    taken.add(build_no)
-                    break
-        cache[number] = bound
-        return bound
+            created = self.created(self.builds[build_no]) if build_no in self.builds else None
+            if created is not None and created < waiting.at - CLOCK_SKEW:
+                continue
+            answered[waiting.id] = build_no
+        cache[number] = answered
+        return answered
 
-    def _links(self, number: int, builds: set[int]) -> list[tuple[datetime, int]]:
-        """(first time linked, build) for this PR's builds that a comment or a status links.
+    def _links(self, number: int, foreign: set[int]) -> list[tuple[datetime, int]]:
+        """(first time linked, build) for each build a comment or a status on this PR links,
+        except builds Drone lists as another PR's.
 
         A status is evidence only for the build its `target_url` names; only statuses of the
-        phase's context on this PR's commits count.
+        phase's context on this PR's commits count. A `!testme` comment links nothing.
         """
         first: dict[int, datetime] = {}
 
         def note(at: datetime, cited: list[int]) -> None:
             for build_no in cited:
-                if build_no in builds and (build_no not in first or at < first[build_no]):
+                if build_no not in foreign and (build_no not in first or at < first[build_no]):
                     first[build_no] = at
 
         drone_repo = self.phase.drone_repo

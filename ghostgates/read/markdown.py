@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -26,6 +27,10 @@ BOM = "\ufeff"
 _MD = MarkdownIt("commonmark")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<![A-Z][^>]*>|<\?.*?\?>", re.S)
+# An HTML link (gates.md References: "A link, Markdown (`[text](url)`) or HTML (`<a href="url">`),
+# cites its target as well as its text"): its opening tag's href, its closing tag.
+_A_OPEN = re.compile(r"<a\s[^>]*?\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+))[^>]*>", re.I | re.S)
+_A_CLOSE = re.compile(r"</a\s*>", re.I)
 
 
 @dataclass(frozen=True)
@@ -106,10 +111,27 @@ class Document:
         return out
 
 
-def _strip_html(html: str) -> str:
-    """What a reader sees of raw HTML: comments and tags removed, line ends kept."""
+def _strip_html(html: str, hrefs: list[str] | None = None) -> str:
+    """What a reader sees of raw HTML: comments and tags removed, line ends kept; an `<a href>`
+    link's target follows its text, as a Markdown link's does (`text <url>`). `hrefs` carries the
+    open links across the pieces of one inline text (each inline tag is a piece of its own)."""
     html = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), html)
-    return _TAG.sub(lambda m: "\n" * m.group(0).count("\n"), html)
+    stack = hrefs if hrefs is not None else []
+
+    def tag(m: re.Match[str]) -> str:
+        text, breaks = m.group(0), "\n" * m.group(0).count("\n")
+        opened = _A_OPEN.fullmatch(text)
+        if opened is not None:
+            stack.append(unescape(next(g for g in opened.groups() if g is not None)))
+            return breaks
+        if _A_CLOSE.fullmatch(text):
+            href = stack.pop() if stack else ""
+            return (f" <{href}>" if href.strip() else "") + breaks
+        if text[:2].lower() == "<a" and re.match(r"<a[\s>]", text, re.I):
+            stack.append("")  # an anchor without href: its closing tag cites nothing
+        return breaks
+
+    return _TAG.sub(tag, html)
 
 
 def _inline_text(token: Token) -> str:
@@ -117,6 +139,7 @@ def _inline_text(token: Token) -> str:
     target follows its text (a link cites its URL)."""
     parts: list[str] = []
     hrefs: list[str] = []
+    html_hrefs: list[str] = []
     for child in token.children or []:
         kind = child.type
         if kind in ("text", "code_inline"):
@@ -124,7 +147,7 @@ def _inline_text(token: Token) -> str:
         elif kind in ("softbreak", "hardbreak"):
             parts.append("\n")
         elif kind == "html_inline":
-            parts.append(_strip_html(child.content))
+            parts.append(_strip_html(child.content, html_hrefs))
         elif kind == "link_open":
             hrefs.append(str(child.attrs.get("href") or ""))
         elif kind == "link_close":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from ghostgates.read.markdown import Document
 
 STATUS = "STATUS-ghost.md"
 REVIEW = "REVIEW-ghost.md"
+# gates.md: the line that "contains the words `correct PR`, in any letter case (`incorrect PR` is
+# not it)": the two words whole, not the tail of another word.
+_CORRECT_PR = re.compile(r"(?<![\w-])correct\s+pr(?![\w-])", re.I)
 
 @dataclass(frozen=True)
 class Classified:
@@ -57,8 +61,9 @@ class StateFile:
     def correct_pr_line(self) -> str | None:
         """The first line a reader sees that contains `correct PR` (any letter case)."""
         for line in self.document.visible:
-            # Case-insensitive, as every other reference in the file: "Correct PR:" opens many lists.
-            if "correct pr" in line.lower():
+            # Case-insensitive, as every other reference in the file: "Correct PR:" opens many lists;
+            # whole words: "the incorrect PR" is not the anchor.
+            if _CORRECT_PR.search(line):
                 return line
         return None
 

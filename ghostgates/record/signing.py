@@ -11,14 +11,18 @@ code of ours:
   the binary SSHSIG blob, `=` padding kept);
 - a record is *signed* when `ssh-keygen -Y find-principals` finds its key in the phase's
   `adversary_signers` file and `ssh-keygen -Y verify` accepts it for that principal; a record
-  without ` sig=` is *unsigned*; any other is *forged* (a key not in the file, a signature that
-  does not match the text, a blob that is not a signature).
+  without ` sig=` is *unsigned*; any other is *forged*, and the check says what is wrong: a
+  signature made for another namespace, a key that has expired or is not yet valid
+  (`valid-before`/`valid-after` in the file), a key not in the file, a signature that does not
+  match the text (a field changed after signing), a blob that is not a signature.
 
 docs/signing.md shows the commands.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import shutil
 import subprocess
@@ -135,17 +139,75 @@ def check(record: Record, allowed_signers: Path) -> SignatureCheck:
         sig_file.write_text(armor(record.sig))
         found = _run([keygen, "-Y", "find-principals", "-s", str(sig_file), "-f", str(allowed_signers)], b"")
         principals = [p for p in found.stdout.decode().split() if p] if found.returncode == 0 else []
+        namespace = signed_namespace(record.sig)
+        if namespace is not None and namespace != NAMESPACE:
+            return SignatureCheck("forged", f"signed for the namespace {namespace!r}, not {NAMESPACE!r}: a "
+                                  "signature made for something else (sign with -n ghost-gates)")
         if not principals:
-            why = _first_line(found.stderr)
-            return SignatureCheck("forged", f"not signed by a key in {allowed_signers}"
-                                  + (f": {why}" if why else ""))
+            return SignatureCheck("forged", _not_found(found.stderr, allowed_signers))
+        why = ""
         for principal in principals:
             verified = _run([keygen, "-Y", "verify", "-f", str(allowed_signers), "-I", principal,
                              "-n", NAMESPACE, "-s", str(sig_file)], record.payload().encode())
             if verified.returncode == 0:
                 return SignatureCheck("signed", f"by {principal}")
-        return SignatureCheck("forged", f"the signature of {', '.join(principals)} does not match the record's "
-                              "text (a field was changed after signing)")
+            why = why or _diagnosis(verified.stderr, allowed_signers)
+        return SignatureCheck("forged", why or f"the signature of {', '.join(principals)} does not match the "
+                              "record's text (a field was changed after signing)")
+
+
+def signed_namespace(sig: str) -> str | None:
+    """The namespace an SSHSIG blob was made for (OpenSSH PROTOCOL.sshsig: "SSHSIG", uint32
+    version, string publickey, string namespace, ...); None where the blob does not parse."""
+    try:
+        blob = base64.b64decode(sig, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    if not blob.startswith(b"SSHSIG") or len(blob) < 14:
+        return None
+    at = 10  # magic and version
+
+    def string() -> bytes | None:
+        nonlocal at
+        if at + 4 > len(blob):
+            return None
+        size = int.from_bytes(blob[at:at + 4], "big")
+        value = blob[at + 4:at + 4 + size]
+        at += 4 + size
+        return value if len(value) == size else None
+
+    if string() is None:  # the public key
+        return None
+    namespace = string()
+    return None if namespace is None else namespace.decode("utf-8", errors="replace")
+
+
+def _diagnosis(stderr: bytes, allowed_signers: Path) -> str:
+    """What ssh-keygen's own messages say is wrong (sshsig.c, ssh-keygen.c), in words; "" for none
+    of those: a key outside its validity (`valid-before`, `valid-after`), a namespace the file does
+    not permit for the key, a namespace that does not match."""
+    text = stderr.decode(errors="replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+
+    def quoted(marker: str) -> str:
+        line = next(line for line in lines if marker in line)
+        return line.split(": ", 1)[1] if ": " in line else line
+
+    if "key has expired" in text:
+        return f"the signing key has expired in {allowed_signers} ({quoted('key has expired')})"
+    if "key is not yet valid" in text:
+        return f"the signing key is not yet valid in {allowed_signers} ({quoted('key is not yet valid')})"
+    if "not permitted for use in signature namespace" in text:
+        return f"{allowed_signers} does not permit the signing key for the namespace {NAMESPACE!r}"
+    if "namespace does not match" in text:
+        return f"the signature was made for another namespace, not {NAMESPACE!r}"
+    return ""
+
+
+def _not_found(stderr: bytes, allowed_signers: Path) -> str:
+    """Why find-principals named nobody: a listed key outside its validity, or a key not in the file."""
+    return _diagnosis(stderr, allowed_signers) or (f"not signed by a key in {allowed_signers}: the signing key "
+                                                   "is not listed there")
 
 
 def checks(found: Mapping[str, Record], allowed_signers: Path) -> dict[str, SignatureCheck]:

@@ -302,6 +302,28 @@ def test_removed_healthcheck_key_is_timing():
     ]
 
 
+def test_stop_grace_period_is_timing():
+    # gates.md M2.fix-minimal (2026-12-02): `stop_grace_period` is a timing key.
+    head = UPGRADED.replace("      - mysql:/var/lib/mysql\n",
+                            "      - mysql:/var/lib/mysql\n    stop_grace_period: 2m\n")
+    report = _report(head)
+    assert report.verdict_kind() == "timing"
+    assert [c.path for c in report.timing] == ["services.db.stop_grace_period"]
+
+
+@pytest.mark.parametrize(("old", "new", "path"), [
+    ('      test: ["CMD", "mysqladmin", "ping", "-h", "localhost"]\n', '      test: ["CMD", "true"]\n',
+     "services.db.healthcheck.test"),
+    ("      retries: 3\n", "      retries: 3\n      disable: true\n", "services.db.healthcheck.disable"),
+])
+def test_a_health_checks_test_or_disabling_it_is_beyond(old, new, path):
+    # gates.md: changing a health check's `test` or disabling it is a change beyond the upgrade.
+    assert old in UPGRADED
+    report = _report(UPGRADED.replace(old, new))
+    assert report.verdict_kind() == "beyond"
+    assert [c.path for c in report.other] == [path] and report.timing == []
+
+
 def test_timing_and_other_is_beyond():
     head = FIXED.replace("      - MYSQL_USER=ghost\n", "      - MYSQL_USER=ghost\n      - DEBUG=1\n")
     report = _report(head)

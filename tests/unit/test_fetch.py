@@ -23,15 +23,20 @@ def client(handler, base: str = "https://git.example.org/api/v1") -> ApiClient:
 
 
 # routers/api/v1/org/member.go (IsMember): 204 member, 404 not, and a redirect to
-# /orgs/{org}/public_members/{user} when the asking token may not see private membership.
-@pytest.mark.parametrize(("status", "location", "want"), [
-    (204, None, True),
-    (404, None, False),
-    (303, "/api/v1/orgs/recipe-maintainers/public_members/hedda", None),
-    (302, "/api/v1/orgs/recipe-maintainers/public_members/hedda", None),
+# /orgs/{org}/public_members/{user} when the asking token may not see private membership; there
+# (IsPublicMember) 204 is a public member, visibly a member (gates.md), and 404 is no answer.
+@pytest.mark.parametrize(("status", "location", "public", "want"), [
+    (204, None, None, True),
+    (404, None, None, False),
+    (303, "/api/v1/orgs/recipe-maintainers/public_members/hedda", 404, None),
+    (302, "/api/v1/orgs/recipe-maintainers/public_members/hedda", 404, None),
+    (303, "/api/v1/orgs/recipe-maintainers/public_members/hedda", 204, True),
 ])
-def test_membership_answers(status: int, location: str | None, want: bool | None) -> None:
+def test_membership_answers(status: int, location: str | None, public: int | None, want: bool | None) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/orgs/recipe-maintainers/public_members/hedda":
+            assert public is not None, "public members asked without a redirect"
+            return httpx.Response(public)
         assert request.url.path == "/api/v1/orgs/recipe-maintainers/members/hedda"
         return httpx.Response(status, headers={"Location": location} if location else {})
 

@@ -38,6 +38,11 @@ def build(number: int, created: str, status: str = "success", pr: int = 12, sha:
             "finished": 0 if status == "running" else c + minutes * 60}
 
 
+def reply(cid: int, number: int, at: str) -> dict[str, Any]:
+    """The bridge's reply to a testme: it links the build it started (gates.md "Its build")."""
+    return comment(cid, "ci-bridge", f"build #{number} started: {DRONE}/{number}", at)
+
+
 def facts(comments: list[dict[str, Any]], builds: list[dict[str, Any]], statuses: list[dict[str, Any]] = (),
           now: str = "2026-07-15T20:00:00Z", extra_prs: dict[int, list[dict[str, Any]]] | None = None,
           **phase_extra: Any) -> Facts:
@@ -77,7 +82,7 @@ def test_fresh_run_fails_for_a_testme_exactly_at_the_fix() -> None:
 
 
 def test_build_of_another_recipe_never_belongs_to_the_pr() -> None:
-    f = facts([comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z")],
+    f = facts([comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z"), reply(9, 301, "2026-07-15T12:00:25Z")],
               [build(300, "2026-07-15T12:00:10Z", "failure", recipe="wordpress", sha="d" * 40),
                build(301, "2026-07-15T12:00:20Z")])
     assert f.build_for_testme(f.testmes(12)[0])["number"] == 301
@@ -93,8 +98,8 @@ def test_linked_build_is_preferred_over_the_earliest_candidate() -> None:
 
 
 def test_build_before_the_next_testme_belongs_to_the_earlier_one() -> None:
-    f = facts([comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z"),
-               comment(2, "hedda", "!testme", "2026-07-15T13:00:00Z")],
+    f = facts([comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z"), reply(8, 301, "2026-07-15T12:00:25Z"),
+               comment(2, "hedda", "!testme", "2026-07-15T13:00:00Z"), reply(9, 302, "2026-07-15T13:00:25Z")],
               [build(301, "2026-07-15T12:00:20Z", "failure"), build(302, "2026-07-15T13:00:20Z")])
     first, second = f.testmes(12)
     assert f.build_for_testme(first)["number"] == 301
@@ -104,7 +109,7 @@ def test_build_before_the_next_testme_belongs_to_the_earlier_one() -> None:
 def test_sha_param_not_after_is_the_tested_sha() -> None:
     b = build(301, "2026-07-15T12:00:20Z", sha=OLDER)
     b["after"] = HEAD
-    f = facts([comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z")], [b])
+    f = facts([comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z"), reply(9, 301, "2026-07-15T12:00:25Z")], [b])
     assert m1.fresh_run(f).status == "pass"  # OLDER is a commit of the PR
     assert m2.outcome(f).status == "fail"  # but not its head
 
@@ -117,7 +122,7 @@ def test_unfinished_builds_are_no_fresh_run() -> None:
 
 
 def test_quiet_window_counts_a_running_build_to_now() -> None:
-    comments = [comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z")]
+    comments = [comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z"), reply(9, 301, "2026-07-15T12:00:25Z")]
     sweep = [{"name": "sweep", "start": "2026-07-15T19:00:00Z", "end": "2026-07-15T21:00:00Z"}]
     running = facts(comments, [build(301, "2026-07-15T12:00:20Z", "running")], blackouts=sweep)
     assert m1.quiet_window(running).status == "fail"
@@ -126,7 +131,7 @@ def test_quiet_window_counts_a_running_build_to_now() -> None:
 
 
 def test_quiet_window_boundaries_do_not_overlap() -> None:
-    comments = [comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z")]
+    comments = [comment(1, "hedda", "!testme", "2026-07-15T12:00:00Z"), reply(9, 301, "2026-07-15T12:00:25Z")]
     b = build(301, "2026-07-15T12:00:20Z")  # runs 12:00:30 to 12:20:20
     after = [{"name": "a", "start": "2026-07-15T12:20:20Z", "end": "2026-07-15T13:00:00Z"}]
     before = [{"name": "b", "start": "2026-07-15T11:00:00Z", "end": "2026-07-15T12:00:30Z"}]

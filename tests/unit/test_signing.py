@@ -98,7 +98,40 @@ def test_a_signature_for_another_namespace_is_forged(tmp_path: Path, keys: dict[
     rec = review.Record("M1", "PASS", "adversary", SHA, "58", "2026-06-15T18:00:00Z")
     out = subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-f", str(keys["adversary"]), "-n", "git"],
                          input=rec.payload().encode(), capture_output=True, check=True)
-    assert signing.check(rec.signed(signing.unarmor(out.stdout.decode())), signers).status == "forged"
+    result = signing.check(rec.signed(signing.unarmor(out.stdout.decode())), signers)
+    # It says what is wrong (the namespace), never "a field was changed after signing".
+    assert result.status == "forged" and "namespace 'git', not 'ghost-gates'" in result.detail, result.detail
+
+
+def _dated(tmp_path: Path, key: Path, option: str) -> Path:
+    path = tmp_path / "allowed_signers"
+    path.write_text(f"adversary@ghost-gates {option} {key.with_suffix('.pub').read_text().strip()}\n")
+    return path
+
+
+# ssh-keygen(1) ALLOWED SIGNERS: valid-before/valid-after bound a key's validity; sshsig.c says
+# "key has expired" / "key is not yet valid" and then find-principals finds no principal.
+@pytest.mark.parametrize(("option", "words"), [
+    ('valid-before="20200101"', "has expired"),
+    ('valid-after="29990101"', "is not yet valid"),
+])
+def test_a_key_outside_its_validity_says_so(tmp_path: Path, keys: dict[str, Path], option: str, words: str):
+    signers = _dated(tmp_path, keys["adversary"], option)
+    result = signing.check(signed_record(keys["adversary"]), signers)
+    assert result.status == "forged" and f"the signing key {words}" in result.detail, result.detail
+    assert "No principal matched" not in result.detail
+
+
+def test_a_key_the_file_keeps_for_other_namespaces_says_so(tmp_path: Path, keys: dict[str, Path]):
+    signers = _dated(tmp_path, keys["adversary"], 'namespaces="git"')
+    result = signing.check(signed_record(keys["adversary"]), signers)
+    assert result.status == "forged" and "does not permit the signing key" in result.detail, result.detail
+
+
+def test_a_key_not_in_the_file_says_so(tmp_path: Path, keys: dict[str, Path]):
+    signers = allowed(tmp_path, ("adversary@ghost-gates", keys["adversary"]))
+    result = signing.check(signed_record(keys["stranger"]), signers)
+    assert result.detail.endswith("the signing key is not listed there"), result.detail
 
 
 def test_a_missing_allowed_signers_file_is_an_error_not_a_verdict(tmp_path: Path, keys: dict[str, Path]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 from twin.docker.models import HOSTNAME, DockerBackend, rfc3339nano
@@ -40,12 +42,23 @@ def version() -> dict[str, Any]:
     }
 
 
+def engine_id(seed: str) -> str:
+    """The daemon's ID as an engine of ENGINE_VERSION (20.10) reports it: moby daemon/info.go sets
+    `ID: daemon.ID`, the libtrust key ID of the daemon's key (docker/libtrust util.go keyIDEncode:
+    the first 240 bits of the key's SHA-256, base32, in twelve groups of four joined by `:`,
+    `7TRN:IPZB:QYBB:VPBQ:UWM2:CBGS:...`). Engines from 23.0 write a UUID instead
+    (daemon/id.go loadOrCreateID); neither carries a name of its own."""
+    digest = hashlib.sha256(seed.encode()).digest()[:30]
+    text = base64.b32encode(digest).decode().rstrip("=")
+    return ":".join(text[i:i + 4] for i in range(0, 48, 4))
+
+
 def info(backend: DockerBackend) -> dict[str, Any]:
     node = backend.node
     running = sum(1 for c in backend.containers if c["State"] == "running")
     paused = sum(1 for c in backend.containers if c["State"] == "paused")
     return {
-        "ID": "TWIN:" + node["ID"][:20].upper(),
+        "ID": engine_id(node["ID"]),
         "Containers": len(backend.containers),
         "ContainersRunning": running,
         "ContainersPaused": paused,

@@ -246,8 +246,36 @@ class GiteaBackend:
         raise NotFound(f"object does not exist [id: {ref}, rel_path: ]")
 
     def commit_time(self, commit: dict[str, Any]) -> datetime:
-        text = commit.get("created") or ((commit.get("commit") or {}).get("author") or {}).get("date")
+        """The commit date (the committer's time: git log's `--since`/`--until` and Gitea's
+        `created`), never the author date a rebase keeps."""
+        meta = commit.get("commit") or {}
+        text = (commit.get("created") or (meta.get("committer") or {}).get("date")
+                or (meta.get("author") or {}).get("date"))
         return parse_time(text) if text else self.now
+
+    def off_branch(self, repo: RepoState, branch: str) -> set[str]:
+        """Commits of `repo.commits` not reachable from `branch`: those reachable (by their
+        `parents`) only from another branch's tip. A world commit that no branch tip reaches is on
+        every branch (the format's default: `commits` are the default branch's history)."""
+        by_sha = {c["sha"]: c for c in repo.commits}
+
+        def ancestry(tip: str) -> set[str]:
+            seen: set[str] = set()
+            todo = [tip]
+            while todo:
+                sha = todo.pop()
+                if sha in seen:
+                    continue
+                seen.add(sha)
+                todo += [str(p.get("sha")) for p in (by_sha.get(sha) or {}).get("parents") or [] if p.get("sha")]
+            return seen
+
+        mine = ancestry(repo.branch_head(branch) or "")
+        others: set[str] = set()
+        for entry in repo.branches:
+            if entry["name"] != branch:
+                others |= ancestry(str(entry["commit"]["id"]))
+        return others - mine
 
     def list_commits(
         self,
@@ -261,6 +289,11 @@ class GiteaBackend:
     ) -> list[dict[str, Any]]:
         repo = self.get_repo(owner, name)
         commits = repo.commits
+        if not sha:
+            # routers/api/v1/repo/commits.go GetAllCommits: no `sha` is the default branch.
+            default = str(repo.raw.get("default_branch") or "main")
+            elsewhere = self.off_branch(repo, default)
+            commits = [c for c in commits if c["sha"] not in elsewhere]
         if sha:
             # The world keeps no parent links: "reachable from sha" becomes "not newer than it".
             head = self.resolve_ref(owner, name, sha)

@@ -267,12 +267,15 @@ class Renderer:
         return out
 
     def changed_file(self, repo: Any, pull: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        """services/convert/pull.go ToChangedFile: `status` is added, deleted, copied, renamed,
+        unchanged or (otherwise) changed; a renamed file is listed by its new name, with the old one
+        in `previous_filename` (omitempty: absent for every other file)."""
         full = repo.full_name
         sha = (pull.get("head") or {}).get("sha", "")
         name = given["filename"]
         out = {
             "filename": name,
-            "status": "modified",
+            "status": "renamed" if given.get("previous_filename") else "changed",
             "additions": 0,
             "deletions": 0,
             "changes": int(given.get("additions", 0)) + int(given.get("deletions", 0)),
@@ -317,7 +320,9 @@ class Renderer:
         author_user = {"name": author.get("name", ""), "email": author.get("email", ""), "date": when}
         author_user.update(author)
         author_user["date"] = self.time(author_user["date"])
-        committer = dict(meta.get("committer") or author_user)
+        # `created` is the commit date (services/convert/git_commit.go ToCommit: Committer.When);
+        # a world that names no committer has the author commit it at that time.
+        committer = dict(meta.get("committer") or {**author_user, "date": when})
         committer["date"] = self.time(committer.get("date") or when)
         inner = {
             "url": f"{self.api}/repos/{full}/git/commits/{sha}",
@@ -352,9 +357,12 @@ class Renderer:
         for key in ("author", "committer"):
             if given.get(key) is not None:
                 out[key] = self.user(given[key])
-        for key in ("parents", "stats", "url", "html_url"):
+        for key in ("stats", "url", "html_url"):
             if key in given:
                 out[key] = given[key]
+        # services/convert/git_commit.go ToCommit: each parent as a CommitMeta (url, sha).
+        out["parents"] = [{"url": f"{self.api}/repos/{full}/git/commits/{p['sha']}", "sha": p["sha"], **p}
+                          for p in given.get("parents") or [] if isinstance(p, dict) and p.get("sha")]
         if files:
             out["files"] = touched
         return out

@@ -8,7 +8,7 @@ test (tests/unit/test_rules_spec.py) all read it; nothing else binds an id to a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +27,8 @@ class DoneReview(Protocol):
     def signatures(self) -> Mapping[str, SignatureCheck] | None: ...
     @property
     def own_records(self) -> bool: ...
+    @property
+    def undecided(self) -> Mapping[str, Sequence[str]] | None: ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class Rule:
 
 
 def _signed(facts: Any, done_review: DoneReview) -> Verdict:
-    return done.signed(facts, done_review.text, done_review.signatures, done_review.own_records)
+    return done.signed(facts, done_review.text, done_review.signatures, done_review.own_records,
+                       done_review.undecided)
 
 
 FACTS = ("facts",)

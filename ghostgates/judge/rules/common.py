@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec
@@ -13,20 +14,54 @@ from ghostgates.timeutil import maybe_time, rfc3339
 P = ParamSpec("P")
 
 
-def needs_membership(rule: Callable[P, Verdict]) -> Callable[P, Verdict]:
-    """A rule that needs an org membership Gitea hid from the token is `error`, never decided.
+# How many hidden memberships a rule may branch on (2**N suppositions) before it says `error`.
+MAX_HIDDEN = 6
 
-    gates.md "corner cases": Gitea answers /orgs/{org}/members/{user} only to a member's or an
-    admin's token; the others get a redirect to the public members, where a private member
-    looks like a non-member. Facts.require_member raises MembershipHidden for those.
+
+def needs_membership(rule: Callable[P, Verdict]) -> Callable[P, Verdict]:
+    """A rule asks a commenter's org membership only where its verdict depends on it.
+
+    gates.md "How verdicts fall": a requirement needs a commenter's org membership only where its
+    verdict would differ with that commenter a member or not; Gitea answers /orgs/{org}/members/
+    {user} only to a member's or an admin's token (routers/api/v1/org/member.go), the others are
+    sent to the public members, where a private member looks like a non-member, and a requirement
+    that needs membership the token cannot see is `error`. Facts.require_member raises
+    MembershipHidden for such a commenter; the rule is then judged again with that commenter
+    supposed a member and supposed not (each further hidden commenter it reaches doubles the
+    suppositions): where every supposition gives the same verdict, that is the verdict; where they
+    differ, `error` naming whose membership decides. The first argument is the Facts.
     """
 
     @functools.wraps(rule)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> Verdict:
-        try:
-            return rule(*args, **kwargs)
-        except MembershipHidden as hidden:
-            return errored(f"{hidden}.", [evidence("member", hidden.login, org=hidden.org, visible=False)])
+        facts = args[0]
+        assert isinstance(facts, Facts), "needs_membership: a rule's first argument is its Facts"
+        rest = args[1:]
+        outcomes: list[tuple[dict[str, bool], Verdict]] = []
+        todo: list[dict[str, bool]] = [dict(facts.assume)]
+        while todo:
+            assume = todo.pop()
+            supposed = facts if assume == facts.assume else dataclasses.replace(facts, assume=assume)
+            try:
+                outcomes.append((assume, rule(supposed, *rest, **kwargs)))  # type: ignore[arg-type]
+            except MembershipHidden as hidden:
+                if len(assume) - len(facts.assume) >= MAX_HIDDEN:
+                    return errored(f"{hidden}.", [evidence("member", hidden.login, org=hidden.org, visible=False)])
+                todo += [{**assume, hidden.login: False}, {**assume, hidden.login: True}]
+        supposed_logins = sorted({login for assume, _ in outcomes for login in assume} - set(facts.assume))
+        first = outcomes[0][1]
+        if not supposed_logins:
+            return first
+        org = facts.phase.owner
+        hidden_ev = [evidence("member", login, org=org, visible=False) for login in supposed_logins]
+        if all(v.status == first.status for _, v in outcomes):
+            who = ", ".join(supposed_logins)
+            return Verdict(first.status, f"{first.reason} (Gitea hides from this token whether {who} "
+                                         f"{'is a member' if len(supposed_logins) == 1 else 'are members'} of {org}; "
+                                         "either way the verdict is the same.)", [*first.evidence, *hidden_ev])
+        unseen = MembershipHidden(", ".join(supposed_logins), org)
+        statuses = " or ".join(sorted({v.status for _, v in outcomes}))
+        return errored(f"{unseen}: the verdict is {statuses} depending on it.", hidden_ev)
 
     return guarded
 

@@ -7,14 +7,14 @@ signers, the signature checks made for those records (ghostgates/record/signing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ghostgates.judge.facts import Facts, head_sha
 from ghostgates.judge.rules.common import ev_build, ev_pr
-from ghostgates.judge.verdict import Verdict, evidence, failed, passed, skipped
+from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed, skipped
 from ghostgates.record.review import records
 from ghostgates.timeutil import parse_time, rfc3339
 
@@ -53,7 +53,8 @@ class SignatureCheck:
 
 
 def signed(facts: Facts, review_text: str | None,
-           signatures: Mapping[str, SignatureCheck] | None = None, own_records: bool = False) -> Verdict:
+           signatures: Mapping[str, SignatureCheck] | None = None, own_records: bool = False,
+           undecided: Mapping[str, Sequence[str]] | None = None) -> Verdict:
     """DONE.signed (gates.md) passes when where the state file has a `## DONE` heading, the review file holds an
     adversary PASS for M1 and for M2, each bound to the current head sha of the correct PR and to its latest
     finished build (a PASS recorded before the latest build is stale). A run that also checks M1 or M2 as the
@@ -63,6 +64,11 @@ def signed(facts: Facts, review_text: str | None,
     `signatures` is None where the phase sets no `adversary_signers`; else one check per gate.
 
     `own_records`: `review_text` is the file as this run leaves it (it wrote M1/M2 as the adversary).
+
+    `undecided`: for this run's own records, each gate whose record reads FAIL only because
+    requirements could not be checked (`error`, none `fail`), with those ids. Such a FAIL is no
+    verdict on the phase: DONE.signed could not know either, so it is `error`, never `fail`, unless
+    something else already fails it (gates.md: `error` is never reported as pass or fail).
     """
     if facts.state is None or not facts.state.has_section("DONE"):
         return skipped("The state file has no `## DONE` heading.")
@@ -79,6 +85,7 @@ def signed(facts: Facts, review_text: str | None,
         return failed("`## DONE` is written but the review file REVIEW-ghost.md is missing.", ev)
     found = records(review_text)
     problems = []
+    unknown: list[str] = []
     for gate in ("M1", "M2"):
         rec = found.get(gate)
         if rec is None:
@@ -87,6 +94,9 @@ def signed(facts: Facts, review_text: str | None,
         check = None if signatures is None else signatures.get(gate)
         ev.append(evidence("record", f"{gate} {rec.verdict} by {rec.role}", head=rec.head, build=rec.build,
                            at=rec.at, signature=None if check is None else f"{check.status}: {check.detail}"))
+        if own_records and undecided and undecided.get(gate) and rec.verdict == "FAIL":
+            unknown.append(f"{gate} could not be checked ({', '.join(undecided[gate])} `error`)")
+            continue
         if rec.verdict != "PASS" or rec.role != "adversary":
             problems.append(f"{gate} is {rec.verdict} by {rec.role}, not an adversary PASS")
             continue
@@ -109,4 +119,7 @@ def signed(facts: Facts, review_text: str | None,
     whose = " (judged by the records this run writes)" if own_records else ""
     if problems:
         return failed("`## DONE` is not signed: " + "; ".join(problems) + whose + ".", ev)
+    if unknown:
+        return errored("Whether `## DONE` is signed is unknown: " + "; ".join(unknown)
+                       + ", so this run's own records are no verdict on it.", ev)
     return passed(f"Adversary PASSes for M1 and M2 are bound to the current head and latest build{whose}.", ev)

@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 from ghostgates.judge import classify
-from ghostgates.judge.facts import RED, Facts, head_branch
+from ghostgates.judge.facts import RED, Facts, head_branch, is_build_of
 from ghostgates.judge.rules.common import ev_build, ev_pr, ev_state, ev_testme, listing, needs_membership, state_missing
 from ghostgates.judge.snapshot import engine_evidence, host_addresses, not_manager, used_addresses
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed
 from ghostgates.read import citations
-from ghostgates.read.phase import Phase
+from ghostgates.read.phase import Phase, Waiver
 from ghostgates.shapes import SwarmSnapshot
 from ghostgates.timeutil import maybe_time, rfc3339
 
@@ -178,6 +178,21 @@ def fresh_run(facts: Facts) -> Verdict:
                   ev)
 
 
+def operator_limit(phase: Phase, requirement: str, default: int) -> tuple[int, Waiver | None, list[Waiver]]:
+    """The limit an operator's waiver allows, the waiver, and the waivers that count for nothing.
+
+    gates.md M1.attempt-budget: a waiver whose `by` is one of `builder_logins` is no operator's,
+    and allows nothing (the builder cannot waive their own budget).
+    """
+    builders = {login.lower() for login in phase.builder_logins}
+    ignored = [w for w in phase.waivers if w.requirement == requirement and w.by.strip().lower() in builders]
+    best: tuple[int, Waiver | None] = (default, None)
+    for waiver in phase.waivers:
+        if waiver.requirement == requirement and waiver not in ignored and waiver.allow > best[0]:
+            best = (waiver.allow, waiver)
+    return best[0], best[1], ignored
+
+
 @needs_membership
 def attempt_budget(facts: Facts) -> Verdict:
     """M1.attempt-budget (gates.md) passes when the post-proxy testmes on upgrade PRs number at most the phase's limit
@@ -185,10 +200,13 @@ def attempt_budget(facts: Facts) -> Verdict:
     no operator's, and allows nothing).
     """
     testmes = facts.post_proxy_testmes()
-    limit, waiver = facts.phase.waived_limit("M1.attempt-budget", facts.phase.max_post_proxy_attempts)
+    limit, waiver, ignored = operator_limit(facts.phase, "M1.attempt-budget", facts.phase.max_post_proxy_attempts)
     ev = [ev_testme(facts, t) for t in testmes]
     if waiver is not None:
         ev.append(evidence("waiver", "M1.attempt-budget", allow=waiver.allow, by=waiver.by, reason=waiver.reason))
+    for w in ignored:
+        ev.append(evidence("waiver", "M1.attempt-budget", allow=w.allow, by=w.by, reason=w.reason,
+                           counted=False, why=f"{w.by} is a builder, not an operator"))
     count = len(testmes)
     if count > limit:
         return failed(f"{count} post-proxy testmes on upgrade PRs, over the limit of {limit}: "
@@ -217,6 +235,12 @@ def no_stale_evidence(facts: Facts) -> Verdict:
         ev.append(ev_build(facts, build, cited_as="current evidence"))
         if not facts.is_post_proxy_build(build):
             problems.append(f"build #{number} cited as current evidence is pre-proxy")
+        # gates.md 2026-12-02: current evidence must be builds of the correct PR (the harness tests
+        # every recipe, and other PRs have builds too).
+        if not is_build_of(facts.phase, build, facts.correct_pr_number):
+            of = f"PR #{facts.param(build, 'pr') or '?'} of {facts.param(build, 'recipe') or 'no recipe'}"
+            problems.append(f"build #{number} cited as current evidence is a build of {of}, "
+                            f"not of the correct PR #{facts.correct_pr_number}")
     for item in facts.state.classifications(drone_repo):
         build = facts.build(item.build)
         if build is None or build.get("status") not in RED or facts.is_post_proxy_build(build):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -243,6 +244,28 @@ def _short(value: Any) -> str | None:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def touched_paths(changed: dict[str, Any]) -> list[str]:
+    """The paths one entry of a PR's files list touches (gates.md "A file a PR touches").
+
+    Gitea's files list (services/convert/pull.go ToChangedFile) names a renamed file by its new
+    name, with `status: renamed` and the old name in `previous_filename`: a rename removes the old
+    path, so it touches both.
+    """
+    name = str(changed.get("filename") or "")
+    previous = str(changed.get("previous_filename") or "")
+    return [name, previous] if previous and previous != name else [name]
+
+
+def commit_date(commit: dict[str, Any]) -> datetime | None:
+    """A commit's commit date (gates.md M2.tests-intact), as Gitea sends it: `created` is the
+    committer's time (services/convert/git_commit.go ToCommit: `Created: commit.Committer.When`),
+    and so is `commit.committer.date`; the author date is when it was first written, which a
+    rebase or a cherry-pick keeps."""
+    meta = commit.get("commit") or {}
+    return maybe_time(commit.get("created") or (meta.get("committer") or {}).get("date")
+                      or (meta.get("author") or {}).get("date"))
+
+
 def tests_intact(facts: Facts) -> Verdict:
     """M2.tests-intact (gates.md) passes when the PR touches none of the phase's test paths (a rename touches its old
     path), and the test repository has no commit on them since the phase began (a commit reachable from its default
@@ -254,14 +277,15 @@ def tests_intact(facts: Facts) -> Verdict:
     problems = []
     if number is not None:
         for changed in facts.pr_part(number, "files"):
-            name = changed.get("filename", "")
-            for tp in phase.test_paths:
-                if tp.repo == phase.repo and tp.covers(name):
-                    problems.append(f"PR #{number} touches {name}")
+            for name in touched_paths(changed):
+                for tp in phase.test_paths:
+                    if tp.repo == phase.repo and tp.covers(name):
+                        what = "renames" if name != changed.get("filename") else "touches"
+                        problems.append(f"PR #{number} {what} {name}")
     for key, commits in (facts.gitea.get("test_commits") or {}).items():
         for commit in commits:
             sha = commit.get("sha", "")
-            when = maybe_time(commit.get("created") or ((commit.get("commit") or {}).get("author") or {}).get("date"))
+            when = commit_date(commit)
             # The server filters by `since`; a server that ignores it must not turn history into a fail.
             if phase.phase_started_at is not None and when is not None and when < phase.phase_started_at:
                 continue
