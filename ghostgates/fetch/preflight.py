@@ -107,9 +107,10 @@ def _get(client: httpx.Client, service: Service, path: str, headers: dict[str, s
                 if len(body) > PROBE_BYTES:
                     return f"is not {service.name}: GET {url} answered more than {PROBE_BYTES} bytes"
             status = response.status_code
-    except httpx.TimeoutException:
-        return f"GET {url} did not answer within {client.timeout.read:g} s"
-    except httpx.TransportError as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the transport raised, the run says it in one line
+        if any(isinstance(c, httpx.TimeoutException | TimeoutError) or "Timeout" in type(c).__name__
+               for c in _causes(exc)):
+            return f"GET {url} did not answer within {client.timeout.read:g} s"
         return _transport(service, url, exc)
     try:
         parsed: Any = json.loads(bytes(body))
