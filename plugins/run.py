@@ -31,6 +31,7 @@ from fixtures.cache import (
     settings_of,
     world_of,
 )
+from ghostgates.fetch.http import Limits
 from ghostgates.fetch.services import Settings, missing_config
 from ghostgates.read.statefile import REVIEW
 from ghostgates.record import statedir
@@ -56,6 +57,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--http-timeout", type=float, default=15.0, help="seconds per Gitea/Drone request (default 15)")
     group.addoption("--http-retries", type=int, default=3,
                     help="retries of a GET on a timeout, a 429 or a 5xx (default 3)")
+    group.addoption("--http-max-bytes", type=int, default=Limits.max_body_bytes, metavar="BYTES",
+                    help=f"largest body one Gitea/Drone answer may have (default {Limits.max_body_bytes})")
+    group.addoption("--http-max-pages", type=int, default=Limits.max_pages, metavar="N",
+                    help=f"most pages of one list, also against a claimed X-Total-Count (default {Limits.max_pages})")
+    group.addoption("--http-deadline", type=float, default=Limits.request_seconds, metavar="SECONDS",
+                    help="longest one Gitea/Drone request may take in all, however slowly its bytes come "
+                         f"(default {Limits.request_seconds:g})")
     group.addoption("--engine-host", default=None, metavar="HOST",
                     help="also read the engine's log on this testinfra host (local://, ssh://manager) for "
                          "address-allocation errors in the last stuck_task_minutes (M1.proxy-clear)")
@@ -104,8 +112,15 @@ def pytest_configure(config: pytest.Config) -> None:
         node_hosts=tuple(h.strip() for h in opt.node_hosts.split(",") if h.strip()),
         http_timeout=opt.http_timeout,
         http_retries=opt.http_retries,
+        http_max_bytes=opt.http_max_bytes,
+        http_max_pages=opt.http_max_pages,
+        http_deadline=opt.http_deadline,
     )
     config.stash[SETTINGS_STASH] = settings
+    for option, value in (("--http-max-bytes", opt.http_max_bytes), ("--http-max-pages", opt.http_max_pages),
+                          ("--http-deadline", opt.http_deadline)):
+        if value <= 0:
+            raise pytest.UsageError(f"{option} {value:g}: must be more than 0")
     # --help, --markers, --fixtures and --version read nothing: they need neither services nor a phase.
     if not _runs_gates(config) or opt.help or opt.markers or opt.showfixtures or opt.version:
         return

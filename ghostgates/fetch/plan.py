@@ -432,6 +432,7 @@ class DronePlan:
 
     def _page(self, page: int) -> list[Any]:
         path = f"/repos/{self.repo}/builds"
+        self.api.check_page(page, f"{self.api.base_url}{path}")  # full pages that never end (http.Limits)
         batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
                                  urgent=True).result()
         if not isinstance(batch, list):

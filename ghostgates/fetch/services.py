@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ghostgates.errors import ConfigError
-from ghostgates.fetch.http import ApiClient, redact_url
+from ghostgates.fetch.http import ApiClient, Limits, redact_url
 
 
 @dataclass
@@ -31,6 +31,10 @@ class Settings:
     node_hosts: tuple[str, ...] = ()
     http_timeout: float = 15.0
     http_retries: int = 3
+    # Limits of every Gitea/Drone read (http.Limits): body bytes, pages of a list, seconds a request.
+    http_max_bytes: int = Limits.max_body_bytes
+    http_max_pages: int = Limits.max_pages
+    http_deadline: float = Limits.request_seconds
 
     def shown(self, which: str) -> str:
         """A service address as it may be printed: `gitea_url`, `drone_url` or `docker_host`, userinfo redacted."""
@@ -46,6 +50,10 @@ def missing_config(settings: Settings) -> str | None:
     return None
 
 
+def limits(settings: Settings) -> Limits:
+    return Limits(settings.http_max_bytes, settings.http_max_pages, settings.http_deadline)
+
+
 def gitea_client(settings: Settings) -> ApiClient:
     if not settings.gitea_url:
         raise ConfigError("GITEA_URL is not set: the Gitea base URL, e.g. https://git.example.org")
@@ -53,7 +61,7 @@ def gitea_client(settings: Settings) -> ApiClient:
     if settings.gitea_token:
         headers["Authorization"] = f"token {settings.gitea_token}"
     return ApiClient("Gitea", settings.gitea_url.rstrip("/") + "/api/v1", headers,
-                     timeout=settings.http_timeout, retries=settings.http_retries)
+                     timeout=settings.http_timeout, retries=settings.http_retries, limits=limits(settings))
 
 
 def drone_client(settings: Settings) -> ApiClient:
@@ -61,4 +69,4 @@ def drone_client(settings: Settings) -> ApiClient:
         raise ConfigError("DRONE_SERVER is not set: the Drone base URL, e.g. https://drone.example.org")
     headers = {"Authorization": f"Bearer {settings.drone_token}"} if settings.drone_token else {}
     return ApiClient("Drone", settings.drone_url.rstrip("/") + "/api", headers,
-                     timeout=settings.http_timeout, retries=settings.http_retries)
+                     timeout=settings.http_timeout, retries=settings.http_retries, limits=limits(settings))
