@@ -34,7 +34,7 @@ from fixtures.cache import (
 from ghostgates.fetch.http import Limits
 from ghostgates.fetch.services import Settings, missing_config
 from ghostgates.read.statefile import REVIEW
-from ghostgates.record import statedir
+from twin import statedir
 
 __all__ = ["SETTINGS_STASH", "Settings", "phase_of", "settings_of", "world_of"]
 ROLES = ("adversary", "builder")

@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from ghostgates.record import statedir
-from twin import running_twin
+from twin import running_twin, statedir
 from twin.world import load_world
 
 pytest_plugins = ["pytester"]
