@@ -287,3 +287,38 @@ def test_a_sign_key_without_signers_in_the_phase_is_refused(suite: pytest.Pytest
     result = suite.runpytest_inprocess("gates/m1", "--world", str(DEMO), "--sign-key", str(key))
     assert result.ret == 4
     assert _text(result).count(f"--sign-key {key}: the phase names no adversary_signers") == 1
+
+
+# --- case 6 and 11 through a run: one line naming the file, exit 4, nothing written -------------------
+
+def test_a_world_file_key_outside_the_state_dir_writes_nothing(suite: pytest.Pytester, tmp_path: Path) -> None:
+    import yaml
+
+    world = yaml.safe_load(DEMO.read_text())
+    world["files"]["machine-docs/../../planted.md"] = "planted\n"
+    path = tmp_path / "w.yaml"
+    path.write_text(yaml.safe_dump(world, sort_keys=False))
+    state = tmp_path / "deep" / "er" / "state"
+    result = suite.runpytest_inprocess("gates/m1", "--world", str(path), "--state-dir", str(state))
+    assert result.ret == 4
+    assert _text(result).count(f"{path}: files.machine-docs/../../planted.md: ") == 1
+    assert not state.exists() and not list(tmp_path.rglob("planted.md"))
+
+
+def test_a_billion_laughs_world_is_a_usage_error(suite: pytest.Pytester, tmp_path: Path) -> None:
+    from tests.unit.test_hostile_files import BILLION_LAUGHS
+
+    path = tmp_path / "laughs.yaml"
+    path.write_text(BILLION_LAUGHS)
+    result = suite.runpytest_inprocess("gates/m1", "--world", str(path))
+    assert result.ret == 4 and _text(result).count(f"{path}: line 4: YAML alias refused") == 1
+    assert "INTERNALERROR" not in _text(result)
+
+
+def test_a_deeply_nested_phase_file_is_a_usage_error(suite: pytest.Pytester, tmp_path: Path) -> None:
+    path = tmp_path / "phase.toml"
+    path.write_text("repo = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = suite.runpytest_inprocess("gates/m1", "--world", str(DEMO), "--phase", str(path))
+    assert result.ret == 4, _text(result)
+    assert _text(result).count(f"{path}: nested deeper than a phase file may be") == 1
+    assert "INTERNALERROR" not in _text(result) and "RecursionError" not in _text(result)
