@@ -72,28 +72,40 @@ def problem(service: Service, timeout: float) -> str | None:
         socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         return f"{head}: the host {parts.hostname} does not resolve ({_reason(exc)}): is the name right?"
+    auth = {"Authorization": f"{service.auth} {service.token}"} if service.token else {}
     with httpx.Client(base_url=service.base.rstrip("/"), timeout=timeout, follow_redirects=False) as client:
-        answer = _get(client, service, service.version_path, {})
+        # With the token the run will send anyway: a server that wants sign-in for everything still answers.
+        answer = _get(client, service, service.version_path, auth)
         if isinstance(answer, str):
             return f"{head}: {answer}"
         status, body = answer
+        if status == 401:
+            return _unauthorised(service, shown, service.version_path)
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("version"), str):
             seen = f"answered {status}" + ("" if isinstance(body, dict | list) else " without JSON")
             return (f"{head}: is not {service.name}: GET {shown}{service.version_path} {seen}, where "
                     f"{service.name} answers its version")
         if not service.token:
             return None
-        answer = _get(client, service, service.user_path, {"Authorization": f"{service.auth} {service.token}"})
+        answer = _get(client, service, service.user_path, auth)
         if isinstance(answer, str):
             return f"{head}: {answer}"
         status, body = answer
         if status == 401:
-            return (f"{service.token_variable}: {service.name} answered 401 for the token's own user "
-                    f"(GET {shown}{service.user_path}): the token is wrong or expired (it is not shown)")
+            return _unauthorised(service, shown, service.user_path)
         if status == 200 and not (isinstance(body, dict) and isinstance(body.get("login"), str)):
             return (f"{head}: is not {service.name}: GET {shown}{service.user_path} did not answer a user "
                     "with a login")
     return None
+
+
+def _unauthorised(service: Service, shown: str, path: str) -> str:
+    if not service.token:
+        return (f"{service.token_variable} is not set and {service.name} answered 401 (GET {shown}{path}): "
+                "it reads nothing without a token")
+    what = "the token's own user" if path == service.user_path else "its version"
+    return (f"{service.token_variable}: {service.name} answered 401 for {what} (GET {shown}{path}): the token "
+            "is wrong or expired (it is not shown)")
 
 
 def _get(client: httpx.Client, service: Service, path: str, headers: dict[str, str]) -> tuple[int, Any] | str:

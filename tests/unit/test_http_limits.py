@@ -83,6 +83,10 @@ class Hostile(BaseHTTPRequestHandler):
                        {"X-Total-Count": "1000000000", "Link": '</api/claims?page=2>; rel="next"'})
         elif path in ("/api/endless", "/api/drone-endless"):  # full pages, never a short one, no count
             self._json([{"id": i} for i in range(PAGE if path == "/api/endless" else 25)], {})
+        elif path.startswith("/locked/"):  # everything behind sign-in
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif path == "/version":  # a server that accepts and never answers
             time.sleep(3)
             self._json({"version": "late"}, {})
@@ -193,3 +197,18 @@ def test_a_limit_is_an_error_of_the_suite(hostile: str) -> None:
 def test_a_service_that_never_answers_is_named_in_one_line(hostile: str) -> None:
     problem = preflight.problem(preflight.drone(hostile, ""), timeout=0.5)
     assert problem == f"DRONE_SERVER={hostile}: GET {hostile}/version did not answer within 0.5 s"
+
+
+def test_a_server_that_answers_but_not_as_gitea_is_named(hostile: str) -> None:
+    problem = preflight.problem(preflight.gitea(hostile, ""), timeout=2)
+    assert problem == (f"GITEA_URL={hostile}: is not Gitea: GET {hostile}/api/v1/version answered 200, where Gitea "
+                       "answers its version")
+
+
+def test_a_server_wanting_sign_in_without_a_token_is_named(hostile: str) -> None:
+    problem = preflight.problem(preflight.gitea(hostile + "/locked", ""), timeout=2)
+    assert problem == (f"GITEA_TOKEN is not set and Gitea answered 401 (GET {hostile}/locked/api/v1/version): it "
+                       "reads nothing without a token")
+    problem = preflight.problem(preflight.drone(hostile + "/locked", "wrong"), timeout=2)
+    assert problem == (f"DRONE_TOKEN: Drone answered 401 for its version (GET {hostile}/locked/version): the token "
+                       "is wrong or expired (it is not shown)")
