@@ -26,6 +26,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -41,6 +42,7 @@ from ghostgates.timeutil import parse_time, rfc3339
 T = TypeVar("T")
 PER_SERVICE = 8  # requests in flight per service
 DRONE_PER_PAGE = 100  # handler/api/repos/builds/list.go accepts 1..100
+SWARM_SECONDS = 300.0  # the whole Docker engine read at most (issue 19: every read within a limit)
 
 
 def spawn(fn: Callable[..., T], *args: Any) -> Future[T]:
@@ -91,12 +93,18 @@ class Pool:
             self._queue.put((2, next(self._order), None))
 
 
-def outcome(future: Future[Any]) -> dict[str, Any]:
-    """A source's cache entry: {"ok": data} or {"error": sentence, "type": class name}."""
+def outcome(future: Future[Any], timeout: float | None = None, what: str = "") -> dict[str, Any]:
+    """A source's cache entry: {"ok": data} or {"error": sentence, "type": class name}.
+
+    `timeout`: how long the whole read may take (the Docker engine's, `SWARM_SECONDS`: docker-py's
+    own timeout bounds each socket wait, not the read); past it the read is left to its thread."""
     try:
-        return {"ok": future.result()}
+        return {"ok": future.result(timeout=timeout)}
     except GateError as exc:
         return {"error": str(exc), "type": type(exc).__name__}
+    except FutureTimeout:
+        return {"error": f"{what} took more than {timeout:g} s in all, the limit of one engine read: not waited "
+                         "for further", "type": "LimitExceeded"}
 
 
 def phase_moments(phase: Phase) -> list[datetime]:
@@ -560,7 +568,8 @@ def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
                          lambda build: needs.wants_log(phase, state, correct, build),
                          min(moments) if moments else None, born)
         futures["drone"] = spawn(_counted, plan.run, drone)
-    return {key: outcome(future) for key, future in futures.items()}
+    return {key: outcome(future, SWARM_SECONDS, "Docker: reading the Swarm") if key == "swarm" else outcome(future)
+            for key, future in futures.items()}
 
 
 def _counted(run: Callable[[], dict[str, Any]], api: ApiClient) -> dict[str, Any]:

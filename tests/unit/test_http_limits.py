@@ -212,3 +212,23 @@ def test_a_server_wanting_sign_in_without_a_token_is_named(hostile: str) -> None
     problem = preflight.problem(preflight.drone(hostile + "/locked", "wrong"), timeout=2)
     assert problem == (f"DRONE_TOKEN: Drone answered 401 for its version (GET {hostile}/locked/version): the token "
                        "is wrong or expired (it is not shown)")
+
+
+def test_the_engine_read_has_a_total_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # docker-py bounds each socket wait; an engine answering slowly forever is bounded as a whole.
+    from ghostgates.fetch import plan
+    from ghostgates.read.phase import Phase
+
+    monkeypatch.setattr(plan, "SWARM_SECONDS", 0.3)
+    release = threading.Event()
+    started = time.monotonic()
+    try:
+        entries = plan.fetch_all(Phase(), None, None, gitea=None, drone=None,
+                                 swarm=lambda: release.wait(10) and {})
+    finally:
+        release.set()
+    assert time.monotonic() - started < 2
+    assert entries["swarm"] == {"error": "Docker: reading the Swarm took more than 0.3 s in all, the limit of one "
+                                         "engine read: not waited for further", "type": "LimitExceeded"}
+    assert plan.fetch_all(Phase(), None, None, gitea=None, drone=None, swarm=lambda: {"ok": 1})["swarm"] == {
+        "ok": {"ok": 1}}
