@@ -178,7 +178,7 @@ def _start_twin(config: pytest.Config, settings: Settings, world: Any) -> None:
 
 def write_world_files(files: dict[str, str], state_dir: Path) -> None:
     """The world's machine-docs/ files into the state dir (other paths below it as written), each
-    resolved strictly inside it, with the manifest that marks them as the suite's (record/statedir)."""
+    resolved strictly inside it, with the manifest that marks them as the suite's (twin/statedir)."""
     try:
         statedir.write_world_files(files, state_dir)
     except (statedir.StateDirError, OSError) as exc:
