@@ -32,11 +32,15 @@ from fixtures._run import (
     settings_of,
     world_of,
 )
+from ghostgates.fetch.http import Limits
 from ghostgates.fetch.services import Settings, missing_config
+from ghostgates.read.statefile import REVIEW
+from twin import statedir
 
 __all__ = ["SETTINGS_STASH", "Settings", "phase_of", "settings_of", "world_of"]
 ROLES = ("adversary", "builder")
 _TWIN_STASH = pytest.StashKey[contextlib.ExitStack]()
+_WROTE_WORLD_STASH = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,6 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--http-timeout", type=float, default=15.0, help="seconds per Gitea/Drone request (default 15)")
     group.addoption("--http-retries", type=int, default=3,
                     help="retries of a GET on a timeout, a 429 or a 5xx (default 3)")
+    group.addoption("--http-max-bytes", type=int, default=Limits.max_body_bytes, metavar="BYTES",
+                    help=f"largest body one Gitea/Drone answer may have (default {Limits.max_body_bytes})")
+    group.addoption("--http-max-pages", type=int, default=Limits.max_pages, metavar="N",
+                    help=f"most pages of one list, also against a claimed X-Total-Count (default {Limits.max_pages})")
+    group.addoption("--http-deadline", type=float, default=Limits.request_seconds, metavar="SECONDS",
+                    help="longest one Gitea/Drone request may take in all, however slowly its bytes come "
+                         f"(default {Limits.request_seconds:g})")
     group.addoption("--engine-host", default=None, metavar="HOST",
                     help="also read the engine's log on this testinfra host (local://, ssh://manager) for "
                          "address-allocation errors in the last stuck_task_minutes (M1.proxy-clear)")
@@ -101,6 +112,10 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = make_settings(config, phase_file=phase_file, world=world, scratch=scratch,
                              state_dir=str(Path(state_dir or root / "machine-docs").resolve()), twin=handle)
     config.stash[SETTINGS_STASH] = settings
+    for option, value in (("--http-max-bytes", opt.http_max_bytes), ("--http-max-pages", opt.http_max_pages),
+                          ("--http-deadline", opt.http_deadline)):
+        if value <= 0:
+            raise pytest.UsageError(f"{option} {value:g}: must be more than 0")
     if not runs:
         return
     if not world and not opt.collectonly and (missing := missing_config(settings)):
@@ -109,8 +124,19 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(missing)
     if not world:
         config.stash[PHASE_STASH] = load_run_phase(phase_file, None, None)
-    if loaded is not None and handle is not None:
+    if opt.collectonly:  # --co runs nothing: no twin, no world files over the state dir, no request
+        return
+    # Everything that would make the run's writes or reads useless or harmful, refused now, before
+    # the world's files are written or a fixture asks a service anything: one line each, exit 4.
+    # (The twin of --world is already up, but it writes nothing: it only answers.)
+    check_state_dir(config, settings)
+    check_review_file(config, settings)
+    check_sign_key(config, settings, config.stash[PHASE_STASH].adversary_signers)
+    if loaded is None:
+        check_services(settings)
+    elif handle is not None:
         write_world_files(loaded.files, Path(settings.state_dir))
+        config.stash[_WROTE_WORLD_STASH] = True
 
 
 def make_settings(config: pytest.Config, *, phase_file: str, world: str | None, state_dir: str, scratch: bool,
@@ -141,6 +167,9 @@ def make_settings(config: pytest.Config, *, phase_file: str, world: str | None, 
         node_hosts=tuple(h.strip() for h in opt.node_hosts.split(",") if h.strip()),
         http_timeout=opt.http_timeout,
         http_retries=opt.http_retries,
+        http_max_bytes=opt.http_max_bytes,
+        http_max_pages=opt.http_max_pages,
+        http_deadline=opt.http_deadline,
         gitea_url=gitea_url,
         gitea_token=gitea_token,
         drone_url=drone_url,
@@ -181,13 +210,106 @@ def _start_twin(config: pytest.Config, world: Any) -> Any:
 
 
 def write_world_files(files: dict[str, str], state_dir: Path) -> None:
-    """The world's machine-docs/ files into the state dir (other paths below it as written)."""
-    for name, text in files.items():
-        parts = Path(name).parts
-        rel = Path(*parts[1:]) if parts and parts[0] == "machine-docs" else Path(name)
-        target = state_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+    """The world's machine-docs/ files into the state dir (other paths below it as written), each
+    resolved strictly inside it, with the manifest that marks them as the suite's (twin/statedir)."""
+    try:
+        statedir.write_world_files(files, state_dir)
+    except (statedir.StateDirError, OSError) as exc:
+        raise pytest.UsageError(f"--world: {exc}") from None
+
+
+# --- start-of-run checks: refused before anything is written or asked ------------------------------
+
+def _writes_review(config: pytest.Config, settings: Settings) -> bool:
+    """The adversary writes its blocks into the review file; a run that posts or watches never does."""
+    return settings.role == "adversary" and not is_builder_run(config)
+
+
+def check_state_dir(config: pytest.Config, settings: Settings) -> None:
+    """The state dir the run reads (and the adversary writes) is the one the user meant.
+
+    A live run's state dir must exist, whether given or the default (a missing default is not
+    created: a run from the wrong directory would write FAIL blocks into a new, unseen one). A
+    `--world` run's given state dir may be missing or empty, or hold only files the suite put
+    there (gates.md: `--world` never writes over files it did not put there).
+    """
+    opt = config.option
+    state_dir = Path(settings.state_dir)
+    if opt.world:
+        if opt.state_dir and not settings.scratch_state:
+            try:
+                statedir.check_ours(state_dir)
+            except statedir.StateDirError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        return
+    if not state_dir.is_dir():
+        given = opt.state_dir
+        if given:
+            raise pytest.UsageError(f"--state-dir {given}: no such directory")
+        raise pytest.UsageError(f"--state-dir {state_dir} (the default): no such directory: run from the checkout "
+                                "whose machine-docs/ holds the state file, or give --state-dir")
+
+
+def check_review_file(config: pytest.Config, settings: Settings) -> None:
+    """The review file is a regular file inside the state dir (never a symlink: the Builder would choose
+    which file the Adversary's run rewrites), and, where this run writes it, writable."""
+    path = Path(settings.state_dir) / REVIEW
+    if path.is_symlink():
+        raise pytest.UsageError(f"{path}: a symlink (to {os.readlink(path)}): the review file must be a regular "
+                                "file in the state dir; the suite writes no file through a link")
+    if path.exists() and not path.is_file():
+        raise pytest.UsageError(f"{path}: not a regular file: the review file must be a regular file")
+    if not _writes_review(config, settings):
+        return
+    problem = _unwritable(path)
+    if problem:
+        raise pytest.UsageError(f"{path}: {problem}: the adversary's run writes its gate blocks there "
+                                "(or run with --role builder, which writes none)")
+
+
+def _unwritable(path: Path) -> str | None:
+    if path.exists():
+        return None if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK) else \
+            "not writable"
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot be created (no write access to {parent})"
+    return None
+
+
+def check_sign_key(config: pytest.Config, settings: Settings, adversary_signers: str | None) -> None:
+    """`--sign-key` signs only with a key the phase's adversary_signers names: a signature DONE.signed
+    would call forged is refused now, not found out later."""
+    from ghostgates.record import signing
+
+    key = config.getoption("sign_key", None)
+    if not key or not Path(key).is_file() or not _writes_review(config, settings):
+        return  # a missing key file is the reporter's usage error; a builder never signs
+    signers = signing.signers_path(adversary_signers, config.rootpath)
+    if signers is None:
+        raise pytest.UsageError(f"--sign-key {key}: the phase names no adversary_signers, so no signature would "
+                                "be checked (name the allowed-signers file in the phase, docs/signing.md)")
+    try:
+        allowed = signing.allowed_signer(key, signers)
+    except signing.SigningError as exc:
+        raise pytest.UsageError(f"--sign-key {key}: {exc}") from None
+    if not allowed:
+        raise pytest.UsageError(f"--sign-key {key}: its key is not in the phase's adversary_signers ({signers}): "
+                                "DONE.signed would call every record it signs forged")
+
+
+def check_services(settings: Settings) -> None:
+    """gates.md: a Gitea or Drone that cannot be used at all stops the run before it decides anything,
+    one line naming the service and why (ghostgates.fetch.preflight)."""
+    from ghostgates.fetch import preflight
+
+    for service in (preflight.gitea(settings.gitea_url, settings.gitea_token),
+                    preflight.drone(settings.drone_url, settings.drone_token)):
+        problem = preflight.problem(service, settings.http_timeout)
+        if problem:
+            raise pytest.UsageError(problem)
 
 
 def pytest_configure_node(node: Any) -> None:
@@ -206,6 +328,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     stack = config.stash.get(_TWIN_STASH, None)
     if stack is not None:
         stack.close()
+    settings = config.stash.get(SETTINGS_STASH, None)
+    if config.stash.get(_WROTE_WORLD_STASH, False) and settings is not None and not settings.scratch_state:
+        # What this run left in the state dir (the review file it wrote, too) is the suite's: the
+        # next --world run there may write over it, and over nothing else.
+        with contextlib.suppress(OSError):
+            statedir.seal(Path(settings.state_dir))
     run_dir = config.stash.get(RUN_DIR_STASH, None)
     if run_dir:
         shutil.rmtree(run_dir, ignore_errors=True)

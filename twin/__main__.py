@@ -11,8 +11,10 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
+from twin import statedir
 from twin.faults import Fault, FaultError, parse_fault
 from twin.server import RemoteBindError, running_twin
 from twin.world import WorldError, load_world
@@ -60,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback host")
     serve.add_argument("--gitea-token", help="fixed Gitea token (default: random)")
     serve.add_argument("--drone-token", help="fixed Drone token (default: random)")
+    serve.add_argument("--state-dir", metavar="DIR",
+                       help="also write the world's files (machine-docs/...) into DIR, as a --world run does; "
+                            "refused when DIR holds files the suite did not put there")
     return parser
 
 
@@ -70,6 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorldError as exc:
         print(f"twin: {exc}", file=sys.stderr)
         return 2
+    if args.state_dir:
+        try:
+            statedir.check_ours(Path(args.state_dir))
+            statedir.write_world_files(world.files, Path(args.state_dir))
+        except (statedir.StateDirError, OSError) as exc:
+            print(f"twin: {exc}", file=sys.stderr)
+            return 2
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -504,6 +504,27 @@ def _expect(value: Any, path: str) -> None:
             raise _Bad(_join(path, k), "missing (expect names every id of gates.md)")
 
 
+def _file_key(value: Any, path: str) -> None:
+    """A world file's name: relative, inside the state dir once `machine-docs/` is taken off.
+
+    The suite writes these files into the operator's state dir (plugins/run.py): an absolute path
+    or a `..` would write outside it, wherever the world's author chose.
+    """
+    _str(value, path)
+    name = str(value)
+    if not name or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or "\\" in name:
+        raise _Bad(path, f"{name!r}: a file name must be a relative path with / (it is written into the state dir)")
+    parts = name.split("/")
+    if any(part in ("..", ".", "") for part in parts) or "\0" in name:
+        raise _Bad(path, f"{name!r}: a file name may not hold `..`, `.` or empty parts (it would be written "
+                         "outside the state dir)")
+    if parts == ["machine-docs"]:
+        raise _Bad(path, f"{name!r}: names the state dir itself, not a file in it")
+
+
+_files = _map(_str, key=_file_key)
+
+
 _world = _obj(
     TOP_KEYS,
     {
@@ -514,7 +535,7 @@ _world = _obj(
         "gitea": _gitea,
         "drone": _drone,
         "swarm": _swarm,
-        "files": _map(_str),
+        "files": _files,
         "expect": _expect,
         "bridge": _bridge,
     },
@@ -565,6 +586,42 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+class _AliasError(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line}")
+        self.line = line
+
+
+def _parse(text: str) -> Any:
+    """The YAML document, refused when it uses an alias (`*name`, `<<: *name`).
+
+    An alias makes two places of the document one node: composing stays small, but anything that
+    walks the data (validation, JSON, the twin's renderers) meets it once per place, so a few
+    lines of nested aliases ("billion laughs") expand to gigabytes. The composed node graph is
+    walked once, each node by identity, before anything is constructed.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        seen: set[int] = set()
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                raise _AliasError(current.start_mark.line + 1)
+            seen.add(id(current))
+            if isinstance(current, yaml.MappingNode):
+                for key, value in current.value:
+                    stack.extend((value, key))
+            elif isinstance(current, yaml.SequenceNode):
+                stack.extend(reversed(current.value))
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_world(path: str | Path) -> World:
     """Read, validate and return the world at `path`; raise `WorldError` on the first problem."""
     where = str(path)
@@ -573,7 +630,11 @@ def load_world(path: str | Path) -> World:
     except OSError as exc:
         raise WorldError(f"{where}: (file): cannot read: {_one_line(exc.strerror or str(exc))}") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = _parse(text)
+    except _AliasError as exc:
+        raise WorldError(f"{where}: line {exc.line}: YAML alias refused: the node here is used again through an "
+                         "alias (`*name`), which can expand without bound (billion laughs); write each value "
+                         "out") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}" if mark is not None else "(yaml)"

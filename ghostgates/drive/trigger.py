@@ -195,22 +195,88 @@ def _span(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
-def resume_hint(build_number: int | None, args: tuple[str, ...] | None = None) -> str:
+# Options of a --world run that only the run's own twin understands: a served twin takes none of them.
+_WORLD_VALUED = ("--world", "--twin-fault", "--twin-latency-ms", "--swarm")
+SERVED_TOKENS = ("twin-gitea", "twin-drone")  # a served twin's tokens in the hint: loopback test doubles
+
+
+@dataclass(frozen=True)
+class Served:
+    """How the hint of a --world run serves its world instead: the first of three free ports, and
+    the state dir that receives the world's files when the run had none of its own."""
+
+    port: int
+    state_dir: str = "ghost-gates-twin-state"
+
+
+def resume_hint(build_number: int | None, args: tuple[str, ...] | None = None, python: str | None = None) -> str:
     """The command that resumes watching: the run's own arguments (paths, --phase, --state-dir, ...)
-    with the trigger's flags replaced by `--watch-build N`. Without `args`: the plain form."""
+    with the trigger's flags replaced by `--watch-build N`. Without `args`: the plain form.
+    `python`: the interpreter the run used (`.venv/bin/python -m pytest ...`); None: bare `pytest`."""
     target = str(build_number) if build_number is not None else "latest"
+    runner = f"{shlex.quote(python)} -m pytest" if python else "pytest"
     if args is None:
-        return f"pytest gates/m1 --watch-build {target}"
+        return f"{runner} gates/m1 --watch-build {target}"
+    kept = [shlex.quote(arg) for arg in _without(args, _TRIGGER_FLAGS, _TRIGGER_VALUED)]
+    return " ".join([runner, *kept, "--watch-build", target])
+
+
+def world_of_args(args: tuple[str, ...] | None) -> str | None:
+    """The world file a run's arguments name (`--world W` or `--world=W`), if any."""
+    for i, arg in enumerate(args or ()):
+        if arg == "--world" and i + 1 < len(args or ()):
+            return (args or ())[i + 1]
+        if arg.startswith("--world="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def served_hint(build_number: int | None, args: tuple[str, ...], python: str, served: Served) -> str:
+    """What a --world run says instead of a resume command: its twin, and the build in it, end with
+    the run, so nothing can be resumed. Two commands that work when copied: serve the world (its
+    files into the state dir) on fixed ports and tokens, and run the same trigger against it as
+    against live services; that run's own hint then resumes against the served twin."""
+    world = world_of_args(args) or "WORLD"
+    rest = _without(args, (), _WORLD_VALUED)
+    state_dir = _value(rest, "--state-dir")
+    if state_dir is None:
+        state_dir = served.state_dir
+        rest = [*rest, "--state-dir", state_dir]
+    gitea_token, drone_token = SERVED_TOKENS
+    serve = " ".join([shlex.quote(python), "-m", "twin", "serve", shlex.quote(world), "--port", str(served.port),
+                      "--gitea-token", gitea_token, "--drone-token", drone_token, "--state-dir",
+                      shlex.quote(state_dir)])
+    env = (f"GITEA_URL=http://127.0.0.1:{served.port} GITEA_TOKEN={gitea_token} "
+           f"DRONE_SERVER=http://127.0.0.1:{served.port + 1} DRONE_TOKEN={drone_token} "
+           f"DOCKER_HOST=tcp://127.0.0.1:{served.port + 2}")
+    # Exported, so that the served run's own hint (which names no address) works in the same shell.
+    run = " ".join([f"export {env};", shlex.quote(python), "-m", "pytest", *(shlex.quote(a) for a in rest)])
+    which = f"build #{build_number}" if build_number is not None else "its build"
+    return (f"this --world run's twin ended with the run, and {which} with it, so there is nothing to resume; "
+            f"to watch a build you can come back to, serve the world in another terminal with `{serve}`, then "
+            f"run `{run}` (its own hint then resumes against that twin)")
+
+
+def _without(args: tuple[str, ...] | list[str], flags: tuple[str, ...], valued: tuple[str, ...]) -> list[str]:
     kept: list[str] = []
     skip = False
     for arg in args:
         if skip:
             skip = False
             continue
-        if arg in _TRIGGER_FLAGS or any(arg.startswith(f + "=") for f in _TRIGGER_VALUED):
+        if arg in flags or any(arg.startswith(f + "=") for f in valued):
             continue
-        if arg in _TRIGGER_VALUED:
+        if arg in valued:
             skip = True
             continue
-        kept.append(shlex.quote(arg))
-    return " ".join(["pytest", *kept, "--watch-build", target])
+        kept.append(arg)
+    return kept
+
+
+def _value(args: list[str], option: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+    return None

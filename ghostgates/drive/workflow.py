@@ -12,6 +12,9 @@ and pytest's own codes apply (1 a gate failed, 4 a usage error).
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +55,8 @@ class Options:
     interval: float = 10.0
     # The run's own command-line arguments, repeated by the resume hint (None: the plain form).
     args: tuple[str, ...] | None = None
+    # The interpreter the hint names (None: the one running now, `.venv/bin/python -m pytest ...`).
+    python: str | None = None
 
 
 @dataclass
@@ -164,8 +169,7 @@ def _trigger(phase: Phase, state: StateFile | None, services: Services, options:
     except KeyboardInterrupt:
         return _interrupted(options, None)
     if build is None:
-        out.line(f"trigger: no build for testme {testme.id} yet; resume with "
-                 f"`{decide.resume_hint(None, options.args)}`")
+        out.line(f"trigger: no build for testme {testme.id} yet; {_how_to_resume(None, options)}")
         return Outcome(None)
     out.line(f"trigger: the bridge started build #{build['number']}: {build.get('link', '')}")
     return _follow(phase, services, int(build["number"]), options, out, sleep)
@@ -202,7 +206,7 @@ def _follow(phase: Phase, services: Services, number: int, options: Options, out
     build = watched.build
     if not watched.finished:
         out.line(f"trigger: build #{number} still {build.get('status')} after {options.timeout:g}s of watching; "
-                 f"resume with `{decide.resume_hint(number, options.args)}`")
+                 f"{_how_to_resume(number, options)}")
         return Outcome(None)
     out.line(f"trigger: ended: {decide.progress_line(build, watched.now)}")
     if decide.is_red(build):
@@ -214,8 +218,55 @@ def _follow(phase: Phase, services: Services, number: int, options: Options, out
 
 
 def _interrupted(options: Options, number: int | None) -> Outcome:
+    how = _how_to_resume(number, options, "Resume watching with")
     return Outcome(INTERRUPTED, "trigger: interrupted; the build is left alone and nothing more is posted. "
-                                f"Resume watching with `{decide.resume_hint(number, options.args)}`")
+                                + how[:1].upper() + how[1:])
+
+
+def _how_to_resume(number: int | None, options: Options, verb: str = "resume with") -> str:
+    """`resume with `CMD`` naming this run's interpreter; under --world, how to serve the world instead
+    (the run's twin, and the build in it, end with the run)."""
+    python = options.python or interpreter()
+    if options.args is not None and decide.world_of_args(options.args) is not None:
+        return decide.served_hint(number, options.args, python, decide.Served(free_ports()))
+    return f"{verb} `{decide.resume_hint(number, options.args, python)}`"
+
+
+def interpreter() -> str:
+    """The Python running this run, as the user would type it: relative when below the working
+    directory (`.venv/bin/python`), else its full path. Not resolved through symlinks: a venv's
+    python is a link to the base interpreter, which lacks the venv's packages."""
+    exe = sys.executable or "python3"
+    try:
+        rel = os.path.relpath(exe)
+    except ValueError:
+        return exe
+    if rel.startswith(".."):
+        return exe
+    return rel if os.sep in rel else os.path.join(".", rel)
+
+
+def free_ports(count: int = 3, fallback: int = 8930) -> int:
+    """The first of `count` consecutive loopback ports free now (for the served twin's hint)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + count > 65536:
+            continue
+        held: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                held.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+    return fallback
 
 
 def _stop(reason: str) -> Outcome:

@@ -13,7 +13,8 @@ import email.utils
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -31,10 +32,33 @@ _LINK_NEXT = re.compile(r'<[^>]*>\s*;\s*rel="next"')
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one read may cost at most; what a server sends is hostile until it fits.
+
+    - `max_body_bytes`: one response body, after decompression, streamed and cut at the limit
+      (a Content-Length over it is refused before a byte is read) (`--http-max-bytes`);
+    - `max_pages`: pages of one list, checked against a claimed X-Total-Count before any page
+      past the first is asked, and against full pages that never end (`--http-max-pages`);
+    - `request_seconds`: one request, from sending it to the body's last byte, however slowly
+      the bytes trickle in (httpx's own timeouts bound each wait, not the whole) (`--http-deadline`).
+    """
+
+    max_body_bytes: int = 64 << 20
+    max_pages: int = 1000
+    request_seconds: float = 120.0
+
+
+class LimitExceeded(ServiceError):
+    """A read refused at one of the named limits (`Limits`): `error`, never retried."""
+
+
 class ApiClient:
     def __init__(self, service: str, base_url: str, headers: dict[str, str], *,
-                 timeout: float = 15.0, policy: RetryPolicy = DEFAULT_POLICY, on_wait: OnWait = None) -> None:
+                 timeout: float = 15.0, policy: RetryPolicy = DEFAULT_POLICY, on_wait: OnWait = None,
+                 limits: Limits | None = None) -> None:
         self.service = service
+        self.limits = limits or Limits()
         # What the client shows (messages, evidence links) never carries the URL's userinfo;
         # httpx gets the URL as given, and turns user:password into Basic auth.
         self.base_url = redact_url(base_url.rstrip("/"))
@@ -67,7 +91,7 @@ class ApiClient:
                 self.requests += 1
             timer = self._slow_timer(method, url, attempt)
             try:
-                response = self._client.request(method, path, params=params, json=json)
+                response = self._send(method, path, params, json)
             except httpx.TimeoutException:
                 if self.policy.again(attempt) and method == "GET":
                     self._say(f"{self.service}: {method} {url} timed out (try {attempt} of {self.policy.tries}); "
@@ -105,6 +129,51 @@ class ApiClient:
                 raise Unreachable(f"{self.service}: {method} {url} answered {status} after {attempt} tries",
                                   url=url, status=status)
             raise ServiceError(f"{self.service}: {method} {url} answered {status}", url=url, status=status)
+
+    def _send(self, method: str, path: str, params: dict[str, Any] | None, json: Any) -> httpx.Response:
+        """One exchange within `self.limits`: the body streamed, cut at its size and at the deadline."""
+        request = self._client.build_request(method, path, params=params, json=json)
+        limits = self.limits
+        started = time.monotonic()
+        response = self._client.send(request, stream=True)
+        try:
+            url = redact_url(str(request.url))
+            declared = response.headers.get("Content-Length", "").strip()
+            if declared.isdigit() and int(declared) > limits.max_body_bytes:
+                raise LimitExceeded(f"{self.service}: {method} {url} announced a body of {declared} bytes, over the "
+                                    f"limit of {limits.max_body_bytes} bytes (--http-max-bytes): not read",
+                                    url=url, status=response.status_code)
+            body = bytearray()
+            for chunk in self._chunks(response, started, method, url):
+                body.extend(chunk)
+                if len(body) > limits.max_body_bytes:
+                    raise LimitExceeded(f"{self.service}: {method} {url} sent more than {limits.max_body_bytes} "
+                                        "bytes, the limit of one body (--http-max-bytes): the rest was not read",
+                                        url=url, status=response.status_code)
+            response._content = bytes(body)  # what response.read() would have set, read within the limits
+        finally:
+            response.close()
+        return response
+
+    def _chunks(self, response: httpx.Response, started: float, method: str, url: str) -> Iterator[bytes]:
+        deadline = started + self.limits.request_seconds
+        if time.monotonic() > deadline:
+            raise self._too_slow(method, url, response.status_code)
+        for chunk in response.iter_bytes():
+            yield chunk
+            if time.monotonic() > deadline:
+                raise self._too_slow(method, url, response.status_code)
+
+    def _too_slow(self, method: str, url: str, status: int) -> LimitExceeded:
+        return LimitExceeded(f"{self.service}: {method} {url} took more than {self.limits.request_seconds:g} s "
+                             "in all, the limit of one request (--http-deadline): the rest was not read",
+                             url=url, status=status)
+
+    def check_page(self, page: int, url: str) -> None:
+        """Refuse page `page` of a list past `limits.max_pages` (full pages that never end)."""
+        if page > self.limits.max_pages:
+            raise LimitExceeded(f"{self.service}: GET {url} still had full pages after {self.limits.max_pages} "
+                                f"pages, the limit of one list (--http-max-pages): not read further", url=url)
 
     def _say(self, line: str) -> None:
         if self.on_wait is not None:
@@ -242,6 +311,11 @@ class ApiClient:
         if total is not None:
             size = len(batch) if has_next and batch else limit
             last = max(1, -(-total // size))
+            if last > self.limits.max_pages:
+                # Refused before asking: a claimed count is the server's word, and it may be hostile.
+                raise LimitExceeded(f"{self.service}: GET {url} claims {total} items (X-Total-Count), {last} pages "
+                                    f"of {size}, over the limit of {self.limits.max_pages} pages (--http-max-pages): "
+                                    "not read", url=url)
             if last > 1:
                 if submit is None:
                     rest = [self.gitea_page(path, params, n, limit, size) for n in range(2, last + 1)]
@@ -270,6 +344,7 @@ class ApiClient:
                                     f"{len(batch)} items but a next page", url=url)
                 return items
             page += 1
+            self.check_page(page, url)
             batch, _, has_next, url = self.gitea_page(path, params, page, limit)
             if on_batch is not None:
                 on_batch(batch)

@@ -26,6 +26,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -43,6 +44,7 @@ T = TypeVar("T")
 D = TypeVar("D", GiteaData, DroneData)
 PER_SERVICE = 8  # requests in flight per service
 DRONE_PER_PAGE = 100  # handler/api/repos/builds/list.go accepts 1..100
+SWARM_SECONDS = 300.0  # the whole Docker engine read at most (issue 19: every read within a limit)
 
 
 def spawn(fn: Callable[..., T], *args: Any) -> Future[T]:
@@ -93,12 +95,18 @@ class Pool:
             self._queue.put((2, next(self._order), None))
 
 
-def outcome(future: Future[Any]) -> Entry:
-    """A source's cache entry: {"ok": data} or {"error": sentence, "type": class name}."""
+def outcome(future: Future[Any], timeout: float | None = None, what: str = "") -> Entry:
+    """A source's cache entry: {"ok": data} or {"error": sentence, "type": class name}.
+
+    `timeout`: how long the whole read may take (the Docker engine's, `SWARM_SECONDS`: docker-py's
+    own timeout bounds each socket wait, not the read); past it the read is left to its thread."""
     try:
-        return {"ok": future.result()}
+        return {"ok": future.result(timeout=timeout)}
     except GateError as exc:
         return {"error": str(exc), "type": type(exc).__name__}
+    except FutureTimeout:
+        return {"error": f"{what} took more than {timeout:g} s in all, the limit of one engine read: not waited "
+                         "for further", "type": "LimitExceeded"}
 
 
 def phase_moments(phase: Phase) -> list[datetime]:
@@ -434,6 +442,7 @@ class DronePlan:
 
     def _page(self, page: int) -> list[Any]:
         path = f"/repos/{self.repo}/builds"
+        self.api.check_page(page, f"{self.api.base_url}{path}")  # full pages that never end (http.Limits)
         batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
                                  urgent=True).result()
         if not isinstance(batch, list):
@@ -561,7 +570,8 @@ def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
                          lambda build: needs.wants_log(phase, state, correct, build),
                          min(moments) if moments else None, born)
         futures["drone"] = spawn(_counted, plan.run, drone)
-    return {key: outcome(future) for key, future in futures.items()}
+    return {key: outcome(future, SWARM_SECONDS, "Docker: reading the Swarm") if key == "swarm" else outcome(future)
+            for key, future in futures.items()}
 
 
 def _counted(run: Callable[[], D], api: ApiClient) -> D:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ghostgates.errors import ConfigError
-from ghostgates.fetch.http import ApiClient
+from ghostgates.fetch.http import ApiClient, Limits
 from ghostgates.fetch.retry import OnWait, RetryPolicy
 from ghostgates.redact import redact_url
 
@@ -37,6 +37,10 @@ class Settings:
     http_timeout: float = 15.0
     http_retries: int = 3
     http_backoff: float = 0.3
+    # Limits of every Gitea/Drone read (http.Limits): body bytes, pages of a list, seconds a request.
+    http_max_bytes: int = Limits.max_body_bytes
+    http_max_pages: int = Limits.max_pages
+    http_deadline: float = Limits.request_seconds
 
     def retry_policy(self) -> RetryPolicy:
         """The run's one retry policy, for Gitea, Drone and the Docker engine alike."""
@@ -56,6 +60,10 @@ def missing_config(settings: Settings) -> str | None:
     return None
 
 
+def limits(settings: Settings) -> Limits:
+    return Limits(settings.http_max_bytes, settings.http_max_pages, settings.http_deadline)
+
+
 def gitea_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
     if not settings.gitea_url:
         raise ConfigError("GITEA_URL is not set: the Gitea base URL, e.g. https://git.example.org")
@@ -63,7 +71,8 @@ def gitea_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
     if settings.gitea_token:
         headers["Authorization"] = f"token {settings.gitea_token}"
     return ApiClient("Gitea", settings.gitea_url.rstrip("/") + "/api/v1", headers,
-                     timeout=settings.http_timeout, policy=settings.retry_policy(), on_wait=on_wait)
+                     timeout=settings.http_timeout, policy=settings.retry_policy(), on_wait=on_wait,
+                     limits=limits(settings))
 
 
 def drone_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
@@ -71,4 +80,5 @@ def drone_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
         raise ConfigError("DRONE_SERVER is not set: the Drone base URL, e.g. https://drone.example.org")
     headers = {"Authorization": f"Bearer {settings.drone_token}"} if settings.drone_token else {}
     return ApiClient("Drone", settings.drone_url.rstrip("/") + "/api", headers,
-                     timeout=settings.http_timeout, policy=settings.retry_policy(), on_wait=on_wait)
+                     timeout=settings.http_timeout, policy=settings.retry_policy(), on_wait=on_wait,
+                     limits=limits(settings))

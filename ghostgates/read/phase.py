@@ -217,14 +217,51 @@ REQUIRED = (
 )
 
 
+# A phase file is a handful of keys, its deepest value a list of tables (blackouts, waivers):
+# anything far larger or deeper is not a phase, and is refused in one line before it is walked.
+MAX_PHASE_BYTES = 1 << 20
+MAX_PHASE_DEPTH = 8
+
+
 def read_phase_file(path: Path) -> dict[str, Any]:
     """The phase file's TOML as a mapping (errors name the file)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_PHASE_BYTES:
+            raise ConfigError(f"{path}: {size} bytes: a phase file holds at most {MAX_PHASE_BYTES} bytes")
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: phase file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested deeper than a phase file may be (at most {MAX_PHASE_DEPTH} levels of "
+                          "arrays and tables)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    if _depth(data) - 1 > MAX_PHASE_DEPTH:  # the document's own table is not a level
+        raise ConfigError(f"{path}: nested deeper than a phase file may be (at most {MAX_PHASE_DEPTH} levels of "
+                          "arrays and tables)")
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and tables nest in `value` (a scalar is 0), counted without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, level = stack.pop()
+        if isinstance(current, dict):
+            children: Any = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        if deepest > MAX_PHASE_DEPTH + 1:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def load_phase(path: Path, world_block: dict[str, Any] | None = None, world_source: str = "") -> Phase:

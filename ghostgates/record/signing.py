@@ -129,6 +129,38 @@ def _read_signers(path: Path) -> str:
         raise SigningError(f"{path}: the phase's adversary_signers file cannot be read: {exc}") from None
 
 
+def public_key(key: str) -> tuple[str, str]:
+    """(key type, base64) of a signing key file: a public key file as it is, a private key's public half
+    as `ssh-keygen -y` derives it (no passphrase asked: an encrypted key falls back to its `.pub`)."""
+    path = Path(key)
+    try:
+        head = path.read_bytes()[:16384].decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise SigningError(f"{key}: cannot be read: {exc.strerror or exc}") from None
+    parsed = _key_line(head)
+    if parsed is None:
+        derived = _run([_ssh_keygen(), "-y", "-P", "", "-f", key], b"")
+        parsed = _key_line(derived.stdout.decode(errors="replace")) if derived.returncode == 0 else None
+    if parsed is None and Path(key + ".pub").is_file():
+        parsed = _key_line(Path(key + ".pub").read_text(encoding="utf-8", errors="replace"))
+    if parsed is None:
+        raise SigningError(f"{key}: not an SSH key whose public half can be read")
+    return parsed
+
+
+def _key_line(text: str) -> tuple[str, str] | None:
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith(("ssh-", "ecdsa-", "sk-")):
+            return parts[0], parts[1]
+    return None
+
+
+def allowed_signer(key: str, allowed_signers: Path) -> bool:
+    """Whether the allowed-signers file names `key` (a private or public key file)."""
+    return public_key(key) in _allowed_keys(allowed_signers)
+
+
 def check(record: Record, allowed_signers: Path) -> SignatureCheck:
     if not record.sig:
         return SignatureCheck("unsigned", "the record line carries no sig=")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -10,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from twin import running_twin
+from twin.world import load_world
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_WORLDS = ROOT.parent / "shared" / "worlds"
@@ -33,14 +37,25 @@ def run_gates(tmp_path: Path):
     counter = iter(range(1000))
 
     def run(*args: str, world: Path = DEMO, state_dir: Path | None = None, env: dict[str, str] | None = None,
-            target: str = "gates") -> GateRun:
+            target: str = "gates", served: bool = False) -> GateRun:
+        """`served`: the world served by a twin this test starts, the suite run against it as against
+        live services (no --world): the state dir is then the operator's own, used as it is found
+        (a --world run refuses a state dir holding files the suite did not put there)."""
         n = next(counter)
         out = tmp_path / f"gates-{n}.json"
         state = state_dir or tmp_path / f"state-{n}"
-        cmd = [sys.executable, "-m", "pytest", target, "--world", str(world), "--state-dir", str(state),
+        where = [] if served else ["--world", str(world)]
+        cmd = [sys.executable, "-m", "pytest", target, *where, "--state-dir", str(state),
                "--gates-json", str(out), "--html", str(tmp_path / f"gates-{n}.html"), "-q",
                "-p", "no:cacheprovider", *args]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+        if served:
+            with running_twin(load_world(world)) as twin:
+                live = {**(env if env is not None else os.environ), "GITEA_URL": twin.gitea_url,
+                        "GITEA_TOKEN": twin.gitea_token, "DRONE_SERVER": twin.drone_url,
+                        "DRONE_TOKEN": twin.drone_token, "DOCKER_HOST": twin.docker_url}
+                proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=live)
+        else:
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
         data = json.loads(out.read_text()) if out.exists() else {}
         return GateRun(proc.returncode, proc.stdout + proc.stderr, data.get("results", {}), data, state)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ghostgates.record import review
+from ghostgates.record import review, signing
 
 from .conftest import DEMO
 
@@ -120,8 +120,18 @@ def test_signed_records_end_to_end(run_gates, tmp_path: Path):
     assert run.results["DONE.signed"]["verdict"] == "fail"
     assert "the M1 PASS is unsigned" in run.results["DONE.signed"]["reason"]
 
-    stranger_run = run_gates("--sign-key", str(stranger), world=world, env=env)
-    done = stranger_run.results["DONE.signed"]
+    # A key the allowed-signers file does not name is refused before anything is written (issue 19):
+    # every record it signed would only be called forged later.
+    before = (state / "REVIEW-ghost.md").read_bytes()
+    stranger_run = run_gates("--sign-key", str(stranger), world=world, state_dir=state, env=env)
+    assert stranger_run.code == 4, stranger_run.output
+    assert stranger_run.output.count(f"--sign-key {stranger}: its key is not in the phase's adversary_signers") == 1
+    assert (state / "REVIEW-ghost.md").read_bytes() == before
+
+    # A record signed by that key all the same (by hand) is forged.
+    forged = text.replace(f" sig={recs['M1'].sig}", f" sig={signing.sign(recs['M1'].payload(), str(stranger))}")
+    run = run_gates("--role", "builder", env=env, world=_signed_world(tmp_path, "forged", signers, forged))
+    done = run.results["DONE.signed"]
     assert done["verdict"] == "fail" and "the M1 PASS is forged" in done["reason"]
     assert "not signed by a key in" in done["reason"]
 
@@ -160,7 +170,7 @@ def test_an_unreadable_review_file_is_one_line_and_kept(run_gates, tmp_path: Pat
     world["files"] = {}
     bare = tmp_path / "bare.yaml"
     bare.write_text(yaml.safe_dump(world, sort_keys=False))
-    run = run_gates(world=bare, state_dir=state)
+    run = run_gates(world=bare, state_dir=state, served=True)
     assert "INTERNALERROR" not in run.output and "Traceback" not in run.output
     assert "REVIEW-ghost.md: cannot be read" in run.output
     assert run.results["DONE.signed"]["verdict"] == "error"

@@ -7,6 +7,7 @@ times (GHOSTGATES_RUN_KILLS, default 6), and then lets one run finish: no tempor
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -14,11 +15,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ghostgates.record import atomic
+from twin import running_twin
+from twin.world import load_world
 
 from .conftest import DEMO, ROOT
 
@@ -32,7 +37,13 @@ def _portless(text: str) -> str:
     return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
 
 
-def test_kill_minus_nine_during_a_gate_run(tmp_path: Path):
+@pytest.fixture
+def served() -> Iterator[contextlib.ExitStack]:
+    with contextlib.ExitStack() as stack:
+        yield stack
+
+
+def test_kill_minus_nine_during_a_gate_run(tmp_path: Path, served: contextlib.ExitStack):
     world = yaml.safe_load(DEMO.read_text())
     world["files"] = {"machine-docs/STATUS-ghost.md": world["files"]["machine-docs/STATUS-ghost.md"]}
     world_file = tmp_path / "w.yaml"
@@ -40,12 +51,18 @@ def test_kill_minus_nine_during_a_gate_run(tmp_path: Path):
     state = tmp_path / "state"
     state.mkdir()
     review_file = state / "REVIEW-ghost.md"
-    cmd = [sys.executable, "-m", "pytest", "gates", "--world", str(world_file), "--state-dir", str(state),
+    # The review file is the operator's own (OLD below): served as live services, since a --world run
+    # refuses a state dir holding files it did not put there.
+    cmd = [sys.executable, "-m", "pytest", "gates", "--state-dir", str(state),
            "--gates-json", str(tmp_path / "g.json"), "--html", str(tmp_path / "g.html"), "-q",
            "-p", "no:cacheprovider"]
+    (state / "STATUS-ghost.md").write_text(world["files"]["machine-docs/STATUS-ghost.md"])
+    handle = served.enter_context(running_twin(load_world(world_file)))
+    env = {**os.environ, "GITEA_URL": handle.gitea_url, "GITEA_TOKEN": handle.gitea_token,
+           "DRONE_SERVER": handle.drone_url, "DRONE_TOKEN": handle.drone_token, "DOCKER_HOST": handle.docker_url}
 
     def run(kill_after: float | None) -> None:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         if kill_after is None:
             proc.wait(timeout=300)
             return

@@ -20,7 +20,7 @@ DEMO = ROOT / "demo" / "world.yaml"
 SECRET = "Zq7hidden"
 
 
-def _outputs(tmp_path: Path, args: list[str], env: dict[str, str]) -> dict[str, str]:
+def _outputs(tmp_path: Path, args: list[str], env: dict[str, str], writes: bool = True) -> dict[str, str]:
     state = tmp_path / "state"
     state.mkdir(exist_ok=True)
     cmd = [sys.executable, "-m", "pytest", "gates", "--state-dir", str(state), "--gates-json",
@@ -31,14 +31,16 @@ def _outputs(tmp_path: Path, args: list[str], env: dict[str, str]) -> dict[str, 
     files = {"gates.json": tmp_path / "gates.json", "HTML": tmp_path / "gates.html", "JUnit": tmp_path / "j.xml",
              "review file": state / "REVIEW-ghost.md"}
     found = {name: path.read_text(encoding="utf-8") for name, path in files.items() if path.exists()}
-    assert set(found) == set(files), f"not written: {set(files) - set(found)}\n{proc.stdout[-3000:]}"
+    if writes:
+        assert set(found) == set(files), f"not written: {set(files) - set(found)}\n{proc.stdout[-3000:]}"
+    else:  # refused before anything is decided (gates.md): nothing written, exit 4
+        assert proc.returncode == 4 and not found, (proc.returncode, set(found), proc.stdout[-3000:])
     return {"terminal": proc.stdout + proc.stderr, **found}
 
 
 @pytest.mark.parametrize(("args", "env", "shown"), [
-    pytest.param([], {"GITEA_URL": f"http://tok:{SECRET}@127.0.0.1:9", "DRONE_SERVER": f"http://{SECRET}@127.0.0.1:9",
-                      "DOCKER_HOST": f"ssh://ops:{SECRET}@127.0.0.1:1"},
-                 ["http://***@127.0.0.1:9", "ssh://ops:***@127.0.0.1:1"], id="live-services"),
+    pytest.param(["--world", str(DEMO), "--swarm", "env"], {"DOCKER_HOST": f"ssh://ops:{SECRET}@127.0.0.1:1"},
+                 ["ssh://ops:***@127.0.0.1:1"], id="docker-host-ssh"),
     pytest.param(["--world", str(DEMO), "--swarm", "env"], {"DOCKER_HOST": f"tcp://user:{SECRET}@127.0.0.1:9"},
                  ["tcp://***@127.0.0.1:9"], id="docker-host"),
     pytest.param(["--world", str(DEMO), "--engine-host", f"ssh://u:{SECRET}@127.0.0.1:1"], {},
@@ -54,3 +56,12 @@ def test_no_output_shows_a_urls_secret(tmp_path: Path, args: list[str], env: dic
     # The runs did reach the libraries: each redacted address is in the terminal and in gates.json.
     for words in shown:
         assert words in outputs["terminal"] and words in outputs["gates.json"], words
+
+
+def test_a_refused_service_shows_no_secret(tmp_path: Path) -> None:
+    """A Gitea that cannot be used stops the run in one line (preflight): the line names the address
+    without its userinfo."""
+    env = {"GITEA_URL": f"http://tok:{SECRET}@127.0.0.1:9", "DRONE_SERVER": f"http://{SECRET}@127.0.0.1:9"}
+    outputs = _outputs(tmp_path, [], env, writes=False)
+    assert SECRET not in outputs["terminal"]
+    assert "http://***@127.0.0.1:9" in outputs["terminal"], outputs["terminal"][-2000:]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ghostgates.drive.workflow import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED
+from ghostgates.drive.workflow import DRY_RUN, INTERRUPTED, POST_UNCERTAIN, REFUSED, interpreter
 
 from .conftest import slowed, world_path, world_variant
 
@@ -132,7 +132,7 @@ def test_watch_timeout_goes_on_to_the_gates(on_twin, tmp_path: Path) -> None:
     run = on_twin(slowed(tmp_path, "green", 60), trigger=True, yes=True, timeout=0.5)
     assert run.outcome.code is None
     assert "trigger: build #55 still running after 0.5s of watching; resume with " \
-           "`pytest gates/m1 --watch-build 55`" in run.text
+           f"`{interpreter()} -m pytest gates/m1 --watch-build 55`" in run.text
 
 
 # --- Ctrl-C, resuming, never twice -----------------------------------------------------------------
@@ -154,8 +154,8 @@ def test_ctrl_c_leaves_the_build_and_says_how_to_resume(on_twin, tmp_path: Path)
     args = ("gates/m1", "--phase", "phases/ghost.toml", "--state-dir", "docs", "--trigger-testme", "--yes")
     run = on_twin(slow, trigger=True, yes=True, sleep=_interrupt_on(2), args=args)
     assert run.outcome.code == INTERRUPTED
-    assert ("Resume watching with `pytest gates/m1 --phase phases/ghost.toml --state-dir docs --watch-build 55`"
-            in run.outcome.message)
+    assert (f"Resume watching with `{interpreter()} -m pytest gates/m1 --phase phases/ghost.toml --state-dir docs "
+            "--watch-build 55`" in run.outcome.message)
     assert len(_testmes(run.comments())) == 2  # the world's one pre-proxy testme, and ours
     assert run.builds()[0]["status"] in ("pending", "running")  # left alone
     # A rerun with --yes refuses while the build runs: nothing is posted twice.

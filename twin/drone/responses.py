@@ -27,6 +27,11 @@ class DroneResponses:
         self.backend = backend
         self.objects = objects
 
+    def version(self, request: Request) -> Reply:
+        # handler/web/version.go (HandleVersion): source, version, commit; served without a token.
+        return json_reply({"source": "https://github.com/harness/drone.git", "version": "2.26.0",
+                           "commit": "0b8d0e4bd3b32dbd2f5b1d8e1c3c5b6a9e5f7a21"})
+
     def user_self(self, request: Request) -> Reply:
         login = self.backend.user
         return json_reply(

@@ -19,6 +19,7 @@ R = "/api/repos/<owner>/<name>"
 
 url_map = Map(
     [
+        Rule("/version", endpoint="version", methods=["GET"]),
         Rule("/api/user", endpoint="user_self", methods=["GET"]),
         Rule(R, endpoint="repo_get", methods=["GET"]),
         Rule(f"{R}/builds", endpoint="builds_list", methods=["GET"]),
@@ -63,4 +64,5 @@ def drone_app(
         error=error,
         latency_ms=latency_ms,
         faults=faults,
+        public_endpoints=("version",),
     )
