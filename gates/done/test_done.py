@@ -9,5 +9,5 @@ from ghostgates.judge.rules import done
 
 @pytest.mark.requirement("DONE.signed")
 def test_signed(facts, done_review, gate):
-    # done_review (plugins/reporter.py): the review file as this run leaves it, and its signature checks.
+    # done_review (plugins/handoff.py): the review file as this run leaves it, and its signature checks.
     gate(done.signed(facts, done_review.text, done_review.signatures, done_review.own_records))
