@@ -14,12 +14,15 @@ and write nothing when nothing runs.
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.fetch import http
+from ghostgates.record import escape
 from plugins.verdicts import requirement_of
 
 ENVIRONMENT = (
@@ -52,14 +55,37 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: the {gate} requirements of gates.md ({len(GATES[gate])})")
     if getattr(config, "workerinput", None) is None:
         _check_state_dir(config)
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            # A long wait on a slow service says which URL and which try, instead of silence.
+        say = live_line(config)
+        if say is not None:
+            # A long wait on a slow service says which URL and which try, instead of silence. (The
+            # module-wide hook of fetch/http.py; a per-client callback takes `live_line(config)` too.)
             config.stash[_PREVIOUS_WAIT] = http.on_wait
-            http.on_wait = reporter.write_line
+            http.on_wait = say
 
 
 _PREVIOUS_WAIT = pytest.StashKey[object]()
+_LIVE_LOCK = threading.Lock()
+
+
+def live_line(config: pytest.Config) -> Callable[[str], None] | None:
+    """A line on the terminal now, even while pytest captures a fixture's output (as pytest's own
+    live logging does: capture suspended for the write), its control characters escaped."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return None
+    capman = config.pluginmanager.get_plugin("capturemanager")
+
+    def say(line: str) -> None:
+        text = escape.terminal(line)
+        with _LIVE_LOCK:
+            if capman is None:
+                reporter.write_line(text)
+                return
+            with capman.global_and_fixture_disabled():
+                reporter.ensure_newline()
+                reporter.write_line(text)
+
+    return say
 
 
 def _check_state_dir(config: pytest.Config) -> None:
