@@ -47,12 +47,16 @@ except ImportError:  # the suite runs without HTML; the JSON and review file sti
 _CSP_FILE = pytest.StashKey[str]()
 
 
+def _template() -> tuple[Path, str]:
+    resources = Path(pytest_html.__file__).parent / "resources"  # type: ignore[union-attr]
+    return resources, (resources / "index.jinja2").read_text(encoding="utf-8")
+
+
 def _app_script() -> str:
     """pytest-html's inline script exactly as its template renders it (for the policy's hash)."""
     import jinja2
 
-    resources = Path(pytest_html.__file__).parent / "resources"  # type: ignore[union-attr]
-    template = (resources / "index.jinja2").read_text(encoding="utf-8")
+    resources, template = _template()
     match = re.search(r"<script>(.*?)</script>", template, re.S)
     if match is None:
         raise RuntimeError("pytest-html's template has no inline script")
@@ -60,10 +64,18 @@ def _app_script() -> str:
     return env.from_string(match.group(1)).render()
 
 
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
 def content_security_policy() -> str:
-    digest = base64.b64encode(hashlib.sha256(_app_script().encode("utf-8")).digest()).decode()
+    """Exactly what pytest-html's self-contained page needs: its own script and its template's own
+    inline handlers (the reload button's `location.reload()`), by hash; inline styles; data: images."""
+    handlers = sorted(set(re.findall(r'\son[a-z]+="([^"]*)"', _template()[1])))
+    scripts = " ".join([_sha256(_app_script()), *(["'unsafe-hashes'"] if handlers else []),
+                        *(_sha256(h) for h in handlers)])
     return ("default-src 'none'; "
-            f"script-src 'sha256-{digest}'; "
+            f"script-src {scripts}; "
             "style-src 'unsafe-inline'; img-src data:; media-src data:; font-src 'none'; connect-src 'none'; "
             "frame-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'")
 

@@ -141,6 +141,12 @@ def test_hostile_build_links_are_text_in_every_output(run_gates, tmp_path: Path)
     for result in run.results.values():
         assert all(link["url"].startswith("http") for link in result["links"])
         assert all(not str(e.get("url", "http")).startswith("javascript") for e in result["evidence"])
+    import shutil
+
+    if shutil.which("chromium"):
+        dom = _browse("chromium", tmp_path / "gates-0.html", tmp_path / "profile").stdout
+        assert "data-pwned" not in dom.split("data-jsonblob")[0] and "<img src=\"x\"" not in dom
+        assert 'class="col-requirement"' in dom  # the page rendered
 
 
 def test_the_html_report_has_a_strict_policy_in_its_head(run_gates, tmp_path: Path):
@@ -151,7 +157,7 @@ def test_the_html_report_has_a_strict_policy_in_its_head(run_gates, tmp_path: Pa
     assert policy is not None
     rules = dict(part.strip().split(" ", 1) for part in __import__("html").unescape(policy.group(1)).split(";"))
     assert rules["default-src"] == "'none'" and rules["connect-src"] == "'none'"
-    assert rules["script-src"].startswith("'sha256-") and "unsafe" not in rules["script-src"]
+    assert rules["script-src"].startswith("'sha256-") and "unsafe-inline" not in rules["script-src"]
     assert rules["img-src"] == "data:" and rules["base-uri"] == "'none'"
 
 
@@ -226,3 +232,62 @@ def test_the_slow_request_line_shows_while_a_fixture_waits(tmp_path: Path):
                            "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert re.search(r"^Gitea: still waiting for GET http://127\.0\.0\.1:\d+/api/v1/\S+ \(try 1 of 4, 0\.05s so far\)$",
                      proc.stdout, re.M), proc.stdout
+
+
+# --- issue 20, done when: the report alone, in another directory, in a browser ----------------------
+
+def _text(fragment: str) -> str:
+    return __import__("html").unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def _browse(browser: str, page: Path, profile: Path) -> subprocess.CompletedProcess[str]:
+    from .test_operator import CHROMIUM_FLAGS
+
+    proc = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+                           "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def test_the_report_alone_in_another_directory_shows_both_gates_in_a_browser(run_gates, tmp_path: Path):
+    from .test_operator import _chromium
+
+    browser = _chromium()
+    folder = tmp_path / "attach" / "here"
+    report = folder / "gates.html"
+    merged = tmp_path / "gates.json"
+    # The README's own order: gates/m1, then gates/m2, into one gates.json and one --html path.
+    run_gates("--html", str(report), "--gates-json", str(merged), target="gates/m1", state_dir=tmp_path / "s1")
+    run_gates("--html", str(report), "--gates-json", str(merged), target="gates/m2", state_dir=tmp_path / "s2")
+    assert sorted(p.name for p in folder.iterdir()) == ["gates.html"]  # no assets/ beside it
+    data = json.loads(merged.read_text())
+    assert list(data["gates"]) == ["M1", "M2"]
+    proc = _browse(browser, report, tmp_path / "profile")
+    dom = proc.stdout
+    assert "Content Security Policy" not in proc.stderr, proc.stderr[-2000:]  # nothing the page needs is refused
+    head = dom[:dom.index("</head>")]
+    assert 'http-equiv="Content-Security-Policy"' in head
+    # Both gates, each with its own line, binding and run.
+    summary_html = dom[dom.index('id="gate-verdicts"'):dom.index('id="results-table"')]
+    for gate in ("M1", "M2"):
+        entry = data["gates"][gate]
+        assert _text(summary_html).count(entry["line"]) == 1, gate
+        assert f"run {entry['run']['id']}" in _text(summary_html)
+    assert data["gates"]["M1"]["run"]["id"] != data["gates"]["M2"]["run"]["id"]
+    assert "written by an earlier run" in _text(summary_html) and "written by this run" in _text(summary_html)
+    # The page finished (app.js ran under the policy): rows laid out, no "still running" notice shown.
+    cells = re.findall(r'<td class="col-requirement"><span hidden="">\d+</span>([^<]+)</td>', dom)
+    assert cells == list(GATES["M2"])
+    assert re.search(r'class="summary__reload__button hidden"', dom)
+    # Links: separate anchors to the http URLs gates.json lists, their text readable, never run together.
+    earlier = re.findall(r'<tr class="earlier-row"><td>([^<]+)</td>.*?</tr>', summary_html)
+    assert earlier == list(GATES["M1"])
+    for rid in ("M1.fresh-run", "M2.outcome"):
+        links = data["results"][rid]["links"]
+        assert links and all(link["url"].startswith("http://127.0.0.1:") for link in links)
+        for link in links:
+            anchor = f'href="{link["url"]}" target="_blank" rel="noopener noreferrer">{link["name"]}</a>'
+            assert anchor in dom, (rid, link)
+    evidence = re.search(r'<td class="col-evidence">(.*?)</td>', dom.split('>M2.outcome</td>', 1)[1]).group(1)
+    assert _text(evidence) == ", ".join(e["name"] for e in data["results"]["M2.outcome"]["evidence"])
