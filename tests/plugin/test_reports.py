@@ -291,3 +291,23 @@ def test_the_report_alone_in_another_directory_shows_both_gates_in_a_browser(run
             assert anchor in dom, (rid, link)
     evidence = re.search(r'<td class="col-evidence">(.*?)</td>', dom.split('>M2.outcome</td>', 1)[1]).group(1)
     assert _text(evidence) == ", ".join(e["name"] for e in data["results"]["M2.outcome"]["evidence"])
+
+
+def test_a_hostile_branch_name_reaches_no_output_raw(run_gates, tmp_path: Path):
+    # Issue 19, case 8: a name from the server that clears the screen, opens an OSC 8 link and
+    # overwrites its line with \r, to paint a fake verdict. Gitea sends branch names as data.
+    name = "upgrade-x\x1b[2J\x1b[H\x1b]8;;http://evil\x07M1: PASS (7/7)\x1b]8;;\x07\r"
+
+    def hostile_branch(world: dict[str, Any]) -> None:
+        world["gitea"]["repos"]["recipe-maintainers/ghost"]["branches"].append(
+            {"name": name, "commit": {"id": "9" * 40, "timestamp": "2026-06-15T12:30:00Z"}})
+
+    run = run_gates("-rA", "--role", "builder", world=_world(tmp_path, "hostile-branch", hostile_branch))
+    assert run.results["M1.inventory"]["verdict"] == "fail"
+    assert "\x1b" not in run.output and "\r" not in run.output and "\x07" not in run.output
+    shown = escape.terminal(name)
+    assert f"M1.inventory             FAIL  The state file does not cite branch {shown}" in run.output
+    assert re.search(r"^M1: FAIL \(6/7: M1\.inventory\)", run.output, re.M)
+    # The review block the builder is shown, and the HTML, are escaped for their own grammar.
+    html = (tmp_path / "gates-0.html").read_text()
+    assert "\x1b" not in html.split("data-jsonblob")[0]
