@@ -10,11 +10,13 @@ test (possibly on an xdist worker):
 - which requirement ids were collected (`collected_ids`), so that a run stopped by -x or
   --maxfail is told apart from a -k selection;
 - `pending_blocks`: the blocks this run writes, signed as they will be written, for the review
-  file and for the DONE test alike.
+  file and for the DONE test alike;
+- `done_readiness`: the Builder's last line, DONE.signed asked as if `## DONE` were written now.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,12 +28,16 @@ from typing import Any
 
 import pytest
 
-from fixtures.cache import run_dir, shared
+from fixtures.cache import peek, run_dir, shared
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
+from ghostgates.judge.facts import build_facts
+from ghostgates.judge.rules import done as done_rule
 from ghostgates.judge.rules.done import SignatureCheck, record_binding
-from ghostgates.record import review, signing
-from ghostgates.record.summary import GateResult, Result, gate_result
+from ghostgates.judge.verdict import PASS
+from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
+from ghostgates.record import review, signing, summary
+from ghostgates.record.summary import GateResult, Result, RunReport, gate_result
 from plugins.run import phase_of, settings_of
 from plugins.verdicts import requirement_of, result_of
 
@@ -253,3 +259,29 @@ def pending_blocks(config: pytest.Config, results: dict[str, Result], gates: dic
             record = record.signed(sig)
         out[name] = review.render_block(gate, results, record)
     return out
+
+
+def done_readiness(config: pytest.Config, report: RunReport, context: dict[str, Any]) -> str | None:
+    """The Builder's last line: DONE.signed's own check, asked as if `## DONE` were written now."""
+    where = run_dir(config)
+    gitea, drone = peek(where, "gitea"), peek(where, "drone")
+    if gitea is None or drone is None:
+        return None  # this run fetched nothing from the services (-k on the Swarm alone)
+    settings = settings_of(config)
+    try:
+        status = peek(where, "status")
+        state = StateFile.parse(STATUS, status) if status is not None else StateFile(STATUS, "", {})
+        asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
+        phase = phase_of(config)
+        facts = build_facts(phase, asked, gitea, drone)
+        text = read_optional(Path(settings.state_dir) / REVIEW)
+        checks = signing.signature_checks(phase.adversary_signers, text, signers_base(config))
+        verdict = done_rule.signed(facts, text, checks)
+    except GateError as exc:
+        return f"DONE may not be written yet: could not find out ({exc})."
+    line = summary.done_readiness(verdict.status, verdict.reason, context["head"], str(context["build"]))
+    seen = [e.line.split("  ")[0] for g, e in report.gates.items() if g != "DONE" and e.verdict == "FAIL"]
+    if verdict.status == PASS and seen:
+        # The records say yes, this run's own look says otherwise: the Builder should know both.
+        line += f" But this run sees {'; '.join(seen)}: ask the Adversary to check again."
+    return line

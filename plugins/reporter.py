@@ -9,7 +9,6 @@ are ghostgates/record/review.py.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -24,15 +23,13 @@ import pytest
 from fixtures.cache import RUN_DIR_STASH, peek
 from ghostgates.catalogue import GATES
 from ghostgates.errors import GateError
-from ghostgates.judge.facts import build_facts
-from ghostgates.judge.rules import done as done_rule
 from ghostgates.judge.verdict import PASS, SKIP
-from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
-from ghostgates.record import escape, review, signing, summary
+from ghostgates.read.statefile import REVIEW
+from ghostgates.record import escape, review, summary
 from ghostgates.record.atomic import WriteError, replace_text
 from ghostgates.record.summary import Result, RunReport
 from ghostgates.timeutil import rfc3339
-from plugins.handoff import BINDING_KEY, RECORD_GATES, collected_ids, pending_blocks, signers_base
+from plugins.handoff import BINDING_KEY, RECORD_GATES, collected_ids, done_readiness, pending_blocks
 from plugins.run import SETTINGS_STASH, Settings, _runs_gates, phase_of, settings_of, world_of
 from plugins.verdicts import result_of
 
@@ -128,7 +125,7 @@ class GateReporter:
         except WriteError as exc:
             self._write_failed(session, exc)
         if settings.role == "builder":
-            report.done_line = self._done_readiness(settings, report, context)
+            report.done_line = done_readiness(self.config, report, context)
         self._write_review(session, settings, report)
         return report
 
@@ -216,30 +213,6 @@ class GateReporter:
         self.notes.append(f"ERROR: {exc}")
         if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def _done_readiness(self, settings: Settings, report: RunReport, context: dict[str, Any]) -> str | None:
-        """DONE.signed's own check, asked as if `## DONE` were written now (the Builder's question)."""
-        run_dir = Path(self.config.stash[RUN_DIR_STASH])
-        gitea, drone = peek(run_dir, "gitea"), peek(run_dir, "drone")
-        if gitea is None or drone is None:
-            return None  # this run fetched nothing from the services (-k on the Swarm alone)
-        try:
-            status = peek(run_dir, "status")
-            state = StateFile.parse(STATUS, status) if status is not None else StateFile(STATUS, "", {})
-            asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
-            phase = phase_of(self.config)
-            facts = build_facts(phase, asked, gitea, drone)
-            text = read_optional(Path(settings.state_dir) / REVIEW)
-            checks = signing.signature_checks(phase.adversary_signers, text, signers_base(self.config))
-            verdict = done_rule.signed(facts, text, checks)
-        except GateError as exc:
-            return f"DONE may not be written yet: could not find out ({exc})."
-        line = summary.done_readiness(verdict.status, verdict.reason, context["head"], str(context["build"]))
-        seen = [e.line.split("  ")[0] for g, e in report.gates.items() if g != "DONE" and e.verdict == "FAIL"]
-        if verdict.status == PASS and seen:
-            # The records say yes, this run's own look says otherwise: the Builder should know both.
-            line += f" But this run sees {'; '.join(seen)}: ask the Adversary to check again."
-        return line
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
