@@ -111,7 +111,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if data is not None:
         rid = data.pop("id")
         table = evidence_table(Result.from_data(rid, data))
-        report.extras = [*getattr(report, "extras", []), pytest_html.extras.html(table)]
+        if table:
+            report.extras = [*getattr(report, "extras", []), pytest_html.extras.html(table)]
     return report
 
 
@@ -121,8 +122,8 @@ def evidence_table(result: Result) -> str:
         facts = ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("kind", "name", "url"))
         rows.append(f"<tr><td>{html_text(ev.get('kind', ''))}</td><td>{html_link(ev.get('name', ''), ev.get('url'))}"
                     f"</td><td>{html_text(facts)}</td></tr>")
-    return (f"<p><b>{html_text(result.status.upper())}</b>: {html_text(result.reason)}</p>"
-            f"<table>{''.join(rows)}</table>")
+    # The sentence itself is the row's Reason cell (and pytest's log below): not repeated here.
+    return f'<table class="evidence">{"".join(rows)}</table>' if rows else ""
 
 
 def evidence_links(result: Result) -> str:

@@ -311,3 +311,15 @@ def test_a_hostile_branch_name_reaches_no_output_raw(run_gates, tmp_path: Path):
     # The review block the builder is shown, and the HTML, are escaped for their own grammar.
     html = (tmp_path / "gates-0.html").read_text()
     assert "\x1b" not in html.split("data-jsonblob")[0]
+
+
+def test_the_html_row_shows_the_sentence_once_beside_its_log(run_gates, tmp_path: Path):
+    run = run_gates()
+    html = (tmp_path / "gates-0.html").read_text()
+    blob = re.search(r'data-jsonblob="([^"]*)"', html)
+    assert blob is not None
+    tests = json.loads(__import__("html").unescape(blob.group(1)))["tests"]
+    row = next(t for runs in tests.values() for t in runs if "M2.no-leaks" in "".join(t["resultsTableRow"]))
+    sentence = __import__("html").escape(run.results["M2.no-leaks"]["reason"], quote=True)
+    shown = "".join(row["resultsTableRow"]) + "".join(str(e.get("content", "")) for e in row["extras"])
+    assert shown.count(sentence) == 1  # the Reason cell; pytest's own log section below has it once more
