@@ -191,8 +191,7 @@ class GateReporter:
             return
         if settings.role != "adversary":
             for gate, block in blocks.items():
-                self.notes.append(f"{gate}: role builder, the review file is untouched; the block would be:\n"
-                                  + block)
+                self.notes.append(f"{gate}: role builder, the review file is untouched{_WOULD_BE}\n" + block)
             return
         unsigned = any(" sig=" not in b.splitlines()[1] for b in blocks.values())
         if phase_of(self.config).adversary_signers and unsigned:
@@ -240,6 +239,9 @@ class GateReporter:
         for note in report.notes:
             if quiet and _routine(note):
                 continue
+            if quiet and _WOULD_BE + "\n" in note:
+                # -q: the gate lines and failures; the block itself only without -q.
+                note = note.split(_WOULD_BE, 1)[0] + " (run without -q to see the block it would write)."
             terminalreporter.write_line(escape.terminal_lines(note))
         # The gate verdicts last, where the eye lands: what a record would bind, one line a gate.
         for entry in report.gates.values():
@@ -255,6 +257,9 @@ class GateReporter:
                 reporter.write_line(line, bold=True)
             else:
                 print(line)
+
+
+_WOULD_BE = "; the block would be:"
 
 
 def _routine(note: str) -> bool:

@@ -67,12 +67,15 @@ def _world_without_files(tmp_path: Path) -> Path:
 
 
 def test_builder_role_writes_nothing_and_prints_the_block(run_gates, tmp_path: Path):
-    run = run_gates("--role", "builder")
+    run = run_gates("--role", "builder", "-v")  # -q (run_gates) -v: the default verbosity shows the block
     review = (run.state_dir / "REVIEW-ghost.md").read_text()
     world_review = __import__("yaml").safe_load(DEMO.read_text())["files"]["machine-docs/REVIEW-ghost.md"]
     assert review == world_review
     assert "role builder, the review file is untouched" in run.output
     assert "gate-record gate=M1 verdict=PASS role=builder" in run.output
+    quiet = run_gates("--role", "builder")
+    assert "M1: role builder, the review file is untouched (run without -q to see the block" in quiet.output
+    assert "gate-record" not in quiet.output
 
 
 def test_partial_selection_writes_no_block(run_gates):
