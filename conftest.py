@@ -3,6 +3,7 @@
 pytest_plugins = [
     "plugins.run",
     "plugins.verdicts",
+    "plugins.handoff",
     "plugins.reporter",
     "plugins.html",
     "plugins.trigger",

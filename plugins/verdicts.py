@@ -1,12 +1,14 @@
 """From a rule's Verdict to pytest's outcome, and from pytest's reports back to one result per id.
 
 Evidence crosses from xdist workers to the controller only as plain data in
-`report.user_properties`. An `error` (could not find out) shows as ERROR in pytest's own summary,
+`report.user_properties`: the verdict as JSON text, so that JUnit XML (which writes each property's
+`str()`) carries JSON, not a Python repr. An `error` (could not find out) shows as ERROR in pytest's own summary,
 never as passed or failed.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -26,7 +28,7 @@ class GateUnknown(GateError):
 
 
 def record_verdict(item: pytest.Item, verdict: Verdict) -> None:
-    item.user_properties.append((VERDICT_PROP, verdict.to_dict()))
+    item.user_properties.append((VERDICT_PROP, json.dumps(verdict.to_dict(), default=str)))
     if verdict.status == FAIL:
         pytest.fail(verdict.reason, pytrace=False)
     if verdict.status == SKIP:
@@ -39,6 +41,19 @@ def record_verdict(item: pytest.Item, verdict: Verdict) -> None:
 def gate(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
     """Call with the deciding function's Verdict: it is recorded, then pass, fail, skip or error."""
     return lambda verdict: record_verdict(request.node, verdict)
+
+
+def recorded_verdict(value: object) -> dict[str, Any] | None:
+    """A VERDICT_PROP value back as data (JSON text; a dict from an older worker is taken as is)."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+    return None
 
 
 def requirement_of(item: pytest.Item) -> str | None:
@@ -85,7 +100,7 @@ def result_of(reports: list[pytest.TestReport]) -> dict[str, Any] | None:
     rid = next((v for k, v in props if k == REQUIREMENT_PROP), None)
     if rid is None:
         return None
-    recorded: Any = next((v for k, v in reversed(props) if k == VERDICT_PROP), None)
+    recorded = next((recorded_verdict(v) for k, v in reversed(props) if k == VERDICT_PROP), None)
     error = next((v for k, v in props if k == ERROR_PROP), None)
     if error is None:
         for report in reports:

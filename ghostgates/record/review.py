@@ -12,11 +12,10 @@ file"):
 
 Only a level-2 ATX heading naming the gate whose first non-blank line after it is a well-formed
 record line for that gate opens a block; a user's `## M1 notes` section without a record is text.
-The block runs over the suite's own lines (the summary, the table) and ends after its closing
-marker. A block written before the marker existed, or whose marker was edited away, ends after
-the last line of the suite's own shape: whatever a person wrote after it stays, under any
-heading or none. The block that is replaced and the block `DONE.signed` reads are the same one
-(`blocks()`), the first such block of each gate.
+The block runs from its heading to its closing marker; a block without one (written before blocks
+had a closing marker, or whose marker was edited away) runs to the next level-2 heading, as
+gates.md says: the text of an old block goes with it. The block that is replaced and the block
+`DONE.signed` reads are the same one (`blocks()`), the first such block of each gate.
 
 Lines split as Markdown splits them (CommonMark 2.1: LF, CRLF, or a CR alone); U+2028 and the
 other characters `str.splitlines` breaks on are text. Text from a PR comment or a log is escaped
@@ -31,8 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghostgates.catalogue import GATES
+from ghostgates.judge.verdict import ERROR, FAIL, PASS, SKIP
 from ghostgates.read.markdown import sections
 from ghostgates.record.atomic import update_text
+from ghostgates.record.escape import markdown_link, markdown_text
+from ghostgates.record.summary import GateResult, Result
 from ghostgates.timeutil import parse_time
 
 GATE_TITLES = {"M1": "State inventory and clean retry", "M2": "Operator-ready outcome"}
@@ -43,17 +45,6 @@ _RECORD = re.compile(
 _HEADING = re.compile(r"^##[ \t]+(?P<gate>M[12])\b")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _BOM = "\ufeff"
-
-# The lines the suite itself writes between the record and the closing marker (the reporter's
-# render_block): the summary, the error note, blank lines, the table.
-_SUITE_LINES = (
-    re.compile(r"^Checked by ghost-gates as (?:adversary|builder) at \S+: .*\.$"),
-    re.compile(r"^\d+ requirement\(s\) could not be checked: .*$"),
-    re.compile(r"^\| requirement \| verdict \|.*\|$"),
-    re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$"),
-)
-_ROW = re.compile(r"^\| (?P<id>M[12]\.[a-z-]+) \| (?:pass|fail|skip|error) \|.*\|$")
-
 
 def end_marker(gate: str) -> str:
     return f"<!-- /gate-record gate={gate} -->"
@@ -113,15 +104,6 @@ def parse_record(line: str) -> Record | None:
     return Record(**match.groupdict())
 
 
-def _is_suite_line(line: str, gate: str) -> bool:
-    if not line.strip():
-        return True
-    row = _ROW.match(line)
-    if row is not None:
-        return row.group("id") in GATES[gate]
-    return any(p.match(line) for p in _SUITE_LINES)
-
-
 def blocks(text: str) -> dict[str, Block]:
     """The first gate block of each gate, as `replace_blocks` replaces it and `DONE.signed` reads it."""
     lines = [_bare(line) for line in split_lines(text)]
@@ -139,17 +121,15 @@ def blocks(text: str) -> dict[str, Block]:
         record = parse_record(lines[at]) if at < len(lines) else None
         if record is None or record.gate != gate:
             continue
-        end, closed = at + 1, False
-        i = at + 1
-        while i < len(lines):
+        end, closed = sec.end, False
+        for i in range(at + 1, sec.end):
             if lines[i].strip() == end_marker(gate):
                 end, closed = i + 1, True
                 break
-            if not _is_suite_line(lines[i], gate):
-                break
-            if lines[i].strip():
-                end = i + 1
-            i += 1
+        else:
+            # An old-format block: to the next level-2 heading, its trailing blank lines left as a gap.
+            while end > at + 1 and not lines[end - 1].strip():
+                end -= 1
         found[gate] = Block(gate, sec.start, end, record, closed)
     return found
 
@@ -160,10 +140,8 @@ def records(text: str) -> dict[str, Record]:
 
 
 def escape(text: object) -> str:
-    """One line of inert Markdown: no HTML comment, no heading, no table break, no link syntax."""
-    flat = " ".join(str(text).split())
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_\[\]#|!~])", r"\\\1", flat)
+    """One line of inert Markdown (escape.markdown_text): no HTML comment, heading, table break or link."""
+    return markdown_text(text)
 
 
 def _newline(text: str) -> str:
@@ -201,3 +179,52 @@ def replace_blocks(text: str, new_blocks: Mapping[str, str]) -> str:
 def write_atomic(path: Path, update: Callable[[str], str]) -> str:
     """Apply `update(old_text) -> new_text` under a lock and replace the file atomically."""
     return update_text(path, update)
+
+
+def make_record(gate: GateResult) -> Record:
+    """The record line's fields for a gate this run judged (its binding decided by rules/done.record_binding)."""
+    if gate.verdict is None:
+        raise ValueError(f"{gate.gate}: no verdict, so no record")
+    return Record(gate=gate.gate, verdict=gate.verdict, role=gate.role, head=gate.head, build=gate.build, at=gate.at)
+
+
+def render_block(gate: GateResult, results: Mapping[str, Result], record: Record | None = None) -> str:
+    """The gate's block as the suite writes it, from its heading to its closing marker.
+
+    Every text from a server is escaped for Markdown, and only http(s) evidence becomes a link. A
+    gate judged FAIL by a run that stopped early has a row for each requirement that did not run.
+    """
+    record = record or make_record(gate)
+    present = [results[rid] for rid in GATES[gate.gate] if rid in results]
+    counts = {s: sum(1 for r in present if r.status == s) for s in (PASS, FAIL, SKIP, ERROR)}
+    lines = [f"## {gate.gate}: {GATE_TITLES[gate.gate]}: {record.verdict}", record.line()]
+    tally = ", ".join([f"{n} {s}" for s, n in counts.items() if n]
+                      + ([f"{len(gate.not_run)} did not run"] if gate.not_run else []))
+    lines.append(f"Checked by ghost-gates as {record.role} at {record.at}: {tally}.")
+    if counts[ERROR]:
+        lines.append(f"{counts[ERROR]} requirement(s) could not be checked: the gate cannot pass until they can.")
+    if gate.not_run:
+        lines.append(f"The run stopped early (-x or --maxfail) after a failure; {', '.join(gate.not_run)} did "
+                     "not run.")
+    lines += ["", "| requirement | verdict | reason | evidence |", "|---|---|---|---|"]
+    for rid in GATES[gate.gate]:
+        result = results.get(rid)
+        if result is not None:
+            lines.append(f"| {rid} | {result.status} | {markdown_text(result.reason)} | "
+                         f"{evidence_links(result)} |")
+        elif rid in gate.not_run:
+            lines.append(f"| {rid} | did not run | the run stopped early, before this requirement ran |  |")
+    lines.append(end_marker(gate.gate))
+    return "\n".join(lines) + "\n"
+
+
+def evidence_links(result: Result, limit: int = 8) -> str:
+    """The evidence as inert Markdown: `[PR #4](https://...)` for http(s), the escaped name otherwise."""
+    out = []
+    for item in result.evidence[:limit]:
+        name = item.get("name") or item.get("url") or item.get("kind", "")
+        if name:
+            out.append(markdown_link(name, item.get("url")))
+    if len(result.evidence) > limit:
+        out.append(f"and {len(result.evidence) - limit} more (gates.json)")
+    return ", ".join(out)

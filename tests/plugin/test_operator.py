@@ -120,11 +120,14 @@ def test_nothing_selected_writes_nothing(suite: pytest.Pytester, args: tuple[str
 
 
 def test_scratch_state_dirs_are_removed_at_exit(suite: pytest.Pytester) -> None:
-    _run(suite, "gates/m1", "--world", str(DEMO))
+    result = _run(suite, "gates/m1", "--world", str(DEMO))
     data = _json(suite.path / "reports" / "gates.json")
+    # Evidence names the state file relative to the state dir, not by this machine's path (issue 20).
     cited = [ev["name"] for ev in data["results"]["M1.inventory"]["evidence"] if ev.get("kind") == "file"]
-    assert cited and "ghost-gates-state-" in cited[0]
-    assert not Path(cited[0]).parent.exists()  # (other runs on this machine make their own: no global count)
+    assert cited == ["STATUS-ghost.md"]
+    scratch = re.search(r"role adversary, state (\S*ghost-gates-state-\S+)$", result.stdout.str(), re.M)
+    assert scratch, result.stdout.str()
+    assert not Path(scratch.group(1)).exists()  # (other runs on this machine make their own: no global count)
 
 
 # --- pytest habits ---------------------------------------------------------------------------------
@@ -302,7 +305,7 @@ def test_the_html_report_in_a_browser(suite: pytest.Pytester, tmp_path: Path) ->
     title = re.search(r'<h1 id="title">([^<]*)</h1>', dom)
     assert title and title.group(1) == "Gate report: ghost phase (world demo, role builder)"
     summary = dom.index('id="gate-verdicts"')
-    assert summary < dom.index('id="environment"')  # the verdicts come before pytest-html's environment
+    assert summary < dom.index('id="results-table"')  # the verdicts come before the rows
     assert f"M1: PASS (7/7)  head {HEAD}  build #58" in dom
     assert "M2: FAIL (9/10: M2.no-leaks)" in dom
     # The rows, as the browser's script laid them out: one per requirement, in gates.md order.

@@ -9,8 +9,9 @@ from ghostgates.record.review import records
 
 from .conftest import DEMO
 
-# An M1 block of the older shape (record line, no closing marker) with the user's text right after
-# it, and a user's own `## M1 notes` section: the suite replaces only its own lines (gates.md).
+# An M1 block of the older shape (record line, no closing marker) with text after it up to the next
+# level-2 heading, and a user's own `## M1 notes` section: the old block runs to that heading and
+# goes whole (gates.md); the user's section stays.
 OLD_RECORD = ("<!-- gate-record gate=M1 verdict=FAIL role=adversary head=" + "0" * 40
               + " build=57 at=2026-06-15T11:20:00Z -->")
 USER_TEXT = ("# REVIEW: ghost\r\n\r\nNotes by hand.\r\n\r\n## M1: old\r\n" + OLD_RECORD + "\r\n"
@@ -43,7 +44,8 @@ def test_review_blocks_replaced_and_the_rest_kept(run_gates, tmp_path: Path):
     text = (state / "REVIEW-ghost.md").read_bytes().decode()
     assert text.startswith("# REVIEW: ghost\r\n\r\nNotes by hand.\r\n\r\n## M1: State inventory")
     assert "old block" not in text
-    assert "<!-- /gate-record gate=M1 -->\r\n### Adversary notes\r\nkeep me\r\n\r\n## M1 notes\r\nmine too\r\n" in text
+    assert "<!-- /gate-record gate=M1 -->\r\n\r\n## M1 notes\r\nmine too\r\n" in text
+    assert "keep me" not in text
     recs = records(text)
     assert recs["M1"].role == "adversary" and recs["M2"].verdict == "FAIL"
     assert recs["M1"].head == "f1e2d3c4b5a6978877665544332211a0b9c8d7e6" and recs["M1"].build == "58"
@@ -65,12 +67,15 @@ def _world_without_files(tmp_path: Path) -> Path:
 
 
 def test_builder_role_writes_nothing_and_prints_the_block(run_gates, tmp_path: Path):
-    run = run_gates("--role", "builder")
+    run = run_gates("--role", "builder", "-v")  # -q (run_gates) -v: the default verbosity shows the block
     review = (run.state_dir / "REVIEW-ghost.md").read_text()
     world_review = __import__("yaml").safe_load(DEMO.read_text())["files"]["machine-docs/REVIEW-ghost.md"]
     assert review == world_review
     assert "role builder, the review file is untouched" in run.output
     assert "gate-record gate=M1 verdict=PASS role=builder" in run.output
+    quiet = run_gates("--role", "builder")
+    assert "M1: role builder, the review file is untouched (run without -q to see the block" in quiet.output
+    assert "gate-record" not in quiet.output
 
 
 def test_partial_selection_writes_no_block(run_gates):

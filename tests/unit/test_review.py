@@ -91,26 +91,47 @@ def test_the_block_replaced_is_the_block_read():
     "| M1.inventory | by hand | a row of my own |\n",
 ])
 def test_what_a_person_wrote_after_a_block_stays(after: str):
-    for written in (block(body="old"), old_block(body="old")):
-        text = "# R\n\n" + written + after
-        new = review.replace_block(text, "M1", block(body="new"))
-        assert new == "# R\n\n" + block(body="new") + after, written
+    text = "# R\n\n" + block(body="old") + after
+    new = review.replace_block(text, "M1", block(body="new"))
+    assert new == "# R\n\n" + block(body="new") + after
 
 
-def test_an_old_block_without_marker_ends_where_the_suite_text_ends():
-    text = "# R\n\n" + old_block() + "\nmy notes right after\n\n## M2 by hand\nx\n"
+@pytest.mark.parametrize("after", [
+    "### Small heading\nkeep me\n",
+    "\nAll requirements of M1 passed against the live state.\n",
+    "\njust a paragraph, no heading\n",
+    "| M1.inventory | by hand | a row of my own |\n",
+    "# Top-level notes\nkeep me\n",  # gates.md: to the next level-2 heading, not any heading
+])
+def test_an_old_block_runs_to_the_next_level_2_heading(after: str):
+    # gates.md: "in a file written before blocks had one, to the next level-2 heading: the text of an
+    # old block goes with it" (issue 19, case 3: an old PASS block's sentence stayed under a new FAIL).
+    text = "# R\n\n" + old_block(body="old") + after + "\n## M2 by hand\nx\n"
     found = review.blocks(text)["M1"]
     assert not found.closed
-    new = review.replace_block(text, "M1", block())
-    assert new == "# R\n\n" + block() + "\nmy notes right after\n\n## M2 by hand\nx\n"
+    new = review.replace_block(text, "M1", block(body="new", verdict="FAIL"))
+    assert new == "# R\n\n" + block(body="new", verdict="FAIL") + "\n## M2 by hand\nx\n"
     # The next run finds the closed block and replaces exactly it.
-    assert review.replace_block(new, "M1", block(body="again")) == new.replace("| new |", "| again |")
+    assert review.replace_block(new, "M1", block(body="again")) == new.replace(
+        block(body="new", verdict="FAIL"), block(body="again"))
 
 
-def test_a_note_typed_inside_a_block_is_kept():
-    text = block().replace(review.end_marker("M1"), "my note inside\n" + review.end_marker("M1"))
+def test_an_old_block_at_the_end_of_the_file_runs_to_the_end():
+    text = "# R\n\n" + old_block(body="old") + "\nAll requirements of M1 passed against the live state.\n"
+    assert review.replace_block(text, "M1", block(body="new")) == "# R\n\n" + block(body="new")
+
+
+def test_a_setext_level_2_heading_ends_an_old_block():
+    text = "# R\n\n" + old_block(body="old") + "\nmine\n\nSetext two\n----------\nkeep me\n"
+    new = review.replace_block(text, "M1", block(body="new"))
+    assert new == "# R\n\n" + block(body="new") + "\nSetext two\n----------\nkeep me\n"
+
+
+def test_a_note_typed_inside_a_closed_block_goes_with_it():
+    # gates.md: "A block runs from its heading to its closing marker".
+    text = block().replace(review.end_marker("M1"), "my note inside\n" + review.end_marker("M1")) + "after\n"
     new = review.replace_block(text, "M1", block(body="x"))
-    assert "my note inside" in new
+    assert new == block(body="x") + "after\n"
     assert review.blocks(new)["M1"].closed
 
 

@@ -39,11 +39,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class DoneInput:
-    """As plugins/reporter.py's `done_review` for a Builder's run: the review file as found."""
+    """As plugins/handoff.py's `done_review` for a Builder's run: the review file as found."""
 
     text: str | None
     signatures: Mapping[str, SignatureCheck] | None
     own_records: bool = False
+    undecided: Mapping[str, list[str]] | None = None
 
 
 def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
@@ -85,7 +86,7 @@ def verdicts(phase: Phase, state: StateFile | None, review_text: str | None,
     unread: dict[str, GateError] = {}
     if facts is not None:
         try:
-            # As the reporter does: signatures checked against the phase's signers, read from the checkout.
+            # As the DONE hand-off does: signatures checked against the phase's signers, read from the checkout.
             values["done_review"] = DoneInput(review_text, signing.signature_checks(phase.adversary_signers,
                                                                                      review_text, ROOT))
         except GateError as exc:  # the done_review fixture's error, the DONE test's

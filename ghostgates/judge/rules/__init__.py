@@ -19,7 +19,7 @@ from ghostgates.judge.verdict import Verdict
 
 
 class DoneReview(Protocol):
-    """What DONE.signed judges besides the facts (plugins/reporter.py's `done_review` fixture)."""
+    """What DONE.signed judges besides the facts (plugins/handoff.py's `done_review` fixture)."""
 
     @property
     def text(self) -> str | None: ...
