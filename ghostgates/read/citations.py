@@ -21,7 +21,8 @@ CLASS_WORDS = ("infra", "recipe-timing", "recipe-bug", "stale-test", "unknown")
 VERDICT_WORDS = ("green", "passed", "red", "failed", "blocked")
 
 _PR_REF = re.compile(r"(?<![\w-])PR\s?#(\d+)\b", re.I)
-_BUILD_REF = re.compile(r"(?<![\w-])builds?\s?#(\d+)\b", re.I)
+# `Build: #57` (a statement, gates.md "a `Build:` statement cites its build") cites 57 as well.
+_BUILD_REF = re.compile(r"(?<![\w-])builds?(?:\s?|:[ \t]*)#(\d+)\b", re.I)
 _CLASS = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, CLASS_WORDS)) + r")(?![\w-])", re.I)
 _VERDICT = re.compile(r"(?<![\w-])(" + "|".join(VERDICT_WORDS) + r")(?![\w-])", re.I)
 
