@@ -1243,7 +1243,8 @@ def _fix_wrong_window(w: World) -> None:
 def _fix_defaults_to(w: World) -> None:
     timing_fix(w)
     c = comment(w, CORRECT, 410)
-    c["body"] = c["body"].replace("Old window: update_config.monitor default", "Old window: db.update_config.monitor 5s")
+    c["body"] = c["body"].replace("Old window: update_config.monitor default",
+                                  "Old window: db.update_config.monitor 5s")
 
 
 @mut("fix-justified-by-outsider", "the builder's comment states no justification; a non-member's comment does "

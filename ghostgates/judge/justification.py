@@ -112,6 +112,7 @@ class Rejected:
     source: str
     why: str
     undecided: bool = False  # the build's log could not be read: neither pass nor fail
+    given: int = 0  # how many of the three lines the source states (the fullest attempt is named first)
 
 
 Outcome = Justification | Rejected
@@ -125,6 +126,15 @@ def _secs(seconds: float | None) -> str:
 def judge(source: str, stated: st.Statements, windows: list[Window], builds: set[int], log_of: LogOf,
           drone_repo: str, markers: tuple[upgrade.Markers, ...] = upgrade.DEFAULT_MARKERS) -> Outcome | None:
     """What one source's statements say of the fix; None where it states none of the three lines."""
+    got = _judge(source, stated, windows, builds, log_of, drone_repo, markers)
+    if isinstance(got, Rejected):
+        given = sum(1 for k in (st.BUILD, st.UPGRADE_TOOK, st.OLD_WINDOW) if stated.given(k))
+        return Rejected(got.source, got.why, got.undecided, given)
+    return got
+
+
+def _judge(source: str, stated: st.Statements, windows: list[Window], builds: set[int], log_of: LogOf,
+           drone_repo: str, markers: tuple[upgrade.Markers, ...]) -> Outcome | None:
     lines = (st.BUILD, st.UPGRADE_TOOK, st.OLD_WINDOW)
     if not any(stated.given(k) for k in lines):
         return None
@@ -208,7 +218,8 @@ def _window(ow: st.OldWindow, windows: list[Window]) -> tuple[Window, float] | s
 def decide(sources: list[tuple[str, st.Statements]], windows: list[Window], builds: set[int], log_of: LogOf,
            drone_repo: str, markers: tuple[upgrade.Markers, ...] = upgrade.DEFAULT_MARKERS
            ) -> tuple[Justification | None, list[Rejected]]:
-    """The first source that justifies the fix, and every source that tried and did not."""
+    """The first source that justifies the fix, and every source that tried and did not (the fullest
+    attempts first)."""
     rejected: list[Rejected] = []
     for source, stated in sources:
         got = judge(source, stated, windows, builds, log_of, drone_repo, markers)
@@ -216,4 +227,4 @@ def decide(sources: list[tuple[str, st.Statements]], windows: list[Window], buil
             return got, rejected
         if got is not None:
             rejected.append(got)
-    return None, rejected
+    return None, sorted(rejected, key=lambda r: -r.given)
