@@ -7,6 +7,7 @@ pytest_plugins = [
     "plugins.html",
     "plugins.trigger",
     "plugins.habits",
+    "plugins.draft",
     "fixtures.state",
     "fixtures.gitea",
     "fixtures.drone",
