@@ -1064,7 +1064,7 @@ def _stuck_offset(w: World) -> None:
     swarm_task_service(w, "new", "2026-07-15T21:49:00.5+02:00")
 # -- H1 reading worlds (issue 9) ---------------------------------------------------------------
 # The state file as CommonMark reads it: exact level-2 anchors, setext headings, nothing inside
-# code, HTML or quotes, a BOM; citations as a reader sees them; the sentences the gates rest on.
+# code, HTML or quotes, a BOM; citations as a reader sees them (statements: worlds/topics/statements.py).
 @mut("done-heading-with-suffix", "`## DONE criteria` is another heading, not `## DONE`: skip", skip=("DONE.signed",))
 def _done_suffix(w: World) -> None:
     sub_state(w, "\n## DONE\n", "\n## DONE criteria\n")

@@ -192,8 +192,7 @@ def _duplicates(facts: Facts, draft: Draft, number: int) -> None:
         if pr.get("state") != "closed":
             notes.append(f"Then close PR #{n} unmerged: M2.one-open-pr and M2.duplicates-resolved fail while it "
                          "is open.")
-        body = (f"Superseded by: PR #{number}\n\nClosing this duplicate: PR #{number} carries the same upgrade "
-                f"({head_branch(pr) or 'this branch'} is not merged).")
+        body = f"Superseded by: PR #{number}\n\nClosing this duplicate unmerged: PR #{number} carries the same upgrade."
         draft.parts.append(Part(COMMENT, str(n), f"Comment on PR #{n}", body, tuple(notes)))
 
 

@@ -218,3 +218,51 @@ def _state_elsewhere(w: World) -> None:
     timing_fix(w, justify=False)
     set_state(w, state(w).rstrip("\n").replace("\n## DONE", "") + "\n- Build: #287\n- Upgrade took: 96 s\n"
               "- Old window: update_config.monitor default\n\n## DONE\n")
+
+
+# ---- a `Build:` statement cites its build (M2.evidence-kept reads builder comments' citations) -----
+def _cited_only_by_statement(w: World, hidden: bool) -> None:
+    timing_fix(w)
+    build_line = "<!-- Build: #287 -->" if hidden else "Build: #287"
+    comment(w, CORRECT, 410)["body"] = (
+        "The db update paused while MySQL upgraded its data directory.\n\n" + build_line + "\nVerdict: red\n"
+        "Blocker: the 5 s default update monitor pauses the db update\n" + JUSTIFYING)
+    last = _last_builder(w)
+    last["body"] = last["body"].replace("; build #287 was the recipe-timing failure described above", "")
+    assert "#287" not in last["body"]
+
+
+@mut("stmt-build-statement-cites", "red build #287 is cited in a builder comment only by its `Build: #287` statement",
+     passes=("M2.fix-minimal",))
+def _cites_by_statement(w: World) -> None:
+    _cited_only_by_statement(w, hidden=False)
+
+
+@mut("stmt-build-statement-in-html-comment", "red build #287's only citation in a comment is a `Build:` line inside "
+     "an HTML comment: it cites nothing and states nothing", fail=("M2.fix-minimal", "M2.evidence-kept"))
+def _cites_hidden(w: World) -> None:
+    _cited_only_by_statement(w, hidden=True)
+
+
+# ---- `Old window` where the PR changes the key in two services: the service must be named -----------
+def _monitor_in_two_services(w: World, old_window: str) -> None:
+    timing_fix(w)
+    contents = next(iter(w["gitea"]["repos"].values()))["contents"][FIX_SHA]
+    anchor = "      restart_policy:\n        condition: on-failure\n"
+    assert contents["compose.yml"].count(anchor) == 1
+    contents["compose.yml"] = contents["compose.yml"].replace(
+        anchor, anchor + "      update_config:\n        monitor: 120s\n")
+    c = comment(w, CORRECT, 410)
+    c["body"] = c["body"].replace("Old window: update_config.monitor default", f"Old window: {old_window}")
+
+
+@mut("stmt-old-window-two-services-unnamed", "the PR sets update_config.monitor in app and db; `Old window: "
+     "update_config.monitor default` names no service", fail=("M2.fix-minimal",))
+def _two_unnamed(w: World) -> None:
+    _monitor_in_two_services(w, "update_config.monitor default")
+
+
+@mut("stmt-old-window-two-services-named", "the PR sets update_config.monitor in app and db; `Old window: "
+     "db.update_config.monitor default` names the service", passes=("M2.fix-minimal",))
+def _two_named(w: World) -> None:
+    _monitor_in_two_services(w, "db.update_config.monitor default")
