@@ -139,3 +139,13 @@ def test_the_draft_restores_what_the_statements_said(world_path: Path, tmp_path:
         unfilled = verdicts(apply(yaml.safe_load(bare_path.read_text()), text, filled=False), tmp_path, "unfilled")
         named = {rid for rid in expect if rid in text and unfilled.get(rid) == "fail" and expect[rid] != "fail"}
         assert named, f"{world_path.name}: no requirement the draft names fails with its placeholders unfilled"
+
+
+def test_the_draft_is_the_builders(tmp_path: Path) -> None:
+    out = tmp_path / "draft.md"
+    cmd = [sys.executable, "-m", "pytest", "gates", "--world", str(ROOT / "demo" / "world.yaml"), "--role",
+           "adversary", "--draft", str(out), "-q", "-p", "no:cacheprovider"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest's usage error: nothing ran, nothing written
+    assert "--draft is the Builder's" in proc.stderr
+    assert not out.exists()
