@@ -375,7 +375,7 @@ def comments_explain(facts: Facts) -> Verdict:
     if finished is None or parse_time(last["created_at"]) <= finished:
         problems.append(f"it is older than build #{n}: post a new comment after it")
     if n not in citations.build_urls(body, facts.phase.drone_repo):
-        problems.append(f"link build #{n} by its Drone URL ({facts.build_url(n)})")
+        problems.append(f"link build #{n} by its Drone URL (the build's evidence gives it)")
     build_value = stated.value(statements.BUILD)
     if stated.conflict(statements.BUILD):
         problems.append(f"it gives `Build:` twice with different builds: keep one, `Build: #{n}`")
