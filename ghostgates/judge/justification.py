@@ -141,30 +141,32 @@ def _judge(source: str, stated: st.Statements, windows: list[Window], builds: se
     where = source
     for key in lines:
         if stated.conflict(key):
-            values = " and ".join(f"`{key}: {v}`" for v in stated.conflict(key))
+            values = " and ".join(f"`{key}: {st.shown(v)}`" for v in stated.conflict(key))
             return Rejected(source, f"{where} gives {values}, which name different things: keep one")
     missing = [k for k in lines if stated.value(k) is None]
     if missing:
         adds = ", ".join(f"`{k}: ...`" for k in missing)
         return Rejected(source, f"add {adds} to {where}")
     build = st.build_ref(stated.value(st.BUILD), drone_repo)
+    said_build, said_took = st.shown(stated.value(st.BUILD)), st.shown(stated.value(st.UPGRADE_TOOK))
     if build is None:
-        return Rejected(source, f"correct `Build: {stated.value(st.BUILD)}` in {where}: it names no one build")
+        return Rejected(source, f"correct `Build: {said_build}` in {where}: it names no one build")
     if build not in builds:
-        return Rejected(source, f"correct `Build: {stated.value(st.BUILD)}` in {where}: build #{build} is not a "
+        return Rejected(source, f"correct `Build: {said_build}` in {where}: build #{build} is not a "
                                 "build of the correct PR")
     took = st.upgrade_took(stated.value(st.UPGRADE_TOOK))
     if took is None:
-        return Rejected(source, f"correct `Upgrade took: {stated.value(st.UPGRADE_TOOK)}` in {where}: write a "
+        return Rejected(source, f"correct `Upgrade took: {said_took}` in {where}: write a "
                                 "duration (`96 s`, `1m36s`)")
     window_text = stated.value(st.OLD_WINDOW) or ""
     ow = st.old_window(window_text)
+    said_window = st.shown(window_text)
     if ow is None:
-        return Rejected(source, f"correct `Old window: {window_text}` in {where}: write the key and the value it "
+        return Rejected(source, f"correct `Old window: {said_window}` in {where}: write the key and the value it "
                                 "replaces (`update_config.monitor 5s`, or `default` where the base sets none)")
     found = _window(ow, windows)
     if isinstance(found, str):
-        return Rejected(source, f"correct `Old window: {window_text}` in {where}: {found}")
+        return Rejected(source, f"correct `Old window: {said_window}` in {where}: {found}")
     window, seconds = found
     log, error = log_of(build)
     measured = upgrade.measure(log, markers) if log is not None else None
@@ -172,7 +174,7 @@ def _judge(source: str, stated: st.Statements, windows: list[Window], builds: se
         return Rejected(source, f"the log of build #{build} could not be read ({error}), so `Upgrade took` in "
                                 f"{where} can be neither confirmed nor contradicted", undecided=True)
     if measured is not None and upgrade.contradicts(took, measured.seconds):
-        return Rejected(source, f"correct `Upgrade took: {stated.value(st.UPGRADE_TOOK)}` in {where}: the log of "
+        return Rejected(source, f"correct `Upgrade took: {said_took}` in {where}: the log of "
                                 f"build #{build} shows the upgrade took {_secs(measured.seconds)} (from its "
                                 "upgrade markers), more than 10% away")
     if not took > seconds:

@@ -254,3 +254,10 @@ def format_seconds(seconds: float) -> str:
     if seconds >= 10 or abs(seconds - round(seconds)) < 0.05:
         return f"{seconds:.0f} s"
     return f"{seconds:.1f} s"
+
+
+def shown(value: str | None, limit: int = 80) -> str:
+    """A stated value as a verdict sentence quotes it: one line, at most `limit` characters (server text is
+    bounded before it is echoed)."""
+    text = " ".join((value or "").split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -111,3 +111,8 @@ def test_the_first_source_that_justifies_wins():
     found, rejected = decide(sources, windows, {58}, lambda n: ("", None), DRONE)
     assert found is not None and found.source == "STATUS-ghost.md"
     assert [r.source for r in rejected] == ["comment 1"]
+
+
+def test_a_stated_value_is_bounded_before_it_is_echoed():
+    got = run(GOOD.replace("96 s", "9" * 10000 + " s"))
+    assert isinstance(got, Rejected) and len(got.why) < 400

@@ -99,15 +99,16 @@ def _superseding_comment(facts: Facts, n: int, correct: int
         cid = comment.get("id")
         login = (comment.get("user") or {}).get("login", "")
         if stated.conflict(statements.SUPERSEDED_BY):
-            values = " and ".join(f"`Superseded by: {v}`" for v in stated.conflict(statements.SUPERSEDED_BY))
+            given_twice = stated.conflict(statements.SUPERSEDED_BY)
+            values = " and ".join(f"`Superseded by: {statements.shown(v)}`" for v in given_twice)
             wrong = (comment, f"comment {cid} on PR #{n} gives {values}: keep one, `Superseded by: PR #{correct}`")
             continue
         value = given[0].value
         named = statements.pr_ref(value, facts.phase.repo)
         if named != correct:
             what = f"names PR #{named}" if named is not None else "names no one PR"
-            wrong = (comment, f"correct `Superseded by: {value}` in comment {cid} on PR #{n}: it {what}; "
-                              f"write `Superseded by: PR #{correct}`")
+            wrong = (comment, f"correct `Superseded by: {statements.shown(value)}` in comment {cid} on PR #{n}: "
+                              f"it {what}; write `Superseded by: PR #{correct}`")
             continue
         # Membership is asked only of a comment that would decide: a hidden member's chat is no error.
         if facts.is_builder(login) or facts.require_member(login):
@@ -198,8 +199,8 @@ def _blocker_comment(facts: Facts, comments: list[dict[str, Any]], n: int) -> tu
                 elif build_value is None:
                     problem = f"add `Build: #{n}` to comment {cid}, which states a `Blocker:`"
                 else:
-                    problem = (f"correct `Build: {build_value}` in comment {cid}: its `Blocker:` must speak of "
-                               f"build #{n}")
+                    problem = (f"correct `Build: {statements.shown(build_value)}` in comment {cid}: its `Blocker:` "
+                               f"must speak of build #{n}")
         elif stated.conflict(statements.BLOCKER):
             problem = f"comment {cid} gives `Blocker:` twice with different values: keep one"
         elif (value := stated.value(statements.BLOCKER)) is None:
@@ -382,7 +383,8 @@ def comments_explain(facts: Facts) -> Verdict:
     elif build_value is None:
         problems.append(f"add `Build: #{n}`")
     elif statements.build_ref(build_value, facts.phase.drone_repo) != n:
-        problems.append(f"correct `Build: {build_value}` to `Build: #{n}` (its latest finished build)")
+        problems.append(f"correct `Build: {statements.shown(build_value)}` to `Build: #{n}` (its latest finished "
+                        "build)")
     verdict_value = stated.value(statements.VERDICT)
     word = statements.verdict_word(verdict_value)
     if stated.conflict(statements.VERDICT):
@@ -390,10 +392,10 @@ def comments_explain(facts: Facts) -> Verdict:
     elif verdict_value is None:
         problems.append(f"add `Verdict: {'green' if agrees == 'green' else 'red'}`")
     elif word is None:
-        problems.append(f"correct `Verdict: {verdict_value}`: the value is green, red or blocked")
+        problems.append(f"correct `Verdict: {statements.shown(verdict_value)}`: the value is green, red or blocked")
     elif (word == "green") != (agrees == "green"):
-        problems.append(f"correct `Verdict: {verdict_value}`: build #{n} is {latest.get('status')}, so the verdict "
-                        f"is {agrees}")
+        problems.append(f"correct `Verdict: {statements.shown(verdict_value)}`: build #{n} is "
+                        f"{latest.get('status')}, so the verdict is {agrees}")
     if problems:
         return failed(f"The last builder comment on PR #{number} (comment {cid}) does not explain build #{n}: "
                       + "; ".join(problems) + ".", ev)
