@@ -14,6 +14,7 @@ Pure functions of the text: the Markdown structure is markdown-it-py's
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -182,7 +183,8 @@ def seconds_of(text: str) -> float | None:
     text = text.strip()
     if not _DURATION.fullmatch(text):
         return None
-    return sum(float(n) * _SECONDS[u.lower()[0]] for n, u in _PART.findall(text))
+    total = sum(float(n) * _SECONDS[u.lower()[0]] for n, u in _PART.findall(text))
+    return total if math.isfinite(total) else None  # `999...9 s` past a float's range is no duration
 
 
 def upgrade_took(value: str | None) -> float | None:
