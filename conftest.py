@@ -8,6 +8,7 @@ pytest_plugins = [
     "plugins.html",
     "plugins.trigger",
     "plugins.habits",
+    "plugins.draft",
     "fixtures.state",
     "fixtures.gitea",
     "fixtures.drone",

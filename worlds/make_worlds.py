@@ -284,14 +284,17 @@ FIX_PATCH = """@@ -44,6 +44,10 @@
 +        monitor: 300s
 +        failure_action: rollback
 """
-JUSTIFIED = (f"build #287 ({DRONE}/287) is red, and not for infra: the proxy network had 179 free addresses and "
-             "no task sat in New. The db log shows MySQL's data-dir upgrade from 8.0.36 to 8.4.4 still running "
-             "when the 5 s default update monitor judged the task failed and paused the update. A manual run on "
-             "the same volume measured the upgrade at 96 s. I add update_config.monitor: 300s (three times the "
-             "measured upgrade) with failure_action: rollback, and a 180s healthcheck start_period, and change "
-             "nothing else.")
-UNJUSTIFIED = (f"build #287 ({DRONE}/287) is red: the db update paused during the MySQL upgrade. I add "
-               "update_config.monitor: 300s with failure_action: rollback and a 180s healthcheck start_period.")
+RED_287 = (f"build #287 ({DRONE}/287) is red, and not for infra: the proxy network had 179 free addresses and "
+           "no task sat in New. The db log shows MySQL's data-dir upgrade from 8.0.36 to 8.4.4 still running "
+           "when the 5 s default update monitor judged the task failed and paused the update. I add "
+           "update_config.monitor: 300s with failure_action: rollback, and a 180s healthcheck start_period, and "
+           "change nothing else.\n\n"
+           "Build: #287\nVerdict: red\nClass: recipe-timing\n"
+           "Blocker: the 5 s default update monitor pauses the db update while MySQL upgrades its data directory\n")
+# The statements that justify the fix (gates.md M2.fix-minimal): the build, the measured upgrade, the old window.
+JUSTIFYING = "Upgrade took: 96 s\nOld window: update_config.monitor default\n"
+JUSTIFIED = RED_287 + JUSTIFYING
+UNJUSTIFIED = RED_287
 FIX_SHA = sha("timing fix")
 
 
@@ -329,10 +332,13 @@ def timing_fix(w: World, final: str = "success", justify: bool = True, env: bool
     short = FIX_SHA[:10]
     if final == "success":
         body = (f"Post-proxy verdict: green after the timing fix. build #288 ({DRONE}/288) passed on {short}; "
-                "build #287 was the recipe-timing failure described above. Ready for operator review; not merging.")
+                "build #287 was the recipe-timing failure described above. Ready for operator review; not merging."
+                "\n\nBuild: #288\nVerdict: green\n")
     else:
-        body = (f"build #288 ({DRONE}/288) failed on {short}: blocked. The db now upgrades in time, but ghost "
-                "6.44.1 crash-loops on its post-revisions migration (recipe-bug); this needs an upstream fix.")
+        body = (f"build #288 ({DRONE}/288) failed on {short}. The db now upgrades in time, but ghost 6.44.1 "
+                "crash-loops on its post-revisions migration; this needs an upstream fix.\n\n"
+                "Build: #288\nVerdict: blocked\nClass: recipe-bug\n"
+                "Blocker: ghost 6.44.1 crash-loops on its post-revisions migration (upstream fix needed)\n")
     at = "2026-07-15T16:10:00Z" if explain_before_finish else "2026-07-15T16:40:00Z"
     pull(w, CORRECT)["updated_at"] = at
     add_comment(w, CORRECT, BUILDER, body, at)
@@ -566,7 +572,7 @@ def _extra_green_runs(w: World, count: int) -> None:
         state_line(w, "Current evidence", f"- build #{last} ({DRONE}/{last}): green again on 0f9a69bfb2.")
     done = at + timedelta(hours=count - 1, minutes=40)
     add_comment(w, CORRECT, BUILDER, f"Post-proxy verdict: green. build #{last} ({DRONE}/{last}) passed on "
-                                     "0f9a69bfb2 as well.", iso(done))
+                                     f"0f9a69bfb2 as well.\n\nBuild: #{last}\nVerdict: green", iso(done))
     resign(w, head(w), last, iso(done + timedelta(minutes=20)))
 
 
@@ -681,10 +687,10 @@ def _dup_member(w: World) -> None:
     comment(w, DUP, 504)["user"] = {"login": MEMBER}
 
 
-@mut("duplicate-comment-cites-pr-120", "the superseding comment cites `PR #120`, not PR 12",
+@mut("duplicate-comment-cites-pr-120", "the superseding comment states `Superseded by: PR #120`, not PR 12",
      fail=("M2.duplicates-resolved",))
 def _dup_120(w: World) -> None:
-    comment(w, DUP, 504)["body"] = "Superseded by PR #120, which carries the same upgrade; closing this duplicate."
+    comment(w, DUP, 504)["body"] = "Closing this duplicate.\n\nSuperseded by: PR #120"
 
 
 @mut("duplicate-closed-no-comment", "duplicate PR 14 is closed without a superseding comment",
@@ -789,11 +795,11 @@ def _no_url(w: World) -> None:
     assert "/287" not in c["body"]
 
 
-@mut("comment-no-verdict", "the last builder comment links build #287 but states no verdict word",
+@mut("comment-no-verdict", "the last builder comment links build #287 and says it passed, but states no `Verdict:`",
      fail=("M2.comments-explain",))
 def _no_verdict(w: World) -> None:
-    comment(w, CORRECT, 410)["body"] = (f"build #287 ({DRONE}/287) ran on 0f9a69bfb2 after the proxy fix. "
-                                        "Ready for operator review; not merging.")
+    comment(w, CORRECT, 410)["body"] = (f"build #287 ({DRONE}/287) passed on 0f9a69bfb2 after the proxy fix: green. "
+                                        "Ready for operator review; not merging.\n\nBuild: #287")
 
 
 @mut("comment-later-chatter", "a later builder comment is chatter without build link or verdict",
@@ -924,8 +930,8 @@ def _red_uncited(w: World) -> None:
             s["state"] = "failure"
     comment(w, CORRECT, 410)["body"] = "Re-running once the sweep is over; see the bridge's reply above."
     add_run(w, CORRECT, "2026-07-15T14:00:00Z", 288, "success")
-    add_comment(w, CORRECT, BUILDER, f"Post-proxy verdict: green. build #288 ({DRONE}/288) passed on 0f9a69bfb2.",
-                "2026-07-15T14:40:00Z")
+    add_comment(w, CORRECT, BUILDER, f"Post-proxy verdict: green. build #288 ({DRONE}/288) passed on 0f9a69bfb2."
+                                     "\n\nBuild: #288\nVerdict: green", "2026-07-15T14:40:00Z")
     sub_state(w, "the post-proxy `!testme`, green on 0f9a69bfb2.", "red, the db update paused under the sweep.")
     state_line(w, "Current evidence", f"- build #288 ({DRONE}/288): green on 0f9a69bfb2.")
     resign(w, head(w), 288, "2026-07-15T15:00:00Z")
@@ -1058,7 +1064,7 @@ def _stuck_offset(w: World) -> None:
     swarm_task_service(w, "new", "2026-07-15T21:49:00.5+02:00")
 # -- H1 reading worlds (issue 9) ---------------------------------------------------------------
 # The state file as CommonMark reads it: exact level-2 anchors, setext headings, nothing inside
-# code, HTML or quotes, a BOM; citations as a reader sees them; the sentences the gates rest on.
+# code, HTML or quotes, a BOM; citations as a reader sees them (statements: worlds/topics/statements.py).
 @mut("done-heading-with-suffix", "`## DONE criteria` is another heading, not `## DONE`: skip", skip=("DONE.signed",))
 def _done_suffix(w: World) -> None:
     sub_state(w, "\n## DONE\n", "\n## DONE criteria\n")
@@ -1139,90 +1145,113 @@ def _build_2870(w: World) -> None:
     assert f"{DRONE}/287)" not in c["body"]
 
 
-@mut("duplicate-comment-reverse-direction", "the duplicate's comment says `This supersedes PR #12`: the reverse",
-     fail=("M2.duplicates-resolved",))
+@mut("duplicate-comment-reverse-direction", "the duplicate's comment says `This supersedes PR #12` in prose and "
+     "states no `Superseded by:`", fail=("M2.duplicates-resolved",))
 def _dup_reverse(w: World) -> None:
     comment(w, DUP, 504)["body"] = "This supersedes PR #12, which carries the same upgrade; closing it."
 
 
-@mut("duplicate-comment-in-favour-of", "the duplicate's comment reads `Closing in favor of PR#12`")
+@mut("duplicate-comment-in-favour-of", "the duplicate's comment states `Superseded by: PR#12` (no space)")
 def _dup_favour(w: World) -> None:
-    comment(w, DUP, 504)["body"] = "Closing in favor of PR#12 (the same upgrade, opened first)."
+    comment(w, DUP, 504)["body"] = "Closing in favor of the same upgrade, opened first.\n\nSuperseded by: PR#12"
 
 
-@mut("duplicate-comment-correct-pr-supersedes", "the duplicate's comment reads `PR #12 supersedes this retry`")
+@mut("duplicate-comment-correct-pr-supersedes", "the duplicate's comment states `Superseded by: #12 (...)`: a bare "
+     "reference, words beside it prose")
 def _dup_active(w: World) -> None:
-    comment(w, DUP, 504)["body"] = "PR #12 supersedes this retry; closing."
+    comment(w, DUP, 504)["body"] = "Superseded by: #12 (the same upgrade, opened first)"
 
 
 def _last_builder_comment(w: World) -> dict[str, Any]:
     return [c for c in pull(w, CORRECT)["comments"] if c["user"]["login"] == BUILDER][-1]
 
 
-@mut("red-verdict-word-only", "build #288 red after the timing fix; the builder's comment says only that it failed",
-     passes=("M2.fix-minimal",), fail=("M2.outcome",))
+@mut("red-verdict-word-only", "build #288 red after the timing fix; the builder's comment states `Build:` and "
+     "`Verdict: red`, and no `Blocker:`", passes=("M2.fix-minimal",), fail=("M2.outcome",))
 def _red_verdict_only(w: World) -> None:
     timing_fix(w, final="failure")
-    _last_builder_comment(w)["body"] = f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}."
+    _last_builder_comment(w)["body"] = (f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}; blocked on an upstream "
+                                        "fix.\n\nBuild: #288\nVerdict: red")
 
 
-@mut("red-class-without-cause", "build #288 red; the builder's comment names a class (`recipe-bug`) and no cause",
+@mut("red-class-without-cause", "build #288 red; the builder's comment states `Class: recipe-bug` and no `Blocker:`",
      passes=("M2.fix-minimal",), fail=("M2.outcome",))
 def _red_class_only(w: World) -> None:
     timing_fix(w, final="failure")
-    _last_builder_comment(w)["body"] = f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}: recipe-bug."
+    _last_builder_comment(w)["body"] = (f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}: recipe-bug.\n\n"
+                                        "Build: #288\nVerdict: red\nClass: recipe-bug")
 
 
-@mut("red-blocked-on", "build #288 red; the builder's comment says `blocked on` the upstream migration fix",
+@mut("red-blocked-on", "build #288 red; the builder's comment states `Blocker:` the upstream migration fix",
      passes=("M2.fix-minimal",))
 def _red_blocked_on(w: World) -> None:
     timing_fix(w, final="failure")
-    _last_builder_comment(w)["body"] = (f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}: blocked on an upstream "
-                                        "fix for ghost's post-revisions migration.")
+    _last_builder_comment(w)["body"] = (f"build #288 ({DRONE}/288) failed on {FIX_SHA[:10]}.\n\nBuild: #288\n"
+                                        "Verdict: blocked\nBlocker: an upstream fix for ghost's post-revisions "
+                                        "migration")
 
 
-@mut("fix-justified-by-run-time", "the timing fix is argued from the whole CI run's 21 minutes, not the upgrade's",
-     fail=("M2.fix-minimal",))
+# A green build #288 whose db log carries MySQL's upgrade markers with their timestamps: 96 s.
+MARKED_LOG = """+ abra app upgrade ghos-5d1e0a.ci.example.org 2.0.0+6.44.1 --no-input
+db: 2026-07-15T16:06:11.442Z 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' started.
+db: 2026-07-15T16:07:47.907Z 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' completed.
+app: Ghost URL https://ghos-5d1e0a.ci.example.org/ is up
+test upgrade: PASSED
+"""
+
+
+def justify_from_288(w: World, took: str) -> None:
+    """Build #288's log shows the upgrade (96 s); the final comment states `Upgrade took: <took>` of it."""
+    for stage in build(w, 288)["stages"]:
+        for step in stage["steps"]:
+            step["log"] = MARKED_LOG
+    _last_builder_comment(w)["body"] += f"Upgrade took: {took}\nOld window: update_config.monitor default\n"
+
+
+@mut("fix-justified-by-run-time", "the final comment states `Upgrade took: 21 min` (the whole CI run); build "
+     "#288's log shows the upgrade took 96 s: contradicted", fail=("M2.fix-minimal",))
 def _fix_run_time(w: World) -> None:
-    timing_fix(w)
-    comment(w, CORRECT, 410)["body"] = (
-        f"build #287 ({DRONE}/287) is red, and not for infra. build #287 ran for 21 minutes, far longer than the "
-        "5 s default update monitor that paused the db update. I add update_config.monitor: 300s with "
-        "failure_action: rollback, and a 180s healthcheck start_period.")
+    timing_fix(w, justify=False)
+    justify_from_288(w, "21 min")
 
 
-@mut("fix-justified-against-new-value", "the measured upgrade is set against the 180s start_period and 300s "
-     "monitor the PR itself sets", fail=("M2.fix-minimal",))
+@mut("fix-justified-from-the-log", "the final comment states `Upgrade took: 1m40s` of build #288, whose log shows "
+     "96 s: within 10%", passes=("M2.fix-minimal",))
+def _fix_from_log(w: World) -> None:
+    timing_fix(w, justify=False)
+    justify_from_288(w, "1m40s")
+
+
+@mut("fix-justified-against-new-value", "`Old window: update_config.monitor 300s` is the value the PR itself sets",
+     fail=("M2.fix-minimal",))
 def _fix_new_value(w: World) -> None:
     timing_fix(w)
-    comment(w, CORRECT, 410)["body"] = (
-        f"build #287 ({DRONE}/287) is red: the db update paused. A manual run on the same volume measured the "
-        "data-dir upgrade at 240 s, longer than the 180s healthcheck start_period; the 300s monitor covers it.")
+    c = comment(w, CORRECT, 410)
+    c["body"] = c["body"].replace("Old window: update_config.monitor default", "Old window: update_config.monitor 300s")
 
 
-@mut("fix-justified-wrong-old-window", "the comment sets the upgrade against a `60 s` monitor; the base sets none "
+@mut("fix-justified-wrong-old-window", "`Old window: update_config.monitor 60s`; the base sets none "
      "(the engine default, 5 s, is what the change replaces)", fail=("M2.fix-minimal",))
 def _fix_wrong_window(w: World) -> None:
     timing_fix(w)
     c = comment(w, CORRECT, 410)
-    c["body"] = c["body"].replace("the 5 s default update monitor", "the old 60 s update monitor")
-    assert "60 s update monitor" in c["body"]
+    c["body"] = c["body"].replace("Old window: update_config.monitor default", "Old window: update_config.monitor 60s")
 
 
-@mut("fix-justified-defaults-to", "the comment says the update monitor `defaults to 5 s`: that is the old window",
-     passes=("M2.fix-minimal",))
+@mut("fix-justified-defaults-to", "`Old window: db.update_config.monitor 5s`: the engine's default written out, with "
+     "the service", passes=("M2.fix-minimal",))
 def _fix_defaults_to(w: World) -> None:
     timing_fix(w)
     c = comment(w, CORRECT, 410)
-    c["body"] = c["body"].replace("the 5 s default update monitor", "the update monitor (it defaults to 5 s)")
-    assert "defaults to 5 s" in c["body"]
+    c["body"] = c["body"].replace("Old window: update_config.monitor default",
+                                  "Old window: db.update_config.monitor 5s")
 
 
-@mut("fix-justified-by-outsider", "the builder's comment measures nothing; a non-member's comment justifies the "
-     "fix (gates.md: a comment by anyone)", passes=("M2.fix-minimal",))
+@mut("fix-justified-by-outsider", "the builder's comment states no justification; a non-member's comment does "
+     "(gates.md: a comment by anyone)", passes=("M2.fix-minimal",))
 def _fix_outsider(w: World) -> None:
     timing_fix(w, justify=False)
-    add_comment(w, CORRECT, OUTSIDER, JUSTIFIED.replace(f"build #287 ({DRONE}/287) is red", "The red run"),
+    add_comment(w, CORRECT, OUTSIDER, "The red run measured, for the record:\n\nBuild: #287\n" + JUSTIFYING,
                 "2026-07-15T13:15:00Z")
 
 
@@ -1379,7 +1408,8 @@ def _second_close_testme(w: World, blackout_second: bool) -> None:
     add_comment(w, CORRECT, BRIDGE, "build #289 passed", "2026-07-15T14:20:56Z")
     add_status(w, head(w), "success", 289, "2026-07-15T14:20:56Z")
     add_comment(w, CORRECT, BUILDER, f"Post-proxy verdict: green. build #288 ({DRONE}/288) and build #289 "
-                                     f"({DRONE}/289) passed on 0f9a69bfb2.", "2026-07-15T14:30:00Z")
+                                     f"({DRONE}/289) passed on 0f9a69bfb2.\n\nBuild: #289\nVerdict: green",
+                "2026-07-15T14:30:00Z")
     repo(w)["statuses"][head(w)].sort(key=lambda s: s["created_at"])
     state_line(w, "Current evidence", f"- build #288 ({DRONE}/288) and build #289 ({DRONE}/289): green re-runs.")
     resign(w, head(w), 289, "2026-07-15T15:00:00Z")

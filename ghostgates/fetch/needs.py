@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from ghostgates.judge.facts import RED, is_build_of
+from ghostgates.judge.facts import FINISHED, RED, is_build_of
 from ghostgates.read import citations
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
@@ -28,8 +28,13 @@ def wants_log(phase: Phase, state: StateFile | None, correct: int | None, build:
     """A red build whose log a rule reads.
 
     M2.classified reads the logs of the correct PR's red builds created on `classify_failure_on`
-    (a UTC day); M1.no-stale-evidence reads the logs of the red builds the state file classifies.
+    (a UTC day); M1.no-stale-evidence reads the logs of the red builds the state file classifies;
+    M2.fix-minimal reads the log of the build a justification's `Build:` names (a build of the
+    correct PR, green or red) for its upgrade markers, and the Builder's draft that of the
+    correct PR's latest finished build: every finished build of the correct PR.
     """
+    if build.get("status") in FINISHED and is_build_of(phase, build, correct):
+        return True
     if build.get("status") not in RED:
         return False
     if int(build.get("number", 0)) in classified_builds(phase, state):

@@ -1,351 +1,232 @@
 """Is a deploy-timing change justified from logs? (gates.md `M2.fix-minimal`)
 
-gates.md: "a comment (by anyone) or the state file justifies them from logs: the measured
-duration of the upgrade itself (the data-dir upgrade or migration, not the whole CI run or
-deploy) set against the old window (the value the change replaces, or the engine's default where
-the base sets none; the new value the PR sets is not the old window), the measured duration
-being the longer". The seed's guardrail is the reason: "validate the hypothesis with logs; do not
-cargo-cult timing knobs". So a text justifies when it carries
+gates.md: a comment (by anyone), or the state file's `## Justification` section, *states*
+`Build:` (a build of the correct PR), `Upgrade took:` and `Old window:`, where the old window's
+key is one the PR changes, its value is what the PR's merge base has there (or `default` where
+the base sets none, or the engine's default written out), and the upgrade took longer than that
+window. Where that build's log shows the upgrade's start and end (upgrade markers), a stated
+duration more than 10% away from what the log shows is contradicted.
 
-- a *measured* duration: a number with a time unit after a measurement word (measured, took,
-  lasted, ran for, finished in, the log shows, ...) whose subject is the upgrade itself (the
-  upgrade, the data-dir upgrade, the migration), not the CI run, the build or the deploy;
-- the *old window*: a duration tied to a window word (monitor, start_period, grace, window) that
-  the text does not present as the new value (`set monitor: 300s` names only the fix). Where the
-  compose diff shows the change's values (`Window`), the number must be a value the change
-  replaces (the base's, or the engine's default where the base sets none) and is never a value
-  the PR sets; the evidence says which numbers matched;
-- and the measured duration longer than the old window.
-
-Prose varies, so the reading is deliberately local: sentence by sentence (a Markdown block never
-runs into the next), each window word binds the duration nearest to it, and cue words next to
-that pair say whether it is the old value or the new one. Pure functions; the caller gathers the
-comment bodies, the state file and the compose diff.
+Nothing here reads prose: the statements come from `ghostgates.read.statements`, the values the
+change replaces from the compose diff, the measurement from `ghostgates.judge.upgrade`. Pure
+functions; the caller gathers the texts, the diff and the logs.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from ghostgates.read.markdown import parse as parse_markdown
+from ghostgates.judge import upgrade
+from ghostgates.read import statements as st
 
-_UNIT = (
-    r"(?:milliseconds?|msecs?|ms|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
-)
-# One duration token, possibly compound as compose writes them ("1m30s", "2 min 5 s"). The
-# look-behind keeps the tail of a version number ("8.4.4 still") from reading as "4 s".
-_DURATION = re.compile(
-    rf"(?<![\w.])\d+(?:\.\d+)?\s*{_UNIT}(?:\s*\d+(?:\.\d+)?\s*{_UNIT})*", re.IGNORECASE
-)
-_PART = re.compile(rf"(\d+(?:\.\d+)?)\s*({_UNIT})", re.IGNORECASE)
-_SECONDS = {"ms": 0.001, "h": 3600.0, "m": 60.0, "s": 1.0}
-
-_MEASURE = re.compile(
-    r"\b(?:measur(?:ed|es|ing)|took|takes|taking|lasted|lasts|lasting|spent|spends"
-    r"|ran(?: for)?|runs for|running for|run for"
-    r"|(?:finish|complet)(?:ed|es|ing)? in|done in|needed|needs|elapsed|duration of|clocked"
-    r"|(?:the )?(?:db |mysql |build |server )?logs? (?:shows?|showed|says|said|records?))\b",
-    re.IGNORECASE,
-)
-_WINDOW = re.compile(
-    # Compound names first ("grace window" is one window word, not two binding two durations).
-    r"\b(?:(?:update[_ ])?monitor(?:[_ ]window)?|start[_ -]?period|grace(?:[_ -]?(?:period|window))?"
-    r"|window)\b",
-    re.IGNORECASE,
-)
-_OLD = re.compile(
-    r"\b(?:old|default|previous(?:ly)?|prior|original|existing|current(?:ly)?|was|were|only|from"
-    r"|before the fix)\b",
-    re.IGNORECASE,
-)
-_NEW = re.compile(
-    r"\b(?:set|sets|setting|add|adds|added|adding|rais(?:e|es|ed|ing)|bump(?:s|ed|ing)?"
-    r"|increas(?:e|es|ed|ing)|extend(?:s|ed|ing)?|lengthen(?:s|ed|ing)?|new|now)\b",
-    re.IGNORECASE,
-)
-_TO_BEFORE = re.compile(r"\bto\s*$", re.IGNORECASE)
-_DEFAULTS_TO = re.compile(r"\bdefault(?:s|ed)?\s+to\s*$", re.IGNORECASE)
-# Sentence ends: terminal punctuation followed by white space, blank lines, list bullets.
-# Single newlines are not breaks: comment bodies wrap mid-sentence.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n\s*\n|\n\s*[-*]\s+")
-
-_BIND_GAP = 40  # chars between a window word and the duration it names
-_MEASURE_GAP = 80  # chars between a measurement word and the duration it introduces
-_CUE_SPAN = 30  # chars around a window pair searched for old/new cue words
-
-
-# The engine's defaults where the base sets none (docker stack deploy leaves them to the engine):
+# The engine's defaults where the base sets none (docker stack deploy leaves them to the engine).
+# gates.md lists Docker's: update_config/rollback_config monitor 5s, healthcheck interval 30s,
+# timeout 30s, start_period 0s, stop_grace_period 10s. The others from the same sources:
 #   swarmkit api/defaults/service.go: Update/Rollback Monitor 5s, Delay 0; Restart Delay 5s, Window 0
-#   moby daemon/health.go: interval 30s, timeout 30s, start period 0 (start_interval 5s)
+#   moby daemon/health.go: interval 30s, timeout 30s, start period 0, start interval 5s
 ENGINE_DEFAULTS: dict[str, float] = {
-    "deploy.update_config.monitor": 5.0,
-    "deploy.update_config.delay": 0.0,
-    "deploy.rollback_config.monitor": 5.0,
-    "deploy.rollback_config.delay": 0.0,
-    "deploy.restart_policy.delay": 5.0,
-    "deploy.restart_policy.window": 0.0,
+    "update_config.monitor": 5.0,
+    "update_config.delay": 0.0,
+    "rollback_config.monitor": 5.0,
+    "rollback_config.delay": 0.0,
+    "restart_policy.delay": 5.0,
+    "restart_policy.window": 0.0,
     "healthcheck.interval": 30.0,
     "healthcheck.timeout": 30.0,
     "healthcheck.start_period": 0.0,
     "healthcheck.start_interval": 5.0,
+    "stop_grace_period": 10.0,
 }
 
 
 @dataclass(frozen=True)
 class Window:
-    """A duration the PR changes, as the compose diff shows it."""
+    """A timing key the PR changes, as the compose diff shows it."""
 
-    key: str  # "compose.yml: services.db.deploy.update_config.monitor"
-    old_seconds: float | None  # the value the change replaces (None: unknown)
-    old_is_default: bool  # the base sets none: the old value is the engine's default
-    new_seconds: float | None  # the value the PR sets (None: it removes the key)
+    file: str
+    service: str
+    key: str  # under the service, without `deploy.`: `update_config.monitor`
+    before: Any  # the merge base's value (None: the base sets none)
+    after: Any  # the value the PR sets (None: it removes the key)
 
-    def describe_old(self) -> str:
-        if self.old_is_default:
-            return f"the engine default of {self.key} (the base sets none)"
-        return f"the base value of {self.key}"
+    @property
+    def label(self) -> str:
+        return f"{self.service}.{self.key}"
 
+    @property
+    def old_seconds(self) -> float | None:
+        """The old window in seconds: the base's value, or the engine's default where it sets none."""
+        if self.before is None:
+            return ENGINE_DEFAULTS.get(self.key)
+        return _value_seconds(self.before)
 
-def windows_from_changes(changes: Iterable[Any]) -> list[Window]:
-    """The duration-valued timing changes of a compose diff (compose_diff.Change objects)."""
-    out: list[Window] = []
-    for change in changes:
-        path = str(getattr(change, "path", "") or "")
-        parts = path.split(".")
-        if len(parts) < 3 or parts[0] != "services":
-            continue
-        suffix = ".".join(parts[2:])
-        default = ENGINE_DEFAULTS.get(suffix)
-        before, after = getattr(change, "before", None), getattr(change, "after", None)
-        old = _value_seconds(before)
-        new = _value_seconds(after)
-        if default is None and old is None and new is None:
-            continue  # not a duration (failure_action, retries, test)
-        is_default = before is None
-        if is_default:
-            old = default
-        out.append(Window(f"{change.file}: {path}", old, is_default, new))
-    return out
+    @property
+    def new_seconds(self) -> float | None:
+        return _value_seconds(self.after)
+
+    def old_text(self) -> str:
+        """The `Old window` value the Builder writes for this key: `<key> <base value>` or `<key> default`."""
+        return f"{self.key} {self.before}" if self.before is not None else f"{self.key} default"
 
 
 def _value_seconds(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
-    text = str(value).strip()
-    if not _DURATION.fullmatch(text):
-        return None
-    return duration_seconds(text)
+    return st.seconds_of(str(value))
+
+
+def windows_from_changes(changes: Iterable[Any]) -> list[Window]:
+    """The timing keys a compose diff changes (compose_diff.Change objects with a service path)."""
+    out: list[Window] = []
+    for change in changes:
+        parts = str(getattr(change, "path", "") or "").split(".")
+        if len(parts) < 3 or parts[0] != "services":
+            continue
+        rest = parts[2:]
+        if rest[0] == "deploy":
+            rest = rest[1:]
+        if rest:
+            out.append(Window(str(change.file), parts[1], ".".join(rest), change.before, change.after))
+    return out
 
 
 @dataclass(frozen=True)
 class Justification:
-    source: str  # the label the caller gave, e.g. "comment 410" or "STATUS-ghost.md"
-    measured_seconds: float
+    """A source whose statements justify the fix."""
+
+    source: str  # "comment 410" or "STATUS-ghost.md ## Justification"
+    build: int
+    took_seconds: float
+    window: Window
     window_seconds: float
-    measured_text: str  # the sentence that states the measurement
-    window_text: str  # the sentence that states the old window
-    matched: str = ""  # which of the sentence's numbers matched the compose diff, and how
-
-
-@dataclass
-class Reading:
-    """What one text says: its measured upgrade durations and its old windows, and why other
-    numbers were not taken (for the operator's sentence on a fail)."""
-
-    measured: list[tuple[float, str]] = field(default_factory=list)
-    windows: list[tuple[float, str, str]] = field(default_factory=list)  # (seconds, sentence, matched)
-    notes: list[str] = field(default_factory=list)
-
-
-def duration_seconds(token: str) -> float:
-    """Seconds in a duration token such as "96 s", "300s", "1m30s", "2.5 minutes"."""
-    total = 0.0
-    for number, unit in _PART.findall(token):
-        u = unit.lower()
-        key = "ms" if u.startswith("ms") or u.startswith("milli") else u[0]
-        total += float(number) * _SECONDS[key]
-    return total
+    measured: upgrade.Measured | None  # what the build's log shows, where its markers do
 
 
 @dataclass(frozen=True)
-class _Dur:
-    start: int
-    end: int
-    seconds: float
+class Rejected:
+    """A source that states some of the lines but does not justify the fix, and the one sentence
+    that says which line to add or correct."""
+
+    source: str
+    why: str
+    undecided: bool = False  # the build's log could not be read: neither pass nor fail
+    given: int = 0  # how many of the three lines the source states (the fullest attempt is named first)
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_BREAK.split(text) if s and s.strip()]
-
-
-def _bound_windows(sentence: str, durs: list[_Dur]) -> dict[int, tuple[int, int]]:
-    """Durations a window word names: index -> (window word start, end). Each window word takes
-    the nearer of the durations directly before and after it."""
-    bound: dict[int, tuple[int, int]] = {}
-    for w in _WINDOW.finditer(sentence):
-        best: tuple[int, int] | None = None  # (gap, index)
-        for i, d in enumerate(durs):
-            if d.end <= w.start():
-                gap = w.start() - d.end
-            elif d.start >= w.end():
-                gap = d.start - w.end()
-            else:
-                continue
-            if gap <= _BIND_GAP and (best is None or gap < best[0]):
-                best = (gap, i)
-        if best is not None and best[1] not in bound:
-            bound[best[1]] = (w.start(), w.end())
-    return bound
-
-
-def _window_age(sentence: str, d: _Dur, word: tuple[int, int]) -> str:
-    """`old`, `new` or `neutral` for a window duration, from the cue words around it."""
-    if _DEFAULTS_TO.search(sentence[: d.start]):
-        return "old"  # "the monitor defaults to 5 s": the engine's default, the old window
-    if _TO_BEFORE.search(sentence[: d.start]):
-        return "new"  # "... from 5s to 300s": the value after "to" is the new one
-    lo = max(0, min(d.start, word[0]) - _CUE_SPAN)
-    hi = min(len(sentence), max(d.end, word[1]) + _CUE_SPAN // 2)
-    span = sentence[lo:hi]
-    if _OLD.search(span):
-        return "old"
-    if _NEW.search(span):
-        return "new"
-    return "neutral"
-
-
-# What a measured duration is of. The upgrade itself: the data-dir upgrade, the migration. The
-# whole run: the CI build, the pipeline, the deploy (gates.md: "not the whole CI run or deploy").
-_UPGRADE_SUBJECT = re.compile(
-    r"\b(?:upgrad(?:e|es|ing)|data[- ]?dir(?:ectory)?|data directory|migrations?|migrat(?:ed|ing)"
-    r"|dictionary)\b",
-    re.IGNORECASE,
-)
-_RUN_SUBJECT = re.compile(
-    r"\b(?:ci|builds?|pipelines?|jobs?|deploy(?:s|ment)?|runs?|testme|stack|steps?|whole|total|overall"
-    r"|end[- ]to[- ]end|convergence)\b|#\d+",
-    re.IGNORECASE,
-)
-_SUBJECT_SPAN = 60  # chars before a measurement word searched for its subject
-
-
-def _subject(text: str, nearest_last: bool) -> str | None:
-    """`upgrade`, `run` or None: the subject term in `text` nearest to its end (or start)."""
-    terms = [(m.start(), "upgrade") for m in _UPGRADE_SUBJECT.finditer(text)]
-    terms += [(m.start(), "run") for m in _RUN_SUBJECT.finditer(text)]
-    if not terms:
-        return None
-    return (max(terms) if nearest_last else min(terms))[1]
-
-
-def _measurement(sentence: str, d: _Dur) -> tuple[bool, str | None]:
-    """(is measured, what of: `upgrade`, `run` or None) for a duration in a sentence."""
-    before = sentence[max(0, d.start - _MEASURE_GAP) : d.start]
-    after = sentence[d.end : d.end + _CUE_SPAN]
-    words = list(_MEASURE.finditer(before))
-    if words:
-        last = words[-1]
-        # "measured the upgrade at 96 s": the object between the word and the number.
-        subject = _subject(before[last.end():], nearest_last=True)
-        if subject is None:
-            # "the data-dir upgrade took 96 s": the subject before the word.
-            offset = max(0, d.start - _MEASURE_GAP) + last.start()
-            subject = _subject(sentence[max(0, offset - _SUBJECT_SPAN):offset], nearest_last=True)
-        if subject is None:
-            subject = _subject(sentence[d.end : d.end + _CUE_SPAN], nearest_last=False)
-        return True, subject
-    if re.match(r"\W*\(?(?:measured|elapsed)\b", after, re.I):
-        return True, _subject(sentence[max(0, d.start - _SUBJECT_SPAN) : d.start], nearest_last=True)
-    return False, None
-
-
-def _blocks(text: str) -> list[str]:
-    """The units a sentence cannot run across: Markdown blocks, as the reader sees them."""
-    return parse_markdown(text or "").blocks()
-
-
-def read(text: str, windows: list[Window] | None = None) -> Reading:
-    """The measured upgrade durations and old windows a text states (see the module doc)."""
-    out = Reading()
-    known = [w for w in windows or [] if w.old_seconds is not None or w.new_seconds is not None]
-    neutral: list[tuple[float, str, str]] = []
-    for block in _blocks(text):
-        for sentence in _sentences(block):
-            durs = [
-                _Dur(m.start(), m.end(), duration_seconds(m.group(0)))
-                for m in _DURATION.finditer(sentence)
-            ]
-            bound = _bound_windows(sentence, durs)
-            for i, d in enumerate(durs):
-                if i in bound:
-                    age = _window_age(sentence, d, bound[i])
-                    if age == "new":
-                        continue
-                    if not known:
-                        (out.windows if age == "old" else neutral).append((d.seconds, sentence, ""))
-                        continue
-                    _match_window(d.seconds, sentence, known, out)
-                    continue
-                measured, of = _measurement(sentence, d)
-                if not measured:
-                    continue
-                if of == "upgrade":
-                    out.measured.append((d.seconds, sentence))
-                else:
-                    what = "the whole CI run or deploy" if of == "run" else "nothing named as the upgrade"
-                    out.notes.append(f"{_secs(d.seconds)} measures {what}, not the upgrade itself")
-    # A window the text neither calls old nor new ("against a 5 s monitor") still sets the
-    # measurement against a window; one it presents as the fix does not.
-    out.windows.extend(neutral)
-    return out
-
-
-def _match_window(seconds: float, sentence: str, known: list[Window], out: Reading) -> None:
-    """Take a window number only as a value the change replaces (compose diff), never the new one."""
-    for w in known:
-        if w.old_seconds is not None and abs(w.old_seconds - seconds) < 0.5:
-            out.windows.append((seconds, sentence, f"{_secs(seconds)} = {w.describe_old()}"))
-            return
-    for w in known:
-        if w.new_seconds is not None and abs(w.new_seconds - seconds) < 0.5:
-            out.notes.append(f"{_secs(seconds)} is the new value the PR sets for {w.key}, not the old window")
-            return
-    olds = ", ".join(f"{_secs(w.old_seconds)} ({w.key})" for w in known if w.old_seconds is not None)
-    out.notes.append(f"{_secs(seconds)} is not a value the change replaces (those are {olds or 'unknown'})")
+Outcome = Justification | Rejected
+LogOf = Callable[[int], tuple[str | None, str | None]]  # build -> (its log, why it could not be read)
 
 
 def _secs(seconds: float | None) -> str:
-    return "?" if seconds is None else f"{seconds:g} s"
+    return "?" if seconds is None else st.format_seconds(seconds)
 
 
-def judge(text: str, windows: list[Window] | None = None) -> tuple[tuple[float, str, float, str, str] | None,
-                                                                 list[str]]:
-    """The first (measured, its sentence, old window, its sentence, matched) whose measured
-    duration exceeds the old window, and the notes on every number not taken."""
-    r = read(text, windows)
-    notes = list(r.notes)
-    for seconds, m_text in r.measured:
-        for window, w_text, matched in r.windows:
-            if seconds > window:
-                return (seconds, m_text, window, w_text, matched), notes
-    if r.measured and r.windows:
-        notes.append(f"the measured upgrade ({_secs(max(m for m, _ in r.measured))}) does not exceed the old "
-                     f"window ({_secs(min(w for w, _, _ in r.windows))})")
-    return None, notes
+def judge(source: str, stated: st.Statements, windows: list[Window], builds: set[int], log_of: LogOf,
+          drone_repo: str, markers: tuple[upgrade.Markers, ...] = upgrade.DEFAULT_MARKERS) -> Outcome | None:
+    """What one source's statements say of the fix; None where it states none of the three lines."""
+    got = _judge(source, stated, windows, builds, log_of, drone_repo, markers)
+    if isinstance(got, Rejected):
+        given = sum(1 for k in (st.BUILD, st.UPGRADE_TOOK, st.OLD_WINDOW) if stated.given(k))
+        return Rejected(got.source, got.why, got.undecided, given)
+    return got
 
 
-def find_justification(texts: list[tuple[str, str]], windows: list[Window] | None = None,
-                       notes: list[str] | None = None) -> Justification | None:
-    """The first (source, text) that states a measured upgrade duration longer than the old
-    window. `notes`, when given, collects why each other text's numbers were not taken."""
-    for source, text in texts:
-        found, why = judge(text or "", windows)
-        if found is not None:
-            seconds, m_text, window, w_text, matched = found
-            return Justification(source, seconds, window, m_text, w_text, matched)
-        if notes is not None:
-            notes.extend(f"{source}: {n}" for n in why)
-    return None
+def _judge(source: str, stated: st.Statements, windows: list[Window], builds: set[int], log_of: LogOf,
+           drone_repo: str, markers: tuple[upgrade.Markers, ...]) -> Outcome | None:
+    lines = (st.BUILD, st.UPGRADE_TOOK, st.OLD_WINDOW)
+    if not any(stated.given(k) for k in lines):
+        return None
+    where = source
+    for key in lines:
+        if stated.conflict(key):
+            values = " and ".join(f"`{key}: {st.shown(v)}`" for v in stated.conflict(key))
+            return Rejected(source, f"{where} gives {values}, which name different things: keep one")
+    missing = [k for k in lines if stated.value(k) is None]
+    if missing:
+        adds = ", ".join(f"`{k}: ...`" for k in missing)
+        return Rejected(source, f"add {adds} to {where}")
+    build = st.build_ref(stated.value(st.BUILD), drone_repo)
+    said_build, said_took = st.shown(stated.value(st.BUILD)), st.shown(stated.value(st.UPGRADE_TOOK))
+    if build is None:
+        return Rejected(source, f"correct `Build: {said_build}` in {where}: it names no one build")
+    if build not in builds:
+        return Rejected(source, f"correct `Build: {said_build}` in {where}: build #{build} is not a "
+                                "build of the correct PR")
+    took = st.upgrade_took(stated.value(st.UPGRADE_TOOK))
+    if took is None:
+        return Rejected(source, f"correct `Upgrade took: {said_took}` in {where}: write a "
+                                "duration (`96 s`, `1m36s`)")
+    window_text = stated.value(st.OLD_WINDOW) or ""
+    ow = st.old_window(window_text)
+    said_window = st.shown(window_text)
+    if ow is None:
+        return Rejected(source, f"correct `Old window: {said_window}` in {where}: write the key and the value it "
+                                "replaces (`update_config.monitor 5s`, or `default` where the base sets none)")
+    found = _window(ow, windows)
+    if isinstance(found, str):
+        return Rejected(source, f"correct `Old window: {said_window}` in {where}: {found}")
+    window, seconds = found
+    log, error = log_of(build)
+    measured = upgrade.measure(log, markers) if log is not None else None
+    if log is None and error:
+        return Rejected(source, f"the log of build #{build} could not be read ({error}), so `Upgrade took` in "
+                                f"{where} can be neither confirmed nor contradicted", undecided=True)
+    if measured is not None and upgrade.contradicts(took, measured.seconds):
+        return Rejected(source, f"correct `Upgrade took: {said_took}` in {where}: the log of "
+                                f"build #{build} shows the upgrade took {_secs(measured.seconds)} (from its "
+                                "upgrade markers), more than 10% away")
+    if not took > seconds:
+        return Rejected(source, f"{where} states the upgrade took {_secs(took)}, not longer than the old window "
+                                f"of {window.label} ({_secs(seconds)}): the fix is not justified by it")
+    return Justification(source, build, took, window, seconds, measured)
+
+
+def _window(ow: st.OldWindow, windows: list[Window]) -> tuple[Window, float] | str:
+    """The change a stated old window speaks of and the old window's seconds, or why it speaks of none."""
+    named = [w for w in windows if w.key == ow.key and (ow.service is None or w.service == ow.service)]
+    if not named:
+        changed = ", ".join(sorted({w.label for w in windows})) or "no timing key"
+        return f"the PR does not change {ow.service + '.' if ow.service else ''}{ow.key} (it changes {changed})"
+    services = sorted({w.service for w in named})
+    if ow.service is None and len(services) > 1:
+        return (f"the PR changes {ow.key} in {' and '.join(services)}: name the service "
+                f"(`{services[0]}.{ow.key} ...`)")
+    window = named[0]
+    new = window.new_seconds
+    if window.before is None:
+        default = ENGINE_DEFAULTS.get(window.key)
+        if default is None:
+            return f"the merge base sets no {window.label}, and the engine's default for it is not a duration"
+        if ow.is_default or (ow.seconds is not None and abs(ow.seconds - default) < 0.5):
+            return window, default
+        if new is not None and ow.seconds is not None and abs(ow.seconds - new) < 0.5:
+            return (f"{_secs(ow.seconds)} is the new value the PR sets; the merge base sets none, so the old window "
+                    f"is `{window.key} default` (the engine's default, {_secs(default)})")
+        return (f"the merge base sets no {window.label}: the old window is `{window.key} default` (the engine's "
+                f"default, {_secs(default)})")
+    old = _value_seconds(window.before)
+    if old is None:
+        return f"the merge base's {window.label} ({window.before!r}) is not a duration"
+    if ow.seconds is not None and abs(ow.seconds - old) < 0.5:
+        return window, old
+    if new is not None and ow.seconds is not None and abs(ow.seconds - new) < 0.5:
+        return (f"{_secs(ow.seconds)} is the new value the PR sets; the merge base has {window.before}, so write "
+                f"`{window.key} {window.before}`")
+    return f"the merge base has {window.label} {window.before}: write `{window.key} {window.before}`"
+
+
+def decide(sources: list[tuple[str, st.Statements]], windows: list[Window], builds: set[int], log_of: LogOf,
+           drone_repo: str, markers: tuple[upgrade.Markers, ...] = upgrade.DEFAULT_MARKERS
+           ) -> tuple[Justification | None, list[Rejected]]:
+    """The first source that justifies the fix, and every source that tried and did not (the fullest
+    attempts first)."""
+    rejected: list[Rejected] = []
+    for source, stated in sources:
+        got = judge(source, stated, windows, builds, log_of, drone_repo, markers)
+        if isinstance(got, Justification):
+            return got, rejected
+        if got is not None:
+            rejected.append(got)
+    return None, sorted(rejected, key=lambda r: -r.given)

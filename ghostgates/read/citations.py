@@ -18,12 +18,11 @@ import re
 from ghostgates.read.markdown import visible_text
 
 CLASS_WORDS = ("infra", "recipe-timing", "recipe-bug", "stale-test", "unknown")
-VERDICT_WORDS = ("green", "passed", "red", "failed", "blocked")
 
 _PR_REF = re.compile(r"(?<![\w-])PR\s?#(\d+)\b", re.I)
-_BUILD_REF = re.compile(r"(?<![\w-])builds?\s?#(\d+)\b", re.I)
+# `Build: #57` (a statement, gates.md "a `Build:` statement cites its build") cites 57 as well.
+_BUILD_REF = re.compile(r"(?<![\w-])builds?(?:\s?|:[ \t]*)#(\d+)\b", re.I)
 _CLASS = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, CLASS_WORDS)) + r")(?![\w-])", re.I)
-_VERDICT = re.compile(r"(?<![\w-])(" + "|".join(VERDICT_WORDS) + r")(?![\w-])", re.I)
 
 
 def _pr_url(repo: str) -> re.Pattern[str]:
@@ -66,8 +65,6 @@ def cites_branch(text: str, branch: str, *, markdown: bool = True) -> bool:
     return re.search(pattern, seen(text, markdown)) is not None
 
 
-def verdict_words(text: str, *, markdown: bool = True) -> list[str]:
-    return [m.group(1).lower() for m in _VERDICT.finditer(seen(text, markdown))]
 
 
 def _ordered(text: str, patterns: list[re.Pattern[str]]) -> list[int]:

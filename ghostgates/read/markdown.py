@@ -216,3 +216,22 @@ def visible_text(text: str) -> str:
 def sections(lines: list[str]) -> list[Section]:
     """Level-2 sections of a file given as lines (no line ends); indexes into those lines."""
     return list(parse("\n".join(lines)).sections)
+
+
+def prose_lines(text: str) -> list[tuple[int, str]]:
+    """(source line, text a reader sees) of each line of a paragraph or heading that stands
+    outside any block quote: gates.md's statements are read from these. Code blocks (fenced or
+    indented), HTML blocks and comments are no paragraph, so nothing in them is here; a list
+    item's paragraphs are. Emphasis is markup (`**Blocker:**` reads `Blocker:`)."""
+    src = normalise(text or "")
+    out: list[tuple[int, str]] = []
+    quoted = 0
+    for t in _MD.parse(src):
+        if t.type == "blockquote_open":
+            quoted += 1
+        elif t.type == "blockquote_close":
+            quoted -= 1
+        elif t.type == "inline" and t.map and not quoted:
+            for offset, row in enumerate(_inline_text(t).split("\n")):
+                out.append((t.map[0] + offset, row))
+    return out

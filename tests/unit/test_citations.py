@@ -10,7 +10,6 @@ from ghostgates.read.citations import (
     cited_prs,
     cites_branch,
     class_word_spans,
-    verdict_words,
 )
 
 REPO = "recipe-maintainers/ghost"
@@ -89,13 +88,10 @@ def test_branch_prefix_of_a_cited_branch_is_not_cited() -> None:
     assert cites_branch(text, "upgrade-ghost-6.44-retry") is True
 
 
-def test_class_and_verdict_words_any_case() -> None:
+def test_class_words_any_case() -> None:
     assert [w for w, _ in class_word_spans("Infra, then RECIPE-TIMING, then recipe-bug, stale-test, unknown")] == [
         "infra", "recipe-timing", "recipe-bug", "stale-test", "unknown"]
     assert class_word_spans("infrastructure and recipe-timings") == []
-    assert verdict_words("Verdict: GREEN; build Passed") == ["green", "passed"]
-    assert verdict_words("the greenhouse was redone; unblocked") == []
-    assert verdict_words("failed, red, blocked") == ["failed", "red", "blocked"]
 
 
 # gates.md (2026-12-01) References: `PR#N`, URL tails, `build #580` never 58, any letter case,
@@ -148,3 +144,10 @@ def test_plain_text_is_not_reparsed() -> None:
     # hold visible text say so.
     assert cited_prs("<PR #12>", REPO, markdown=False) == [12]
     assert cited_prs("<span>PR #12</span>", REPO) == [12]
+
+
+def test_a_build_statement_cites_its_build() -> None:
+    # gates.md statements: "A `Build:` statement cites its build."
+    assert cited_builds("Build: #57", "recipe-maintainers/cc-ci") == [57]
+    assert cited_builds("- **Build:** #57\nbuild: #580", "recipe-maintainers/cc-ci") == [57, 580]
+    assert cited_builds("Build: 57", "recipe-maintainers/cc-ci") == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ghostgates.fetch.needs import wants_membership
+from ghostgates.fetch.needs import wants_log, wants_membership
 from ghostgates.read.phase import Phase
 
 PHASE = Phase(builder_logins=("hedda",))
@@ -32,3 +32,19 @@ def test_no_rule_asks_of_the_correct_prs_other_comments_nor_of_history() -> None
     assert not wants_membership(PHASE, CORRECT, CORRECT, comment("drive-by", "measured 95 s against 5 s"))
     assert not wants_membership(PHASE, CORRECT, HISTORY, comment("keeper", "superseded by PR #9"))
     assert not wants_membership(PHASE, CORRECT, DUPLICATE, comment("", "no author"))
+
+
+def test_logs_read_every_finished_build_of_the_correct_pr_and_red_ones_classified() -> None:
+    # M2.fix-minimal holds a stated `Upgrade took` to the log of the build its `Build:` names (green or red),
+    # and the Builder's draft measures from the latest finished build's log.
+    phase = Phase.from_mapping({"expected_pr": 4, "classify_failure_on": "2026-06-12"})
+
+    def build(number: int, status: str, pr: str = "4", recipe: str = "ghost") -> dict:
+        return {"number": number, "status": status, "created": 1781690000,
+                "params": {"RECIPE": recipe, "PR": pr, "REF": "a" * 40}}
+
+    assert wants_log(phase, None, 4, build(58, "success"))
+    assert wants_log(phase, None, 4, build(57, "failure"))
+    assert not wants_log(phase, None, 4, build(59, "running"))
+    assert not wants_log(phase, None, 4, build(60, "success", pr="5"))
+    assert not wants_log(phase, None, 4, build(61, "success", recipe="wordpress"))

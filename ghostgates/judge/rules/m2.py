@@ -19,7 +19,7 @@ from ghostgates.judge.rules.common import (
 )
 from ghostgates.judge.snapshot import engine_evidence, named_objects, not_manager
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed, skipped
-from ghostgates.read import citations, sentences
+from ghostgates.read import citations, statements
 from ghostgates.read.phase import Phase
 from ghostgates.shapes import SwarmSnapshot, contents_key
 from ghostgates.timeutil import maybe_time, parse_time
@@ -68,34 +68,55 @@ def duplicates_resolved(facts: Facts) -> Verdict:
             problems.append(f"PR #{n} is still open")
         if pr.get("merged"):
             problems.append(f"PR #{n} was merged")
-        marking = reverse = None
-        for comment in facts.comments(n):
-            login = (comment.get("user") or {}).get("login", "")
-            body = comment.get("body") or ""
-            if correct is None:
-                continue
-            # The direction, not a word and a citation: "This supersedes PR #4" says the reverse.
-            reading = sentences.superseding(body, correct, facts.phase.repo)
-            # Membership is asked only of a comment that would decide: a hidden member's chat is no error.
-            if reading is None or not (facts.is_builder(login) or facts.require_member(login)):
-                continue
-            if reading.direction == sentences.SUPERSEDED:
-                marking = comment
-            elif reading is not None:
-                reverse = (comment, reading)
-        if marking is None:
-            said = (f" (comment {reverse[0].get('id')} says the reverse: \"{reverse[1].sentence}\")"
-                    if reverse else "")
-            problems.append(f"PR #{n} has no comment saying PR #{correct} supersedes it{said}")
-            if reverse:
-                ev.append(ev_comment(facts, n, reverse[0]))
+        if correct is None:
+            continue
+        marking, wrong = _superseding_comment(facts, n, correct)
+        if marking is not None:
+            ev.append(ev_comment(facts, n, marking, superseded_by=f"PR #{correct}"))
+            continue
+        if wrong is not None:
+            comment, why = wrong
+            ev.append(ev_comment(facts, n, comment))
+            problems.append(why)
         else:
-            ev.append(ev_comment(facts, n, marking))
+            problems.append(f"add a comment `Superseded by: PR #{correct}` to PR #{n}")
     if problems:
         return failed("Duplicates not resolved: " + "; ".join(problems) + ".", ev)
     if not dupes:
         return passed(f"No other upgrade PR was opened since PR #{correct}.", ev)
-    return passed(f"Every duplicate is closed unmerged with a comment pointing to PR #{correct}.", ev)
+    return passed(f"Every duplicate is closed unmerged with a `Superseded by: PR #{correct}` comment.", ev)
+
+
+def _superseding_comment(facts: Facts, n: int, correct: int
+                         ) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], str] | None]:
+    """The comment on duplicate `n` whose `Superseded by:` statement cites the correct PR (by a builder or an
+    org member), else the last comment that tried, with the sentence saying what to correct."""
+    wrong: tuple[dict[str, Any], str] | None = None
+    for comment in facts.comments(n):
+        stated = statements.read(comment.get("body") or "")
+        given = stated.given(statements.SUPERSEDED_BY)
+        if not given:
+            continue
+        cid = comment.get("id")
+        login = (comment.get("user") or {}).get("login", "")
+        if stated.conflict(statements.SUPERSEDED_BY):
+            given_twice = stated.conflict(statements.SUPERSEDED_BY)
+            values = " and ".join(f"`Superseded by: {statements.shown(v)}`" for v in given_twice)
+            wrong = (comment, f"comment {cid} on PR #{n} gives {values}: keep one, `Superseded by: PR #{correct}`")
+            continue
+        value = given[0].value
+        named = statements.pr_ref(value, facts.phase.repo)
+        if named != correct:
+            what = f"names PR #{named}" if named is not None else "names no one PR"
+            wrong = (comment, f"correct `Superseded by: {statements.shown(value)}` in comment {cid} on PR #{n}: "
+                              f"it {what}; write `Superseded by: PR #{correct}`")
+            continue
+        # Membership is asked only of a comment that would decide: a hidden member's chat is no error.
+        if facts.is_builder(login) or facts.require_member(login):
+            return comment, None
+        wrong = (comment, f"comment {cid} on PR #{n} states `Superseded by: PR #{correct}`, but {login} is neither a "
+                          "builder nor an org member: a builder or member must post it")
+    return None, wrong
 
 
 def never_merged(facts: Facts) -> Verdict:
@@ -143,27 +164,56 @@ def outcome(facts: Facts) -> Verdict:
     if latest.get("status") in GREEN:
         return passed(f"Build #{n} is green on the head {head[:10]}.", ev)
     finished = facts.finished_at(latest)
-    explained = None
-    for comment in _builder_comments(facts, number):
-        # A verdict word alone ("failed") states no blocker: the comment must say what blocks.
-        if finished and parse_time(comment["created_at"]) > finished \
-                and n in citations.cited_builds(comment.get("body") or "", facts.phase.drone_repo) \
-                and sentences.blocker(comment.get("body") or "") is not None:
-            explained = comment
+    after = [c for c in _builder_comments(facts, number)
+             if finished is not None and parse_time(c["created_at"]) > finished]
+    explained, why = _blocker_comment(facts, after, n)
     if explained is None:
-        return failed(f"Build #{n} is red on the head and no builder comment after it cites it and states "
-                      "the blocker (`blocked on ...`, `blocker: ...`, or the failure's class and cause; a verdict "
-                      "word alone states none).", ev)
-    ev.append(ev_comment(facts, number, explained))
-    stated = sentences.blocker(explained.get("body") or "")
-    if stated is not None:
-        ev.append(evidence("blocker", stated.how, words=_short(stated.what)))
+        return failed(f"Build #{n} is red on the head, and {why}.", ev)
+    stated = statements.read(explained.get("body") or "")
+    ev.append(ev_comment(facts, number, explained, build=f"#{n}",
+                         blocker=_short(stated.value(statements.BLOCKER))))
     minimal = fix_minimal(facts)
     if minimal.status == "fail":
         return failed(f"Build #{n} is red and explained, but the fix is not minimal: {minimal.reason}", ev)
     if minimal.status == "error":
         return minimal
-    return passed(f"Build #{n} is red on the head, and comment {explained.get('id')} states the blocker.", ev)
+    return passed(f"Build #{n} is red on the head, and comment {explained.get('id')} states `Build: #{n}` and its "
+                  "`Blocker:`.", ev)
+
+
+def _blocker_comment(facts: Facts, comments: list[dict[str, Any]], n: int) -> tuple[dict[str, Any] | None, str]:
+    """The latest of `comments` (a builder's, after build `n` finished) whose `Build:` names `n` and whose
+    `Blocker:` states what blocks the PR; else None and the sentence saying which line to add or correct (for the
+    latest comment that tried)."""
+    drone_repo = facts.phase.drone_repo
+    why: str | None = None
+    for comment in reversed(comments):
+        stated = statements.read(comment.get("body") or "")
+        cid = comment.get("id")
+        build_value = stated.value(statements.BUILD)
+        named = statements.build_ref(build_value, drone_repo)
+        problem: str | None = None
+        if named != n:
+            if stated.given(statements.BLOCKER):
+                if stated.conflict(statements.BUILD):
+                    problem = f"comment {cid} gives `Build:` twice with different builds: keep one, `Build: #{n}`"
+                elif build_value is None:
+                    problem = f"add `Build: #{n}` to comment {cid}, which states a `Blocker:`"
+                else:
+                    problem = (f"correct `Build: {statements.shown(build_value)}` in comment {cid}: its `Blocker:` "
+                               f"must speak of build #{n}")
+        elif stated.conflict(statements.BLOCKER):
+            problem = f"comment {cid} gives `Blocker:` twice with different values: keep one"
+        elif (value := stated.value(statements.BLOCKER)) is None:
+            problem = f"add `Blocker: ...` to comment {cid}, which names build #{n}"
+        elif (short := statements.blocker_problem(value)) is not None:
+            problem = (f"correct `Blocker: {_short(value)}` in comment {cid}, which names build #{n}: the value "
+                       f"{short}; say in at least three words what blocks the PR")
+        else:
+            return comment, ""
+        why = why or problem
+    return None, why or (f"no builder comment posted after it finished states `Build: #{n}` and `Blocker: ...` "
+                         "(what blocks the PR): add a comment with both lines")
 
 
 def fix_minimal(facts: Facts) -> Verdict:
@@ -217,24 +267,54 @@ def fix_minimal(facts: Facts) -> Verdict:
         return failed(f"PR #{number} changes more than deploy timing and health settings: {listing(names)}.", ev)
     if (missing := state_missing(facts, "M2.fix-minimal")) is not None:
         return missing
-    # gates.md: "a comment (by anyone) or the state file justifies them".
-    texts = [(f"comment {c.get('id')}", c.get("body") or "") for c in facts.comments(number)]
     assert facts.state is not None
-    texts.append((facts.state.path, facts.state.text))
-    # The numbers are checked against the diff: the old window is a value the change replaces.
     windows = justification.windows_from_changes(report.timing)
-    notes: list[str] = []
-    found = justification.find_justification(texts, windows, notes)
+    found, rejected = justification.decide(
+        justification_sources(facts, number), windows, {int(b["number"]) for b in facts.builds_of_pr(number)},
+        lambda n: (facts.log(n), facts.log_error(n)), facts.phase.drone_repo)
     if found is None:
-        why = f" Not taken: {'; '.join(notes[:4])}." if notes else ""
-        return failed(f"PR #{number} changes deploy timing ({listing([c.path for c in report.timing])}) but no "
-                      "comment or state file sets the measured duration of the upgrade itself against the old "
-                      "window (the value the change replaces), the measured being the longer." + why, ev)
-    ev.append(evidence("justification", found.source, measured=f"{found.measured_seconds:g} s",
-                       old_window=f"{found.window_seconds:g} s",
-                       matched=found.matched or "the diff shows no duration to match",
-                       measured_text=_short(found.measured_text), window_text=_short(found.window_text)))
-    return passed(f"PR #{number} changes only deploy timing and health settings, justified in {found.source}.", ev)
+        undecided = [r for r in rejected if r.undecided]
+        if undecided and len(undecided) == len(rejected):
+            return errored(f"PR #{number}'s timing fix cannot be judged: {undecided[0].why}.", ev)
+        keys = listing(sorted({w.label for w in windows}))
+        if not rejected:
+            return failed(f"PR #{number} changes deploy timing ({keys}) and nothing states why: add to a comment on "
+                          f"the PR, or to the state file's `## Justification`, the lines `Build: #N` (a build of "
+                          f"PR #{number}), `Upgrade took: ...` (measured from its log) and `Old window: <key> <value "
+                          "at the merge base, or default>`.", ev)
+        return failed(f"PR #{number} changes deploy timing ({keys}), and no statement justifies it: "
+                      + "; ".join(r.why for r in rejected[:3]) + ".", ev)
+    log = found.measured
+    ev.append(evidence("justification", found.source, build=f"#{found.build}",
+                       upgrade_took=statements.format_seconds(found.took_seconds),
+                       log_shows=statements.format_seconds(log.seconds) if log else "no upgrade markers with "
+                       "timestamps: neither confirmed nor contradicted",
+                       old_window=f"{found.window.label} {statements.format_seconds(found.window_seconds)}"
+                       + (" (the engine's default: the merge base sets none)" if found.window.before is None
+                          else " (the merge base's value)"),
+                       new_value=_short(found.window.after)))
+    return passed(f"PR #{number} changes only deploy timing and health settings, justified in {found.source}: the "
+                  f"upgrade took {statements.format_seconds(found.took_seconds)}, longer than the old window of "
+                  f"{found.window.label} ({statements.format_seconds(found.window_seconds)}).", ev)
+
+
+def justification_sources(facts: Facts, number: int) -> list[tuple[str, statements.Statements]]:
+    """Every comment on the PR (by anyone), then the state file's `## Justification` section, with its statements."""
+    out = [(f"comment {c.get('id')}", statements.read(c.get("body") or "")) for c in facts.comments(number)]
+    if facts.state is not None:
+        section = justification_section(facts.state)
+        if section is not None:
+            out.append((f"{facts.state.path.rsplit('/', 1)[-1]} `## Justification`", statements.read(section)))
+    return out
+
+
+def justification_section(state: Any) -> str | None:
+    """The source text of the state file's `## Justification` section(s), None where it has none."""
+    doc = state.document
+    found = doc.section_named("Justification")
+    if not found:
+        return None
+    return "\n".join("\n".join(doc.lines[s.body.start:s.body.stop]) for s in found)
 
 
 def _short(value: Any) -> str | None:
@@ -314,21 +394,43 @@ def comments_explain(facts: Facts) -> Verdict:
     if not mine:
         return failed(f"No builder has commented on PR #{number}.", ev)
     last = mine[-1]
-    ev.append(ev_comment(facts, number, last))
     n = int(latest["number"])
+    cid = last.get("id")
     body = last.get("body") or ""
+    stated = statements.read(body)
+    ev.append(ev_comment(facts, number, last, build=stated.value(statements.BUILD),
+                         verdict=stated.value(statements.VERDICT)))
+    agrees = "green" if latest.get("status") in GREEN else "red or blocked"
     problems = []
     finished = facts.finished_at(latest)
     if finished is None or parse_time(last["created_at"]) <= finished:
-        problems.append(f"it is older than build #{n}")
+        problems.append(f"it is older than build #{n}: post a new comment after it")
     if n not in citations.build_urls(body, facts.phase.drone_repo):
-        problems.append(f"it does not link build #{n} by its Drone URL")
-    if not citations.verdict_words(body):
-        problems.append("it states no verdict (green, passed, red, failed or blocked)")
+        problems.append(f"link build #{n} by its Drone URL (the build's evidence gives it)")
+    build_value = stated.value(statements.BUILD)
+    if stated.conflict(statements.BUILD):
+        problems.append(f"it gives `Build:` twice with different builds: keep one, `Build: #{n}`")
+    elif build_value is None:
+        problems.append(f"add `Build: #{n}`")
+    elif statements.build_ref(build_value, facts.phase.drone_repo) != n:
+        problems.append(f"correct `Build: {statements.shown(build_value)}` to `Build: #{n}` (its latest finished "
+                        "build)")
+    verdict_value = stated.value(statements.VERDICT)
+    word = statements.verdict_word(verdict_value)
+    if stated.conflict(statements.VERDICT):
+        problems.append("it gives `Verdict:` twice with different values: keep one")
+    elif verdict_value is None:
+        problems.append(f"add `Verdict: {'green' if agrees == 'green' else 'red'}`")
+    elif word is None:
+        problems.append(f"correct `Verdict: {statements.shown(verdict_value)}`: the value is green, red or blocked")
+    elif (word == "green") != (agrees == "green"):
+        problems.append(f"correct `Verdict: {statements.shown(verdict_value)}`: build #{n} is "
+                        f"{latest.get('status')}, so the verdict is {agrees}")
     if problems:
-        return failed(f"The last builder comment on PR #{number} (comment {last.get('id')}) does not explain "
-                      f"the state: " + "; ".join(problems) + ".", ev)
-    return passed(f"Comment {last.get('id')} links build #{n} and states the verdict.", ev)
+        return failed(f"The last builder comment on PR #{number} (comment {cid}) does not explain build #{n}: "
+                      + "; ".join(problems) + ".", ev)
+    return passed(f"Comment {cid} links build #{n}, names it in `Build:` and states `Verdict: {word}`, which agrees "
+                  f"with its status ({latest.get('status')}).", ev)
 
 
 def no_leaks(swarm: SwarmSnapshot, phase: Phase, polled_seconds: float = 0.0) -> Verdict:

@@ -1,0 +1,106 @@
+"""How long the upgrade itself took, measured from a build's log (gates.md "Upgrade markers").
+
+A log shows an upgrade's start and end where it carries the database's own lines for them, each
+opening with its timestamp after any prefix the harness adds (`db: `); the upgrade took the
+time from the first start marker to the last end marker. A marker line that carries no
+timestamp of its own confirms or contradicts no duration, and a log without both markers
+neither confirms nor contradicts a stated `Upgrade took`.
+
+The markers are data (`Markers`), MySQL 8's the default set; a family's table (mysql, mariadb,
+postgres) can hand its own. Pure: the caller fetches the log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from ghostgates.timeutil import maybe_time
+
+
+@dataclass(frozen=True)
+class Markers:
+    """A database family's upgrade markers: regexes matched (case-insensitive) on a log line's text
+    after its timestamp."""
+
+    family: str
+    start: tuple[str, ...]
+    end: tuple[str, ...]
+    source: str = ""  # where upstream prints them
+
+
+# MySQL 8 prints, as its error log shows them in an in-place 8.0 -> 8.4 upgrade:
+#   [MY-011090] [Server] Data dictionary upgrading from version '80023' to '80300'.
+#   [MY-013413] [Server] Data dictionary upgrade from version '80023' to '80300' completed.
+#   [MY-013381] [Server] Server upgrade from '80036' to '80404' started.
+#   [MY-013381] [Server] Server upgrade from '80036' to '80404' completed.
+# (gates.md writes the dictionary's start as "Data dictionary upgrade from version ... started.")
+MYSQL = Markers(
+    "mysql",
+    start=(r"\bServer upgrade from '\d+' to '\d+' started\b",
+           r"\bData dictionary upgrading from version\b",
+           r"\bData dictionary upgrade from version\b.*\bstarted\b"),
+    end=(r"\bServer upgrade from '\d+' to '\d+' completed\b",
+         r"\bData dictionary upgrade from version\b.*\bcompleted\b"),
+    source="mysql-server error log: MY-011090, MY-013413, MY-013381",
+)
+DEFAULT_MARKERS: tuple[Markers, ...] = (MYSQL,)
+
+# A log line: an optional harness prefix (`db: `, `ghos-x_db.1.abc@node | `), then the timestamp
+# (RFC 3339, up to nine fractional digits, `Z` or an offset), then the text.
+_LINE = re.compile(
+    r"^(?:[\w.@-]+\s*(?::|\|)\s*)?"
+    r"(?P<at>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2}))\s+(?P<text>.*)$")
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    family: str
+    start_line: str
+    end_line: str
+
+
+def _stamp(line: str) -> tuple[datetime, str] | None:
+    m = _LINE.match(line.strip())
+    if m is None:
+        return None
+    at = maybe_time(m.group("at").replace(" ", "T", 1))
+    return None if at is None else (at, m.group("text"))
+
+
+def measure(log_text: str | None, markers: tuple[Markers, ...] = DEFAULT_MARKERS) -> Measured | None:
+    """The upgrade's duration in the log, from the first timestamped start marker to the last
+    timestamped end marker after it; None where the log does not show both."""
+    for family in markers:
+        starts = [re.compile(p, re.I) for p in family.start]
+        ends = [re.compile(p, re.I) for p in family.end]
+        first: tuple[datetime, str] | None = None
+        last: tuple[datetime, str] | None = None
+        for raw in _ANSI.sub("", log_text or "").splitlines():
+            stamped = _stamp(raw)
+            if stamped is None:
+                continue  # a marker without its own timestamp confirms nothing
+            at, text = stamped
+            if first is None and any(p.search(text) for p in starts):
+                first = (at, raw.strip())
+            elif first is not None and any(p.search(text) for p in ends) and at >= first[0]:
+                last = (at, raw.strip())
+        if first is not None and last is not None:
+            return Measured((last[0] - first[0]).total_seconds(), family.family, first[1], last[1])
+    return None
+
+
+def measure_upgrade(log_text: str | None, markers: tuple[Markers, ...] = DEFAULT_MARKERS) -> float | None:
+    """Seconds the upgrade took as the log's markers show it; None where they do not show it."""
+    found = measure(log_text, markers)
+    return None if found is None else found.seconds
+
+
+TOLERANCE = 0.10  # gates.md: a stated duration more than 10% away from the log's is contradicted
+
+
+def contradicts(stated: float, measured: float) -> bool:
+    return abs(stated - measured) > TOLERANCE * measured
