@@ -26,7 +26,7 @@ from ghostgates.judge.facts import build_facts
 from ghostgates.judge.rules import done as done_rule
 from ghostgates.judge.rules.done import SignatureCheck, record_binding
 from ghostgates.judge.verdict import ERROR, FAIL, PASS, SKIP
-from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
+from ghostgates.read.statefile import StateFile, read_optional, review_name, status_name
 from ghostgates.record import review, signing, summary
 from ghostgates.record.atomic import WriteError, replace_text
 from ghostgates.timeutil import rfc3339
@@ -286,7 +286,7 @@ class GateReporter:
                 self.notes.append("records written unsigned: the phase names adversary_signers but there is no "
                                   "--sign-key and no ssh-agent key that file names, so DONE.signed will not count "
                                   "them (docs/signing.md)")
-            path = Path(settings.state_dir) / REVIEW
+            path = Path(settings.state_dir) / review_name(phase_of(self.config))
             try:
                 # Both gates in one replace: a kill at any moment leaves the old file or the new one.
                 review.write_atomic(path, lambda old: review.replace_blocks(old, blocks))
@@ -348,11 +348,12 @@ class GateReporter:
             return None  # this run fetched nothing from the services (-k on the Swarm alone)
         try:
             status = peek(run_dir, "status")
-            state = StateFile.parse(STATUS, status) if status is not None else StateFile(STATUS, "", {})
-            asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
             phase = phase_of(self.config)
+            name = status_name(phase)
+            state = StateFile.parse(name, status) if status is not None else StateFile(name, "", {})
+            asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
             facts = build_facts(phase, asked, gitea, drone)
-            text = read_optional(Path(settings.state_dir) / REVIEW)
+            text = read_optional(Path(settings.state_dir) / review_name(phase))
             checks = signing.signature_checks(phase.adversary_signers, text, _signers_base(self.config))
             verdict = done_rule.signed(facts, text, checks)
         except GateError as exc:

@@ -42,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ghost-gates", "gate evidence (gates.md)")
     group.addoption("--phase", default=None, help="phase settings file (default phases/ghost.toml)")
     group.addoption("--state-dir", default=None,
-                    help="where STATUS-ghost.md and REVIEW-ghost.md live (default machine-docs; with --world "
+                    help="where STATUS-<name>.md and REVIEW-<name>.md live (default machine-docs; with --world "
                          "a fresh scratch dir)")
     group.addoption("--world", default=None, help="run against the twin serving this world file")
     group.addoption("--swarm", default="world", choices=("world", "env"),

@@ -20,7 +20,7 @@ from ghostgates.drive import trigger
 from ghostgates.drive import workflow as drive
 from ghostgates.errors import ConfigError, GateError
 from ghostgates.fetch.engine import connect, fetch_swarm
-from ghostgates.read.statefile import STATUS, StateFile, read_optional
+from ghostgates.read.statefile import StateFile, read_optional, status_name
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -105,7 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.role = "builder"
         config.option.role = "builder"
     phase = phase_of(config)
-    path = Path(settings.state_dir) / STATUS
+    path = Path(settings.state_dir) / status_name(phase)
     text = read_optional(path)
     state = None if text is None else StateFile.parse(str(path), text)
     out = _printer(config)

@@ -614,3 +614,61 @@ def contradiction(claimed: str, log: str | Iterable[str] | None,
         cited = _cite(_strongest(timing))
         return f"build log shows recipe-timing ({cited}) and no infra signature, not {word}"
     return None
+
+
+# --- which tables apply (gates.md "Other recipes' phases") -----------------------------------
+# `${VAR:-default}` or `${VAR-default}` read as its default; `${VAR}` or `$VAR` as unknown.
+_DEFAULTED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]{0,127}:?-([^}]{0,256})\}")
+_UNSET = re.compile(r"\$\{[^}]{0,256}\}|\$[A-Za-z_][A-Za-z0-9_]{0,127}")
+# A recipe's compose files: `compose.yml` and every `compose.*.yml` at its root.
+_ROOT_COMPOSE = re.compile(r"^compose(?:\.[^/]{1,200})?\.yml$")
+
+
+def is_root_compose_file(path: str) -> bool:
+    return bool(_ROOT_COMPOSE.match(path))
+
+
+def image_family(image: Any) -> str | None:
+    """The database family an image runs: its repository's last component (a `${VAR:-default}`
+    read as its default) is `mysql`, `mariadb` or `postgres`, or contains `postgis`, or the image
+    is `pgautoupgrade/...`; None for any other image (a Percona build, say)."""
+    if not isinstance(image, str):
+        return None
+    text = _UNSET.sub("", _DEFAULTED.sub(lambda m: m.group(1), image)).strip().lower()
+    name = text.split("@", 1)[0]
+    head, sep, tag = name.rpartition(":")
+    if sep and "/" not in tag:  # a colon before the last slash is a registry port
+        name = head
+    parts = name.split("/")
+    last = parts[-1]
+    if last in ("mysql", "mariadb", "postgres"):
+        return last
+    if "postgis" in last or (len(parts) >= 2 and parts[-2] == "pgautoupgrade") or name.startswith("pgautoupgrade/"):
+        return "postgres"
+    return None
+
+
+def compose_images(text: str | None) -> list[str]:
+    """The `image:` of every service of a compose file's text (unreadable YAML: none)."""
+    import yaml  # the compose reader's own dependency (judge/compose_diff.py)
+
+    try:
+        doc = yaml.safe_load(text or "")
+    except yaml.YAMLError:
+        return []
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, dict):
+        return []
+    return [svc["image"] for svc in services.values() if isinstance(svc, dict) and isinstance(svc.get("image"), str)]
+
+
+def recipe_families(compose_texts: Iterable[str | None], named: Iterable[str] = ()) -> tuple[str, ...]:
+    """The database families whose tables apply besides `infra`: those of the images the given
+    compose files run (the recipe's root compose files at the PR's merge base and head), plus
+    the phase's `families`."""
+    found = set(named)
+    for text in compose_texts:
+        for image in compose_images(text):
+            if (family := image_family(image)) is not None:
+                found.add(family)
+    return tuple(f for f in DATABASE_FAMILIES if f in found)

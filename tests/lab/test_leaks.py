@@ -73,7 +73,8 @@ def _docker_cli(*args: str, cwd: Path | None = None) -> str:
 
 
 def _leaks() -> tuple[Any, set[tuple[str, str]]]:
-    verdict = no_leaks(fetch_swarm(connect(docker_host())), Phase.from_mapping({}, source="lab"))
+    phase = Phase.from_file(Path(__file__).resolve().parents[2] / "phases" / "ghost.toml")
+    verdict = no_leaks(fetch_swarm(connect(docker_host())), phase)
     # the engine item names where the Swarm was read; the rest are the leaks
     assert verdict.evidence[0]["kind"] == "engine" and verdict.evidence[0]["swarm_manager"] is True
     return verdict, {(e["kind"], e["name"]) for e in verdict.evidence if e["kind"] not in ("patterns", "engine")}

@@ -8,6 +8,7 @@ from typing import Any, ParamSpec
 
 from ghostgates.judge.facts import Facts, MembershipHidden, Testme, head_sha
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed
+from ghostgates.read.statefile import status_name
 from ghostgates.timeutil import maybe_time, rfc3339
 
 P = ParamSpec("P")
@@ -59,13 +60,13 @@ def ev_testme(facts: Facts, testme: Testme, **extra: Any) -> dict[str, Any]:
 
 
 def ev_state(facts: Facts, **extra: Any) -> dict[str, Any]:
-    return evidence("file", facts.state.path if facts.state else "STATUS-ghost.md", **extra)
+    return evidence("file", facts.state.path if facts.state else status_name(facts.phase), **extra)
 
 
 def state_missing(facts: Facts, requirement: str) -> Verdict | None:
     """gates.md: a requirement naming the state file fails when that file is missing."""
     if facts.state is None:
-        return failed(f"{requirement} reads the state file, and machine-docs/STATUS-ghost.md is missing: "
+        return failed(f"{requirement} reads the state file, and machine-docs/{status_name(facts.phase)} is missing: "
                       "write it before asking for this gate.")
     return None
 

@@ -258,5 +258,6 @@ def quiet_window(facts: Facts) -> Verdict:
             if start < blackout.end and end > blackout.start:
                 clashes.append(f"build #{build['number']} (PR #{testme.pr}) ran during {blackout.name}")
     if clashes:
-        return failed("Ghost ran inside a blackout: " + "; ".join(clashes) + ".", ev)
+        return failed(f"Builds of the {facts.phase.recipe} phase ran inside a blackout: " + "; ".join(clashes) + ".",
+                      ev)
     return passed("No post-proxy testme build ran during a blackout.", ev)

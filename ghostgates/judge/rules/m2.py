@@ -16,7 +16,7 @@ from ghostgates.judge.rules.common import (
     needs_membership,
     state_missing,
 )
-from ghostgates.judge.snapshot import engine_evidence, named_objects, not_manager
+from ghostgates.judge.snapshot import engine_evidence, labelled_objects, not_manager
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed, skipped
 from ghostgates.read import citations, sentences
 from ghostgates.read.phase import Phase
@@ -309,18 +309,33 @@ def no_leaks(swarm: dict[str, Any], phase: Phase, polled_seconds: float = 0.0) -
     if (why := not_manager(swarm)) is not None:
         # An engine that is in no swarm lists no services: that is not "nothing leaked".
         return errored(f"Could not read the Swarm: {why}.", [engine])
-    leaks = [(kind, name, node) for kind, name, node in named_objects(swarm)
-             if name and any(fnmatchcase(name, pattern) for pattern in phase.leak_patterns)]
-    ev = [engine, *(evidence(kind, name, node=node or None) for kind, name, node in leaks)]
+
+    def ours(name: str) -> bool:
+        # gates.md: matched by a leak pattern and not by `leak_exclude` (a sibling recipe with the
+        # same four-letter prefix, an app the harness keeps on purpose).
+        return any(fnmatchcase(name, p) for p in phase.leak_patterns) and \
+            not any(fnmatchcase(name, x) for x in phase.leak_exclude)
+
+    objects = labelled_objects(swarm)
+    leaking = {name for kind, name, _, _ in objects if kind == "stack" and ours(name)}
+    # An object whose stack label names a leaking stack is a leak whatever its own name, even one
+    # `leak_exclude` matches: the label says whose it is.
+    leaks = [(kind, name, node, stack) for kind, name, node, stack in objects
+             if name and (ours(name) or (kind != "stack" and stack in leaking))]
+    ev = [engine, *(evidence(kind, name, node=node or None, stack=stack if stack and not ours(name) else None)
+                    for kind, name, node, stack in leaks)]
     waited = f" (after polling {polled_seconds:g} s for removals to settle)" if polled_seconds else ""
-    shown = [f"{k} {n}" + (f" on node {node}" if node else "") for k, n, node in leaks]
+    shown = [f"{k} {n}" + (f" on node {node}" if node else "") + (f" (stack {s})" if s and not ours(n) else "")
+             for k, n, node, s in leaks]
     if leaks:
-        return failed(f"{len(leaks)} ghost resource(s) leaked{waited}: {listing(shown, 10)}; "
+        return failed(f"{len(leaks)} resource(s) of the {phase.recipe} phase leaked{waited}: {listing(shown, 10)}; "
                       "remove them (volumes survive `docker stack rm`).", ev)
     nodes = sorted(swarm.get("node_volumes") or {})
     seen = f" (volumes read on {', '.join(nodes)})" if nodes else ""
-    return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}{waited}{seen}.",
-                  [engine, evidence("patterns", ", ".join(phase.leak_patterns))])
+    excluded = f" but {', '.join(phase.leak_exclude)}" if phase.leak_exclude else ""
+    return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}{excluded}{waited}{seen}.",
+                  [engine, evidence("patterns", ", ".join(phase.leak_patterns),
+                                    exclude=", ".join(phase.leak_exclude) or None)])
 
 
 def evidence_kept(facts: Facts) -> Verdict:
