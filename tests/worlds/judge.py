@@ -22,7 +22,7 @@ from ghostgates.judge.facts import Facts, build_facts, correct_pr_number
 from ghostgates.judge.rules import done, m1, m2
 from ghostgates.judge.verdict import Verdict
 from ghostgates.read.phase import Phase, load_phase
-from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
+from ghostgates.read.statefile import StateFile, read_optional, review_name, status_name
 from ghostgates.record import signing
 from plugins.run import write_world_files
 from twin.faults import Fault
@@ -60,9 +60,9 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
             role="builder", gitea_url=handle.gitea_url, gitea_token=handle.gitea_token,
             drone_url=handle.drone_url, drone_token=handle.drone_token, docker_host=handle.docker_url,
             http_timeout=timeout, http_retries=retries)
-        text = read_optional(state_dir / STATUS)
-        state = None if text is None else StateFile.parse(str(state_dir / STATUS), text)
-        review_text = read_optional(state_dir / REVIEW)
+        text = read_optional(state_dir / status_name(phase))
+        state = None if text is None else StateFile.parse(str(state_dir / status_name(phase)), text)
+        review_text = read_optional(state_dir / review_name(phase))
         gitea, drone = services.gitea_client(settings), services.drone_client(settings)
         if backoff is not None:
             gitea.backoff = drone.backoff = backoff

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
+from ghostgates.judge import classify
 from ghostgates.judge.facts import Facts, MembershipHidden, Testme, head_sha
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed
 from ghostgates.read.statefile import status_name
@@ -74,3 +75,21 @@ def state_missing(facts: Facts, requirement: str) -> Verdict | None:
 def listing(items: list[str], limit: int = 6) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def signature_families(facts: Facts) -> tuple[str, ...] | None:
+    """The database families whose signature tables apply besides `infra` (gates.md "Other
+    recipes' phases"): those of the images the recipe's root compose files run at the correct
+    PR's merge base or head, plus the phase's `families`. None (every table) where no root was
+    read: a table left out could only hide evidence, never add it."""
+    pr = facts.correct_pr
+    contents = facts.gitea.get("contents") or {}
+    if pr is None:
+        return None
+    refs = [ref for ref in dict.fromkeys((str(pr.get("merge_base") or ""), head_sha(pr))) if ref]
+    listings = {ref: contents.get(f"{ref}:") for ref in refs}
+    if not refs or any(v is None for v in listings.values()):
+        return None
+    texts = [contents.get(f"{ref}:{name}") for ref, listing in listings.items()
+             for name in (listing or "").splitlines() if classify.is_root_compose_file(name)]
+    return classify.recipe_families(texts, facts.phase.families)

@@ -14,6 +14,7 @@ from ghostgates.judge.rules.common import (
     ev_state,
     listing,
     needs_membership,
+    signature_families,
     state_missing,
 )
 from ghostgates.judge.snapshot import engine_evidence, labelled_objects, not_manager
@@ -398,7 +399,7 @@ def classified(facts: Facts) -> Verdict:
         if log is None:
             why_not = facts.log_error(n) or "Drone gave no log for it"
             return errored(f"The log of build #{n} could not be read: {why_not}", ev)
-        why = classify.contradiction(item.cls, log)
+        why = classify.contradiction(item.cls, log, signature_families(facts))
         if why:
             problems.append(f"build #{n} is classified {item.cls}, but its {why}")
     if problems:
