@@ -174,7 +174,7 @@ def _kind(path: tuple[str, ...], before: Any, after: Any) -> str:
         repo_b, repo_a = _image_repo(before), _image_repo(after)
         # Only a new tag or digest of the same image is the upgrade; a different image is not.
         return UPGRADE if repo_b is not None and repo_b == repo_a else OTHER
-    if rest[0] == "healthcheck":
+    if rest[0] == "healthcheck" or rest == ("stop_grace_period",):
         return TIMING
     if rest[0] == "deploy" and len(rest) >= 2:
         if rest[1] in _TIMING_DEPLOY_KEYS:
@@ -182,6 +182,15 @@ def _kind(path: tuple[str, ...], before: Any, after: Any) -> str:
         if rest[1] == "labels" and len(rest) == 3 and _VERSION_LABEL.match(rest[2]):
             return UPGRADE
     return OTHER
+
+
+def _fix_key(path: tuple[str, ...], fix_keys: tuple[str, ...]) -> bool:
+    """A change under one of the phase's `fix_keys` (`db.environment.MARIADB_AUTO_UPGRADE`: the
+    service, then the key path; a key covers its sub-keys), gates.md "Other recipes' phases"."""
+    if len(path) < 3 or path[0] != "services":
+        return False
+    dotted = ".".join(path[1:])
+    return any(dotted == k or dotted.startswith(k + ".") for k in fix_keys)
 
 
 def _format_path(path: tuple[str, ...]) -> str:
@@ -209,6 +218,7 @@ def classify_changes(
     *,
     base_sha: str = "",
     head_sha: str = "",
+    fix_keys: tuple[str, ...] = (),
 ) -> ChangeReport:
     """Sort every change of a PR into upgrade / timing / other.
 
@@ -249,6 +259,8 @@ def classify_changes(
         after = _parse(after_text, name, "head", f" {head_sha}" if head_sha else "")
         for path, b, a in _leaves((), before, after):
             kind = _kind(path, b, a)
+            if kind == OTHER and _fix_key(path, fix_keys):
+                kind = TIMING  # the phase's `fix_keys`: allowed beside the timing keys, justified alike
             if kind in buckets:
                 buckets[kind].append(Change(name, _format_path(path), _shown(b), _shown(a)))
     return report

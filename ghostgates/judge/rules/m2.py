@@ -5,7 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ghostgates.judge import classify, compose_diff, justification
+from ghostgates.judge import classify, compose_diff, env_sample, justification
 from ghostgates.judge.facts import GREEN, RED, Facts, head_sha
 from ghostgates.judge.rules.common import (
     ev_build,
@@ -198,7 +198,8 @@ def fix_minimal(facts: Facts) -> Verdict:
             base_text[old] = contents.get(f"{base_sha}:{old}")
             head_text[name] = contents.get(f"{head}:{name}")
     try:
-        report = compose_diff.classify_changes(files, base_text, head_text)
+        report = compose_diff.classify_changes(files, base_text, head_text, fix_keys=facts.phase.fix_keys)
+        _env_sample_upgrade(report, contents, base_sha, head)
     except compose_diff.ComposeError as exc:
         return errored(f"Could not read the PR's compose files: {exc}", [ev_pr(facts, number)])
     ev: list[dict[str, Any]] = [ev_pr(facts, number, base=base_sha[:10], compared_to=head[:10])]
@@ -231,6 +232,22 @@ def fix_minimal(facts: Facts) -> Verdict:
                        matched=found.matched or "the diff shows no duration to match",
                        measured_text=_short(found.measured_text), window_text=_short(found.window_text)))
     return passed(f"PR #{number} changes only deploy timing and health settings, justified in {found.source}.", ev)
+
+
+def _env_sample_upgrade(report: compose_diff.ChangeReport, contents: dict[str, str | None], base_sha: str,
+                        head: str) -> None:
+    """gates.md: the upgrade itself includes a change of an `.env.sample` variable that only an
+    image reference interpolates (the recipe's root compose files at both sides say which)."""
+    moved = [c for c in report.other if c.file == env_sample.ENV_SAMPLE and c.path == "" and c.before == c.after]
+    if not moved or not base_sha:
+        return
+    composes = [text for key, text in contents.items() if key.startswith((f"{base_sha}:", f"{head}:"))
+                and classify.is_root_compose_file(key.split(":", 1)[1])]
+    if env_sample.is_upgrade_only(contents.get(f"{base_sha}:{env_sample.ENV_SAMPLE}"),
+                                  contents.get(f"{head}:{env_sample.ENV_SAMPLE}"), composes):
+        for change in moved:
+            report.other.remove(change)
+            report.upgrade.append(change)
 
 
 def _short(value: Any) -> str | None:
