@@ -18,6 +18,7 @@ memory does not grow with the log: only a bounded number of matches per signatur
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -128,7 +129,7 @@ class Pattern:
 
     alternatives: tuple[tuple[re.Pattern[str], ...], ...]
 
-    @property
+    @functools.cached_property
     def literals(self) -> frozenset[str] | None:
         """Strings one of which every matching line holds (lower case); None: no such set."""
         out: set[str] = set()
