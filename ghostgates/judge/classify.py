@@ -409,6 +409,27 @@ def _task_ids(line: str) -> frozenset[str]:
     return frozenset(ids or _TASK_NAME.findall(line))
 
 
+def _trie(words: Iterable[str]) -> str:
+    """A regex matching any of `words`, longest first, factored by common prefixes (a trie), so
+    the engine compares one character per branch instead of trying every word at every position."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return emit(tree)
+
+
 class _Scanner:
     """One pass over a log's lines; state bounded by the signatures and the tasks named."""
 
@@ -429,8 +450,12 @@ class _Scanner:
             for pat in (m.start, m.end, m.failed):
                 self.lits[id(pat)] = pat.literals
         every = list(self.lits.values())
-        self.gate = None if any(v is None for v in every) else re.compile(
-            "|".join(sorted({re.escape(k) for v in every if v for k in v}, key=len, reverse=True)) or "(?!)")
+        self.always = any(v is None for v in every)
+        words = sorted({k for v in every if v for k in v}, key=len, reverse=True)
+        # One pass finds every literal on a line: at each position the longest one there (the
+        # shorter ones it begins with are inside it, `within`).
+        self.finder = re.compile("(?=(" + _trie(words) + "))") if words else None
+        self.within = {k: frozenset(j for j in words if j in k) for k in words}
         self.open: dict[str, tuple[int, str]] = {}  # family -> (line number, line) of its open upgrade
         self.found: list[SignatureMatch] = []
         self.counts: dict[str, int] = {}
@@ -444,9 +469,9 @@ class _Scanner:
         self.counts[sig.name] = self.counts.get(sig.name, 0) + 1
         self.found.append(SignatureMatch(sig.name, sig.cls, line_no, _excerpt(line), text[:EXCERPT_CHARS]))
 
-    def _may(self, thing: object, low: str) -> bool:
+    def _may(self, thing: object, present: frozenset[str] | set[str]) -> bool:
         lits = self.lits[id(thing)]
-        return lits is None or any(k in low for k in lits)
+        return lits is None or not lits.isdisjoint(present)
 
     def feed(self, line_no: int, raw: str) -> None:
         line = _for_matching(raw)
@@ -454,9 +479,13 @@ class _Scanner:
             for task in _task_ids(line):
                 for key in self.by_task.pop(task, ()):
                     self.pending.pop(key, None)
-        low = line.lower()
-        if self.gate is not None and not self.gate.search(low):
+        present: set[str] = set()
+        if self.finder is not None:
+            for found in self.finder.finditer(line.lower()):
+                present |= self.within[found.group(1)]
+        if not present and not self.always:
             return
+        low = present
         for m in self.markers:
             if (self._may(m.end, low) and m.end.search(line)) or (self._may(m.failed, low) and m.failed.search(line)):
                 self.open.pop(m.family, None)
