@@ -450,12 +450,18 @@ class _Scanner:
             for pat in (m.start, m.end, m.failed):
                 self.lits[id(pat)] = pat.literals
         every = list(self.lits.values())
-        self.always = any(v is None for v in every)
         words = sorted({k for v in every if v for k in v}, key=len, reverse=True)
         # One pass finds every literal on a line: at each position the longest one there (the
         # shorter ones it begins with are inside it, `within`).
         self.finder = re.compile("(?=(" + _trie(words) + "))") if words else None
         self.within = {k: frozenset(j for j in words if j in k) for k in words}
+        # The things (signatures, marker patterns) each literal may start, and those that run on
+        # every line (no literal could be derived).
+        self.free: set[int] = {key for key, v in self.lits.items() if v is None}
+        self.starts: dict[str, set[int]] = {}
+        for key, v in self.lits.items():
+            for word in v or ():
+                self.starts.setdefault(word, set()).add(key)
         self.open: dict[str, tuple[int, str]] = {}  # family -> (line number, line) of its open upgrade
         self.found: list[SignatureMatch] = []
         self.counts: dict[str, int] = {}
@@ -469,9 +475,6 @@ class _Scanner:
         self.counts[sig.name] = self.counts.get(sig.name, 0) + 1
         self.found.append(SignatureMatch(sig.name, sig.cls, line_no, _excerpt(line), text[:EXCERPT_CHARS]))
 
-    def _may(self, thing: object, present: frozenset[str] | set[str]) -> bool:
-        lits = self.lits[id(thing)]
-        return lits is None or not lits.isdisjoint(present)
 
     def feed(self, line_no: int, raw: str) -> None:
         line = _for_matching(raw)
@@ -479,25 +482,29 @@ class _Scanner:
             for task in _task_ids(line):
                 for key in self.by_task.pop(task, ()):
                     self.pending.pop(key, None)
-        present: set[str] = set()
+        may = set(self.free)  # id() of each signature or marker pattern whose literals the line holds
         if self.finder is not None:
+            seen: set[str] = set()
             for found in self.finder.finditer(line.lower()):
-                present |= self.within[found.group(1)]
-        if not present and not self.always:
+                word = found.group(1)
+                if word not in seen:
+                    seen.add(word)
+                    for inner in self.within[word]:
+                        may |= self.starts[inner]
+        if not may:
             return
-        low = present
         for m in self.markers:
-            if (self._may(m.end, low) and m.end.search(line)) or (self._may(m.failed, low) and m.failed.search(line)):
+            if (id(m.end) in may and m.end.search(line)) or (id(m.failed) in may and m.failed.search(line)):
                 self.open.pop(m.family, None)
             elif m.family not in self.open:
-                if self._may(m.start, low) and m.start.search(line):
+                if id(m.start) in may and m.start.search(line):
                     self.open[m.family] = (line_no, line)
             else:
                 for sig in self.during[m.family]:
-                    if self._may(sig, low) and (text := sig.search(line)) is not None:
+                    if id(sig) in may and (text := sig.search(line)) is not None:
                         self._add(sig, line_no, raw, text)
         for sig in self.anywhere:
-            if not self._may(sig, low):
+            if id(sig) not in may:
                 continue
             text = sig.search(line)
             if text is None:
