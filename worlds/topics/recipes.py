@@ -435,3 +435,50 @@ def _grace_unjustified(w: World) -> None:
 def _mariadb_bug(w: World) -> None:
     lasuite(w, "mariadb")
     _sub_state(w, CLASSIFIED_280["mariadb"], "recipe-bug. MariaDB 11.4 would not start on the old data.")
+
+
+# ---- which tables apply: the images the compose files run, and the phase's `families` ------
+UNFINISHED_ONLY_280 = """\
++ abra app upgrade lasu-bdd2f3.ci.example.org 3.0.0+v3.4.0 --no-input
+db: Performing PG upgrade on version 16 database files
+db: /var/run/postgresql:5432 - no response
+error: lasu-bdd2f3_ci_example_org not healthy after 300s
+test upgrade: FAILED (upgrade)
+"""
+PERCONA = "registry.example.org/percona/percona-distribution-postgresql:${DB_DOCKER_VERSION:-16}"
+
+
+def _unfinished_called_bug(w: World) -> None:
+    lasuite(w)
+    _set_log(w, 280, UNFINISHED_ONLY_280)
+    _sub_state(w, CLASSIFIED_280["postgres"], "recipe-bug. The db would not come up on the new major.")
+
+
+def _percona(w: World) -> None:
+    for files in _repo(w)["contents"].values():
+        if "compose.postgres.yml" in files:
+            files["compose.postgres.yml"] = files["compose.postgres.yml"].replace(
+                "pgautoupgrade/pgautoupgrade:${DB_DOCKER_VERSION:-16}-alpine", PERCONA)
+
+
+@mut("lasuite-docs-pg-unfinished-called-bug", "build #280's log shows only pgautoupgrade's start marker and a "
+     "pg_isready with no response (the postgres table's timing signatures, no pause); classified recipe-bug",
+     fail=("M1.no-stale-evidence", "M2.classified"))
+def _pg_unfinished_bug(w: World) -> None:
+    _unfinished_called_bug(w)
+
+
+@mut("lasuite-docs-percona-image", "the same log and claim, but the db runs a Percona build of Postgres, which "
+     "names no family: only the infra table applies, and it shows nothing against recipe-bug")
+def _percona_image(w: World) -> None:
+    _unfinished_called_bug(w)
+    _percona(w)
+
+
+@mut("lasuite-docs-percona-image-family-named", "as lasuite-docs-percona-image, with `families = [\"postgres\"]` "
+     "in the phase: the postgres table applies and contradicts recipe-bug",
+     fail=("M1.no-stale-evidence", "M2.classified"))
+def _percona_named(w: World) -> None:
+    _unfinished_called_bug(w)
+    _percona(w)
+    w["phase"]["families"] = ["postgres"]
