@@ -36,7 +36,7 @@ from ghostgates.judge.facts import build_facts
 from ghostgates.judge.rules import done as done_rule
 from ghostgates.judge.rules.done import SignatureCheck, record_binding
 from ghostgates.judge.verdict import ERROR, FAIL, PASS
-from ghostgates.read.statefile import REVIEW, STATUS, StateFile, read_optional
+from ghostgates.read.statefile import StateFile, read_optional, review_name, status_name
 from ghostgates.record import review, signing, summary
 from ghostgates.record.summary import GateResult, Result, RunReport, gate_result
 from plugins.verdicts import requirement_of, result_of
@@ -283,11 +283,12 @@ def done_readiness(config: pytest.Config, report: RunReport, context: dict[str, 
     settings = settings_of(config)
     try:
         status = peek(where, "status")
-        state = StateFile.parse(STATUS, status) if status is not None else StateFile(STATUS, "", {})
-        asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
         phase = phase_of(config)
+        name = status_name(phase)
+        state = StateFile.parse(name, status) if status is not None else StateFile(name, "", {})
+        asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
         facts = build_facts(phase, asked, gitea, drone)
-        text = read_optional(Path(settings.state_dir) / REVIEW)
+        text = read_optional(Path(settings.state_dir) / review_name(phase))
         checks = signing.signature_checks(phase.adversary_signers, text, signers_base(config))
         verdict = done_rule.signed(facts, text, checks)
     except GateError as exc:

@@ -24,7 +24,7 @@ from fixtures._run import RUN_DIR_STASH, peek
 from ghostgates.catalogue import GATES
 from ghostgates.errors import GateError
 from ghostgates.judge.verdict import PASS, SKIP
-from ghostgates.read.statefile import REVIEW
+from ghostgates.read.statefile import review_name
 from ghostgates.record import escape, review, summary
 from ghostgates.record.atomic import WriteError, replace_text
 from ghostgates.record.summary import Result, RunReport
@@ -198,7 +198,7 @@ class GateReporter:
             self.notes.append("records written unsigned: the phase names adversary_signers but there is no "
                               "--sign-key and no ssh-agent key that file names, so DONE.signed will not count "
                               "them (docs/signing.md)")
-        path = Path(settings.state_dir) / REVIEW
+        path = Path(settings.state_dir) / review_name(phase_of(self.config))
         try:
             # Both gates in one replace: a kill at any moment leaves the old file or the new one.
             review.write_atomic(path, lambda old: review.replace_blocks(old, blocks))

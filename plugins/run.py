@@ -34,7 +34,7 @@ from fixtures._run import (
 )
 from ghostgates.fetch.http import Limits
 from ghostgates.fetch.services import Settings, missing_config
-from ghostgates.read.statefile import REVIEW
+from ghostgates.read.statefile import review_name
 from twin import statedir
 
 __all__ = ["SETTINGS_STASH", "Settings", "phase_of", "settings_of", "world_of"]
@@ -47,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ghost-gates", "gate evidence (gates.md)")
     group.addoption("--phase", default=None, help="phase settings file (default phases/ghost.toml)")
     group.addoption("--state-dir", default=None,
-                    help="where STATUS-ghost.md and REVIEW-ghost.md live (default machine-docs; with --world "
+                    help="where STATUS-<name>.md and REVIEW-<name>.md live (default machine-docs; with --world "
                          "a fresh scratch dir)")
     group.addoption("--world", default=None, help="run against the twin serving this world file")
     group.addoption("--swarm", default="world", choices=("world", "env"),
@@ -253,7 +253,7 @@ def check_state_dir(config: pytest.Config, settings: Settings) -> None:
 def check_review_file(config: pytest.Config, settings: Settings) -> None:
     """The review file is a regular file inside the state dir (never a symlink: the Builder would choose
     which file the Adversary's run rewrites), and, where this run writes it, writable."""
-    path = Path(settings.state_dir) / REVIEW
+    path = Path(settings.state_dir) / review_name(config.stash[PHASE_STASH])
     if path.is_symlink():
         raise pytest.UsageError(f"{path}: a symlink (to {os.readlink(path)}): the review file must be a regular "
                                 "file in the state dir; the suite writes no file through a link")

@@ -23,7 +23,7 @@ from ghostgates.drive import workflow as drive
 from ghostgates.errors import ConfigError, GateError
 from ghostgates.fetch import services
 from ghostgates.fetch.engine import read_swarm, target_for
-from ghostgates.read.statefile import STATUS, StateFile, read_optional
+from ghostgates.read.statefile import StateFile, read_optional, status_name
 from plugins.run import is_builder_run
 
 
@@ -96,7 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--watch-build takes a build number or `latest`, not {options.watch_build!r}")
     settings = settings_of(config)
     phase = phase_of(config)
-    path = Path(settings.state_dir) / STATUS
+    path = Path(settings.state_dir) / status_name(phase)
     text = read_optional(path)
     state = None if text is None else StateFile.parse(str(path), text)
     out = _printer(config)

@@ -67,6 +67,11 @@ PHASE_KEYS = frozenset(
         "waivers",
         "adversary_signers",
         "run_minutes",
+        # gates.md "Other recipes' phases"
+        "name",
+        "leak_exclude",
+        "families",
+        "fix_keys",
     }
 )
 

@@ -34,6 +34,7 @@ from urllib.parse import quote
 from ghostgates.errors import GateError, Malformed, NotFound
 from ghostgates.fetch import needs
 from ghostgates.fetch.http import ApiClient
+from ghostgates.judge import classify
 from ghostgates.judge.facts import head_branch, head_sha
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
@@ -307,11 +308,48 @@ class GiteaPlan:
         for key, (path, ref) in wanted.items():
             if key not in contents:
                 futures[key] = self.submit(raw_file, self.api, self.phase.repo, path, ref)
+        roots = {}
+        if self.compose_file is not None:
+            # gates.md "Other recipes' phases": the signature families come from the images the
+            # recipe's root compose files run at the merge base and at the head, and the upgrade
+            # itself may be an `.env.sample` variable: those files at both refs, found by listing
+            # the root (under f"{ref}:" the names found, one a line).
+            known = set(contents) | set(wanted)
+            roots = {ref: spawn(self._root_files, ref, known) for ref in dict.fromkeys((merge_base, sha))
+                     if ref and f"{ref}:" not in contents}
         for key, future in futures.items():
             if key == "statuses":
                 statuses[sha] = future.result()
             else:
                 contents[key] = future.result()
+        for future in roots.values():
+            contents.update(future.result())
+
+    def _root_files(self, ref: str, known: set[str]) -> dict[str, str | None]:
+        names = self.submit(root_names, self.api, self.phase.repo, ref).result()
+        wanted = [n for n in names if classify.is_root_compose_file(n) or n == ENV_SAMPLE]
+        out: dict[str, str | None] = {f"{ref}:": "\n".join(wanted)}
+        reads = {n: self.submit(raw_file, self.api, self.phase.repo, n, ref) for n in wanted
+                 if f"{ref}:{n}" not in known}
+        out.update({f"{ref}:{n}": f.result() for n, f in reads.items()})
+        return out
+
+
+ENV_SAMPLE = ".env.sample"
+
+
+def root_names(api: ApiClient, repo: str, ref: str) -> list[str]:
+    """The names of the files at the root of `repo` at `ref` (routers/api/v1/repo/file.go
+    GetContentsList: a list of ContentsResponse, `type` "file" or "dir"); [] where Gitea has none."""
+    try:
+        entries = api.get_json(f"/repos/{repo}/contents", params={"ref": ref})
+    except NotFound:
+        return []
+    if not isinstance(entries, list):
+        raise Malformed(f"Gitea: GET /repos/{repo}/contents?ref={ref} did not return a folder listing",
+                        url=f"{api.base_url}/repos/{repo}/contents?ref={ref}")
+    return sorted(str(e.get("name") or "") for e in entries
+                  if isinstance(e, dict) and e.get("type") == "file" and "/" not in str(e.get("name") or ""))
 
 
 def raw_file(api: ApiClient, repo: str, path: str, ref: str) -> str | None:

@@ -192,6 +192,15 @@ def _kind(path: tuple[str, ...], before: Any, after: Any) -> str:
     return OTHER
 
 
+def _fix_key(path: tuple[str, ...], fix_keys: tuple[str, ...]) -> bool:
+    """A change under one of the phase's `fix_keys` (`db.environment.MARIADB_AUTO_UPGRADE`: the
+    service, then the key path; a key covers its sub-keys), gates.md "Other recipes' phases"."""
+    if len(path) < 3 or path[0] != "services":
+        return False
+    dotted = ".".join(path[1:])
+    return any(dotted == k or dotted.startswith(k + ".") for k in fix_keys)
+
+
 def _format_path(path: tuple[str, ...]) -> str:
     parts: list[str] = []
     for key in path:
@@ -217,6 +226,7 @@ def classify_changes(
     *,
     base_sha: str = "",
     head_sha: str = "",
+    fix_keys: tuple[str, ...] = (),
 ) -> ChangeReport:
     """Sort every change of a PR into upgrade / timing / other.
 
@@ -257,6 +267,8 @@ def classify_changes(
         after = _parse(after_text, name, "head", f" {head_sha}" if head_sha else "")
         for path, b, a in _leaves((), before, after):
             kind = _kind(path, b, a)
+            if kind == OTHER and _fix_key(path, fix_keys):
+                kind = TIMING  # the phase's `fix_keys`: allowed beside the timing keys, justified alike
             if kind in buckets:
                 buckets[kind].append(Change(name, _format_path(path), _shown(b), _shown(a)))
     return report

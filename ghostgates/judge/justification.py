@@ -37,7 +37,7 @@ ENGINE_DEFAULTS: dict[str, float] = {
     "healthcheck.timeout": 30.0,
     "healthcheck.start_period": 0.0,
     "healthcheck.start_interval": 5.0,
-    "stop_grace_period": 10.0,
+    "stop_grace_period": 10.0,  # swarmkit api/defaults/service.go: StopGracePeriod 10s
 }
 
 

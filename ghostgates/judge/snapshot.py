@@ -61,36 +61,43 @@ def host_addresses(inspect: dict[str, Any]) -> tuple[str | None, int]:
 
 
 def named_objects(snapshot: SwarmSnapshot) -> list[tuple[str, str, str]]:
-    """(kind, name, node) of every object a leak could hide in, stacks included.
+    """(kind, name, node) of every object a leak could hide in, stacks included (see labelled_objects)."""
+    return [(kind, name, node) for kind, name, node, _ in labelled_objects(snapshot)]
+
+
+def labelled_objects(snapshot: SwarmSnapshot) -> list[tuple[str, str, str, str]]:
+    """(kind, name, node, stack) of every object a leak could hide in, stacks included.
 
     `node` is empty for what the manager's API lists; volumes read on each node
-    (`node_volumes`: node -> names) carry their node, since volumes live per node.
+    (`node_volumes`: node -> names) carry their node, since volumes live per node. `stack` is
+    the object's `com.docker.stack.namespace` label ("" without one; a stack names itself):
+    gates.md attributes an object to the stack its label names, whatever its own name.
     """
-    out: list[tuple[str, ...]] = []
+    out: list[tuple[str, str, str, str]] = []
     stacks: set[str] = set()
 
     def labels_of(obj: dict[str, Any]) -> dict[str, str]:
         return obj.get("Labels") or (obj.get("Spec") or {}).get("Labels") or {}
 
+    def add(kind: str, name: str, labels: dict[str, Any]) -> None:
+        stack = str(labels.get(STACK_LABEL) or "")
+        stacks.add(stack)
+        out.append((kind, name, "", stack))
+
     for svc in snapshot.get("services") or []:
-        out.append(("service", (svc.get("Spec") or {}).get("Name", "")))
-        stacks.add(labels_of(svc.get("Spec") or {}).get(STACK_LABEL, ""))
+        add("service", (svc.get("Spec") or {}).get("Name", ""), labels_of(svc.get("Spec") or {}))
     for con in snapshot.get("containers") or []:
         names = con.get("Names") or []
-        out.append(("container", (names[0] if names else con.get("Id", "")).lstrip("/")))
-        stacks.add(labels_of(con).get(STACK_LABEL, ""))
+        add("container", (names[0] if names else con.get("Id", "")).lstrip("/"), labels_of(con))
     for vol in snapshot.get("volumes") or []:
-        out.append(("volume", vol.get("Name", "")))
-        stacks.add(labels_of(vol).get(STACK_LABEL, ""))
+        add("volume", vol.get("Name", ""), labels_of(vol))
     for net in snapshot.get("networks") or []:
-        out.append(("network", net.get("Name", "")))
-        stacks.add(labels_of(net).get(STACK_LABEL, ""))
+        add("network", net.get("Name", ""), labels_of(net))
     for kind, objects in (("secret", snapshot.get("secrets")), ("config", snapshot.get("configs"))):
         for obj in objects or []:
             spec = obj.get("Spec") or {}
-            out.append((kind, spec.get("Name", "")))
-            stacks.add((spec.get("Labels") or {}).get(STACK_LABEL, ""))
+            add(kind, spec.get("Name", ""), spec.get("Labels") or {})
     for node, names in sorted((snapshot.get("node_volumes") or {}).items()):
-        out.extend(("volume", name, node) for name in names)
-    out.extend(("stack", name) for name in sorted(stacks) if name)
-    return [(item[0], item[1], item[2] if len(item) > 2 else "") for item in out]
+        out.extend(("volume", name, node, "") for name in names)
+    out.extend(("stack", name, "", name) for name in sorted(stacks) if name)
+    return out

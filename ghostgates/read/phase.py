@@ -19,7 +19,16 @@ KEYS = (
     "test_paths", "proxy_network", "min_free_addresses", "stuck_task_minutes", "blackouts", "waivers",
     "adversary_signers",
     "run_minutes",
+    # Other recipes' phases (gates.md): the state files' name, what a leak pattern matches but is
+    # not this phase's, the signature families named beside those the compose files run, and
+    # what else a minimal fix may touch.
+    "name", "leak_exclude", "families", "fix_keys",
 )
+
+# The database families a phase may name (the `infra` table always applies).
+FAMILY_NAMES = ("mysql", "mariadb", "postgres")
+# A state file name part: letters, digits, dot, dash, underscore (no path).
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,8 @@ class TestPath:
     path: str
 
     def covers(self, filename: str) -> bool:
+        # gates.md: a test path covers that file, or everything under that folder; never a
+        # sibling whose name merely begins the same (tests/lasuite-docs is not tests/lasuite-drive).
         prefix = self.path.strip("/")
         name = filename.strip("/")
         return prefix == "" or name == prefix or name.startswith(prefix + "/")
@@ -53,8 +64,9 @@ class TestPath:
 
 @dataclass(frozen=True)
 class Phase:
-    repo: str = "recipe-maintainers/ghost"
-    recipe: str = "ghost"
+    # No recipe is a default: a phase file names its repo and recipe (REQUIRED below).
+    repo: str = ""
+    recipe: str = ""
     drone_repo: str = "recipe-maintainers/cc-ci"
     build_params: dict[str, str] = field(
         default_factory=lambda: {"recipe": "RECIPE", "pr": "PR", "sha": "REF"})
@@ -67,7 +79,7 @@ class Phase:
     max_post_proxy_attempts: int = 3
     classify_failure_on: date | None = None
     builder_logins: tuple[str, ...] = ()
-    leak_patterns: tuple[str, ...] = ("ghos-*", "dev-ghost*")
+    leak_patterns: tuple[str, ...] = ()
     test_paths: tuple[TestPath, ...] = ()
     proxy_network: str = "proxy"
     min_free_addresses: int = 32
@@ -77,7 +89,16 @@ class Phase:
     # An ssh-keygen allowed-signers file; None: adversary records need no signature (gates.md).
     adversary_signers: str | None = None
     run_minutes: float = 30  # how long one testme run may take (gates.md): the blackout horizon
+    name: str | None = None  # the state files' name; None: the recipe's
+    leak_exclude: tuple[str, ...] = ()  # shell globs a leak pattern matches that are not this phase's
+    families: tuple[str, ...] = ()  # signature tables that apply beside those the compose files run
+    fix_keys: tuple[str, ...] = ()  # compose key paths a minimal fix may touch beyond the timing keys
     source: str = "<defaults>"
+
+    @property
+    def state_name(self) -> str:
+        """The name in the state files' names (`STATUS-<name>.md`): `name`, else the recipe."""
+        return self.name or self.recipe
 
     @property
     def owner(self) -> str:
@@ -154,16 +175,34 @@ def _convert(key: str, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ValueError(f"expected a number, got {raw!r}")
         return float(raw)
-    if key in ("builder_logins", "leak_patterns"):
+    if key in ("builder_logins", "leak_patterns", "leak_exclude"):
         return tuple(str(x) for x in _list(raw))
+    if key == "name":
+        if raw in (None, ""):
+            return None
+        if not isinstance(raw, str) or not _NAME.match(raw):
+            raise ValueError(f"expected a file-name part (letters, digits, . _ -), got {raw!r}")
+        return raw
+    if key == "families":
+        out = tuple(str(x).strip().lower() for x in _list(raw))
+        bad = [f for f in out if f not in FAMILY_NAMES]
+        if bad:
+            raise ValueError(f"unknown family {bad[0]!r} (known: {', '.join(FAMILY_NAMES)}; infra always applies)")
+        return out
+    if key == "fix_keys":
+        out = tuple(str(x).strip() for x in _list(raw))
+        bad = [k for k in out if not k or k.startswith(".") or k.endswith(".") or ".." in k]
+        if bad:
+            raise ValueError(f"expected compose key paths (service.key.subkey), got {bad[0]!r}")
+        return out
     if key == "test_paths":
-        out = []
+        paths: list[TestPath] = []
         for entry in _list(raw):
             if not isinstance(entry, str) or ":" not in entry:
                 raise ValueError(f"expected owner/repo:path, got {entry!r}")
             repo, path = entry.split(":", 1)
-            out.append(TestPath(repo, path))
-        return tuple(out)
+            paths.append(TestPath(repo, path))
+        return tuple(paths)
     if key == "blackouts":
         return tuple(Blackout(str(b["name"]), parse_time(b["start"]), parse_time(b["end"]))
                      for b in _entries(raw, ("name", "start", "end")))

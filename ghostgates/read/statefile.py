@@ -1,17 +1,39 @@
-"""The anchors gates.md reads from the state file (STATUS-ghost.md); the rest is prose."""
+"""The anchors gates.md reads from the state file (STATUS-<name>.md); the rest is prose."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ghostgates.errors import ConfigError
 from ghostgates.read import citations, markdown
 from ghostgates.read.markdown import Document
 
-STATUS = "STATUS-ghost.md"
-REVIEW = "REVIEW-ghost.md"
+if TYPE_CHECKING:
+    from ghostgates.read.phase import Phase
+
+
+# gates.md "Other recipes' phases": the state files are named for the phase's `name` (default
+# its recipe), in the state directory (machine-docs/).
+def status_name(phase: Phase) -> str:
+    """The state file's name: `STATUS-<name>.md`."""
+    return f"STATUS-{phase.state_name}.md"
+
+
+def review_name(phase: Phase) -> str:
+    """The review file's name: `REVIEW-<name>.md`."""
+    return f"REVIEW-{phase.state_name}.md"
+
+
+def journal_name(phase: Phase) -> str:
+    return f"JOURNAL-{phase.state_name}.md"
+
+
+def backlog_name(phase: Phase) -> str:
+    return f"BACKLOG-{phase.state_name}.md"
+
 # gates.md: the line that "contains the words `correct PR`, in any letter case (`incorrect PR` is
 # not it)": the two words whole, not the tail of another word.
 _CORRECT_PR = re.compile(r"(?<![\w-])correct\s+pr(?![\w-])", re.I)

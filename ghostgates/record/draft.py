@@ -21,7 +21,9 @@ from typing import Any
 
 from ghostgates.judge import classify, compose_diff, justification, upgrade
 from ghostgates.judge.facts import GREEN, RED, Facts, head_branch, head_sha
+from ghostgates.judge.rules.common import signature_families, upgrade_markers
 from ghostgates.read import statements as st
+from ghostgates.read.statefile import status_name
 from ghostgates.timeutil import parse_time
 
 FILL = "<fill in: {what}>"
@@ -55,10 +57,12 @@ def _fill(what: str) -> str:
     return FILL.format(what=what)
 
 
-def make(facts: Facts, markers: tuple[upgrade.Markers, ...] = upgrade.DEFAULT_MARKERS) -> Draft:
-    """The draft for the run's evidence (see the module doc)."""
-    name = facts.phase.name if getattr(facts.phase, "name", None) else facts.phase.recipe
-    draft = Draft(str(name or "ghost"))
+def make(facts: Facts, markers: tuple[upgrade.Markers, ...] | None = None) -> Draft:
+    """The draft for the run's evidence (see the module doc); `markers` default to the upgrade markers
+    of the families whose tables apply to the correct PR."""
+    if markers is None:
+        markers = upgrade_markers(facts)
+    draft = Draft(facts.phase.state_name)
     number, pr = facts.correct_pr_number, facts.correct_pr
     if number is None or pr is None:
         draft.notes.append("There is no correct PR (the state file declares none and the phase names none that "
@@ -160,7 +164,7 @@ def _final_comment(facts: Facts, draft: Draft, number: int, timing: _Timing | No
     notes = [f"Post as a comment on PR #{number} ({facts.pr_url(number)}), after build #{n} finished."]
     if red:
         log = facts.log(n)
-        cls = classify.classify_log(log).cls if log is not None else classify.UNKNOWN
+        cls = classify.classify_log(log, signature_families(facts)).cls if log is not None else classify.UNKNOWN
         lines.append(f"Class: {cls}")
         lines.append(f"Blocker: {_fill('what blocks the PR, in at least three words')}")
         notes.append("Fill in `Blocker`: M2.outcome fails until it states what blocks the PR.")
@@ -209,7 +213,7 @@ def _has_superseded_by(facts: Facts, n: int, correct: int) -> bool:
 
 # -- the state file ----------------------------------------------------------------------------------
 def _status(facts: Facts, draft: Draft, number: int, timing: _Timing | None) -> None:
-    file = f"STATUS-{draft.name}.md"
+    file = status_name(facts.phase)
     pr = facts.correct_pr or {}
     phase = facts.phase
     inventory = [f"- correct PR: PR #{number} ({facts.pr_url(number)}), branch `{head_branch(pr)}`, head "
@@ -246,7 +250,7 @@ def _status(facts: Facts, draft: Draft, number: int, timing: _Timing | None) -> 
             continue
         n = int(b["number"])
         log = facts.log(n)
-        cls = classify.classify_log(log).cls if log is not None else classify.UNKNOWN
+        cls = classify.classify_log(log, signature_families(facts)).cls if log is not None else classify.UNKNOWN
         created = facts.created(b)
         day = created.astimezone(UTC).date().isoformat() if created else "undated"
         classified.append(f"- build #{n} ({day}): {cls}." + ("" if log is not None else " (its log was not read)"))

@@ -26,7 +26,7 @@ import pytest
 
 from ghostgates.fetch.engine import EngineTarget, read_swarm
 from ghostgates.judge.rules.m2 import no_leaks
-from ghostgates.read.phase import Phase
+from ghostgates.read.phase import load_phase
 
 from .conftest import IMAGE, STACK_LABEL, Lab, docker_host, note, running_replicas, wait_for
 
@@ -73,7 +73,8 @@ def _docker_cli(*args: str, cwd: Path | None = None) -> str:
 
 
 def _leaks() -> tuple[Any, set[tuple[str, str]]]:
-    verdict = no_leaks(read_swarm(EngineTarget(docker_host())), Phase.from_mapping({}, source="lab"))
+    phase = load_phase(Path(__file__).resolve().parents[2] / "phases" / "ghost.toml", None, "lab")
+    verdict = no_leaks(read_swarm(EngineTarget(docker_host())), phase)
     # the engine item names where the Swarm was read; the rest are the leaks
     assert verdict.evidence[0]["kind"] == "engine" and verdict.evidence[0]["swarm_manager"] is True
     return verdict, {(e["kind"], e["name"]) for e in verdict.evidence if e["kind"] not in ("patterns", "engine")}

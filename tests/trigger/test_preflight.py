@@ -17,7 +17,8 @@ CLEAR = passed("clear")
 
 def _facts(comments: list[dict[str, Any]] = (), builds: list[dict[str, Any]] = (), state: str = "open",
            **phase: Any) -> Facts:
-    settings = {"expected_pr": 4, "proxy_fixed_at": NOW - timedelta(days=1), **phase}
+    settings = {"repo": "recipe-maintainers/ghost", "recipe": "ghost", "expected_pr": 4,
+                "proxy_fixed_at": NOW - timedelta(days=1), **phase}
     pr = {"number": 4, "title": "chore: upgrade ghost", "state": state, "merged": False,
           "head": {"ref": "upgrade-ghost", "sha": HEAD}, "html_url": "https://git.example.org/r/ghost/pulls/4"}
     gitea = {"pulls": [pr], "pr": {"4": {"comments": list(comments)}}, "members": {"builder": True, "stranger": False}}

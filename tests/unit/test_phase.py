@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,57 @@ def test_waiver_lifts_the_limit():
     limit, waiver = phase.waived_limit("M1.attempt-budget", 3)
     assert limit == 5 and waiver is not None and waiver.by == "op"
     assert phase.waived_limit("M1.other", 3) == (3, None)
+
+
+# --- other recipes' phases (gates.md): name, leak_exclude, families, fix_keys ----------------
+def test_the_state_files_are_named_for_the_phase():
+    from ghostgates.read.statefile import backlog_name, journal_name, review_name, status_name
+
+    base = Phase.from_file(ROOT / "phases" / "ghost.toml")
+    assert (status_name(base), review_name(base)) == ("STATUS-ghost.md", "REVIEW-ghost.md")
+    named = Phase.from_mapping({"name": "docs-upgrade"}, base=base)
+    assert [f(named) for f in (status_name, review_name, journal_name, backlog_name)] == [
+        "STATUS-docs-upgrade.md", "REVIEW-docs-upgrade.md", "JOURNAL-docs-upgrade.md", "BACKLOG-docs-upgrade.md"]
+    assert status_name(Phase.from_mapping({"recipe": "lasuite-docs"})) == "STATUS-lasuite-docs.md"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("name", "../etc", "file-name part"),
+    ("name", "a b", "file-name part"),
+    ("families", ["percona"], "unknown family 'percona'"),
+    ("families", "postgres", "expected a list"),
+    ("fix_keys", ["db..x"], "compose key paths"),
+    ("leak_exclude", "lasuite-drive*", "expected a list"),
+])
+def test_new_keys_are_checked(key: str, value: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=f"w: {key}: .*{re.escape(message)}"):
+        Phase.from_mapping({key: value}, source="w")
+
+
+def test_new_keys_read():
+    phase = Phase.from_mapping({"families": ["MariaDB"], "fix_keys": ["db.environment.MARIADB_AUTO_UPGRADE"],
+                                "leak_exclude": ["lasuite-drive*"]})
+    assert phase.families == ("mariadb",)
+    assert phase.fix_keys == ("db.environment.MARIADB_AUTO_UPGRADE",)
+    assert phase.leak_exclude == ("lasuite-drive*",)
+
+
+def test_no_recipe_is_a_default():
+    phase = Phase()
+    assert phase.repo == "" and phase.recipe == "" and phase.leak_patterns == ()
+
+
+@pytest.mark.parametrize("path, name, covered", [
+    ("tests/lasuite-docs", "tests/lasuite-docs/test_upgrade.py", True),
+    ("tests/lasuite-docs", "tests/lasuite-docs", True),
+    ("tests/lasuite-docs/", "tests/lasuite-docs/a/b.py", True),
+    ("tests/lasuite-docs", "tests/lasuite-drive/test_upgrade.py", False),
+    ("tests/lasuite-docs", "tests/lasuite-docs-extra/x.py", False),
+    ("tests/lasuite-docs", "tests/lasuite-docs.py", False),
+    (".drone.yml", ".drone.yml", True),
+    (".drone.yml", ".drone.yml.bak", False),
+])
+def test_a_test_path_covers_its_file_or_folder_never_a_sibling(path: str, name: str, covered: bool) -> None:
+    from ghostgates.read.phase import TestPath
+
+    assert TestPath("o/r", path).covers(name) is covered

@@ -32,7 +32,8 @@ def facts(state: str = "- correct PR: PR #12\n## DONE\n") -> Facts:
     # 287 finished 12:20:20; 290 is still running and is not a finished build
     drone = {"builds": [build(280, "2026-07-12T18:40:20Z", "failure"), build(287, "2026-07-15T12:00:20Z"),
                         build(290, "2026-07-15T19:00:00Z", "running")]}
-    return Facts(phase=Phase.from_mapping({"expected_pr": 12, "proxy_fixed_at": "2026-07-14T11:30:00Z"}),
+    return Facts(phase=Phase.from_mapping({"repo": "recipe-maintainers/ghost", "recipe": "ghost", "expected_pr": 12,
+                                           "proxy_fixed_at": "2026-07-14T11:30:00Z"}),
                  gitea=gitea, drone=drone, state=StateFile.parse("STATUS-ghost.md", state))
 
 

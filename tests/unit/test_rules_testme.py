@@ -22,7 +22,8 @@ def unix(text: str) -> int:
 
 
 def phase(**extra: Any) -> Phase:
-    return Phase.from_mapping({"expected_pr": 12, "proxy_fixed_at": FIX, "builder_logins": ["hedda"],
+    return Phase.from_mapping({"repo": "recipe-maintainers/ghost", "recipe": "ghost", "expected_pr": 12,
+                               "proxy_fixed_at": FIX, "builder_logins": ["hedda"],
                                "max_post_proxy_attempts": 3, **extra})
 
 

@@ -39,6 +39,8 @@ url_map = Map(
         Rule(f"{R}/statuses/<sha>", endpoint="repo_list_statuses", methods=["GET"]),
         Rule(f"{R}/raw/<path:filepath>", endpoint="repo_get_raw_file", methods=["GET"]),
         Rule(f"{R}/contents/<path:filepath>", endpoint="repo_get_contents", methods=["GET"]),
+        # The root folder (routers/api/v1/api.go: m.Get("/contents", repo.GetContentsList)).
+        Rule(f"{R}/contents", endpoint="repo_get_contents", defaults={"filepath": ""}, methods=["GET"]),
         Rule("/api/v1/orgs/<org>/members/<username>", endpoint="org_is_member", methods=["GET"]),
         Rule("/api/v1/orgs/<org>/public_members/<username>", endpoint="org_is_public_member", methods=["GET"]),
     ],

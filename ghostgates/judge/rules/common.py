@@ -7,8 +7,10 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
+from ghostgates.judge import classify, upgrade
 from ghostgates.judge.facts import Facts, MembershipHidden, Testme, head_sha
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed
+from ghostgates.read.statefile import status_name
 from ghostgates.timeutil import maybe_time, rfc3339
 
 P = ParamSpec("P")
@@ -94,13 +96,13 @@ def ev_testme(facts: Facts, testme: Testme, **extra: Any) -> dict[str, Any]:
 
 
 def ev_state(facts: Facts, **extra: Any) -> dict[str, Any]:
-    return evidence("file", facts.state.path if facts.state else "STATUS-ghost.md", **extra)
+    return evidence("file", facts.state.path if facts.state else status_name(facts.phase), **extra)
 
 
 def state_missing(facts: Facts, requirement: str) -> Verdict | None:
     """gates.md: a requirement naming the state file fails when that file is missing."""
     if facts.state is None:
-        return failed(f"{requirement} reads the state file, and machine-docs/STATUS-ghost.md is missing: "
+        return failed(f"{requirement} reads the state file, and machine-docs/{status_name(facts.phase)} is missing: "
                       "write it before asking for this gate.")
     return None
 
@@ -108,3 +110,42 @@ def state_missing(facts: Facts, requirement: str) -> Verdict | None:
 def listing(items: list[str], limit: int = 6) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def signature_families(facts: Facts) -> tuple[str, ...] | None:
+    """The database families whose signature tables apply besides `infra` (gates.md "Other
+    recipes' phases"): those of the images the recipe's root compose files run at the correct
+    PR's merge base or head, plus the phase's `families`. None (every table) where no root was
+    read: a table left out could only hide evidence, never add it."""
+    pr = facts.correct_pr
+    contents = facts.gitea.get("contents") or {}
+    if pr is None:
+        return None
+    refs = [ref for ref in dict.fromkeys((str(pr.get("merge_base") or ""), head_sha(pr))) if ref]
+    listings = {ref: contents.get(f"{ref}:") for ref in refs}
+    if not refs or any(v is None for v in listings.values()):
+        return None
+    texts = [contents.get(f"{ref}:{name}") for ref, listing in listings.items()
+             for name in (listing or "").splitlines() if classify.is_root_compose_file(name)]
+    return classify.recipe_families(texts, facts.phase.families)
+
+
+def upgrade_markers(facts: Facts) -> tuple[upgrade.Markers, ...]:
+    """The upgrade markers of the families whose tables apply (judge/signatures/*.toml), for
+    `Upgrade took` (gates.md "Upgrade markers"): each family's start and end patterns as
+    judge/upgrade.py reads them, a conjunction as one line holding each of its parts."""
+    families = signature_families(facts)
+    names = [t.family for t in classify.tables_for(families)]
+    out: list[upgrade.Markers] = []
+    for name in names:
+        found = classify.upgrade_markers(name)
+        if found is None:
+            continue
+        out.append(upgrade.Markers(name, start=_alternatives(found.start), end=_alternatives(found.end),
+                                   source=found.source))
+    return tuple(out) or upgrade.DEFAULT_MARKERS
+
+
+def _alternatives(pattern: classify.Pattern) -> tuple[str, ...]:
+    return tuple(conj[0] if len(conj) == 1 else "".join(f"(?=.*?{part})" for part in conj)
+                 for conj in pattern.texts)

@@ -15,6 +15,7 @@ from typing import Any
 from ghostgates.judge.facts import Facts, head_sha
 from ghostgates.judge.rules.common import ev_build, ev_pr
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed, skipped
+from ghostgates.read.statefile import review_name
 from ghostgates.record.review import records
 from ghostgates.timeutil import parse_time, rfc3339
 
@@ -82,7 +83,7 @@ def signed(facts: Facts, review_text: str | None,
     if latest is not None:
         ev.append(ev_build(facts, latest))
     if review_text is None:
-        return failed("`## DONE` is written but the review file REVIEW-ghost.md is missing.", ev)
+        return failed(f"`## DONE` is written but the review file {review_name(facts.phase)} is missing.", ev)
     found = records(review_text)
     problems = []
     unknown: list[str] = []

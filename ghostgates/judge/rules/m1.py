@@ -7,7 +7,16 @@ from typing import Any
 
 from ghostgates.judge import classify
 from ghostgates.judge.facts import RED, Facts, head_branch, is_build_of
-from ghostgates.judge.rules.common import ev_build, ev_pr, ev_state, ev_testme, listing, needs_membership, state_missing
+from ghostgates.judge.rules.common import (
+    ev_build,
+    ev_pr,
+    ev_state,
+    ev_testme,
+    listing,
+    needs_membership,
+    signature_families,
+    state_missing,
+)
 from ghostgates.judge.snapshot import engine_evidence, host_addresses, not_manager, used_addresses
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed
 from ghostgates.read import citations
@@ -253,7 +262,7 @@ def no_stale_evidence(facts: Facts) -> Verdict:
                 return errored(f"The log of build #{item.build} could not be read: {why_not}", ev)
             continue
         ev.append(ev_build(facts, build, classified=item.cls))
-        why = classify.contradiction(item.cls, log)
+        why = classify.contradiction(item.cls, log, signature_families(facts))
         if why:
             problems.append(f"build #{item.build} is classified {item.cls}, but its {why}")
     if problems:
@@ -285,5 +294,6 @@ def quiet_window(facts: Facts) -> Verdict:
             if start < blackout.end and end > blackout.start:
                 clashes.append(f"build #{build['number']} (PR #{testme.pr}) ran during {blackout.name}")
     if clashes:
-        return failed("Ghost ran inside a blackout: " + "; ".join(clashes) + ".", ev)
+        return failed(f"Builds of the {facts.phase.recipe} phase ran inside a blackout: " + "; ".join(clashes) + ".",
+                      ev)
     return passed("No post-proxy testme build ran during a blackout.", ev)

@@ -6,7 +6,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ghostgates.judge import classify, compose_diff, justification
+from ghostgates.judge import classify, compose_diff, env_sample, justification
 from ghostgates.judge.facts import GREEN, RED, Facts, head_sha
 from ghostgates.judge.rules.common import (
     ev_build,
@@ -15,9 +15,11 @@ from ghostgates.judge.rules.common import (
     ev_state,
     listing,
     needs_membership,
+    signature_families,
     state_missing,
+    upgrade_markers,
 )
-from ghostgates.judge.snapshot import engine_evidence, named_objects, not_manager
+from ghostgates.judge.snapshot import engine_evidence, labelled_objects, not_manager
 from ghostgates.judge.verdict import Verdict, errored, evidence, failed, passed, skipped
 from ghostgates.read import citations, statements
 from ghostgates.read.phase import Phase
@@ -252,7 +254,8 @@ def fix_minimal(facts: Facts) -> Verdict:
             base_text[old] = contents.get(contents_key(base_sha, old))
             head_text[name] = contents.get(contents_key(head, name))
     try:
-        report = compose_diff.classify_changes(files, base_text, head_text)
+        report = compose_diff.classify_changes(files, base_text, head_text, fix_keys=facts.phase.fix_keys)
+        _env_sample_upgrade(report, contents, base_sha, head)
     except compose_diff.ComposeError as exc:
         return errored(f"Could not read the PR's compose files: {exc}", [ev_pr(facts, number)])
     ev: list[dict[str, Any]] = [ev_pr(facts, number, base=base_sha[:10], compared_to=head[:10])]
@@ -271,7 +274,7 @@ def fix_minimal(facts: Facts) -> Verdict:
     windows = justification.windows_from_changes(report.timing)
     found, rejected = justification.decide(
         justification_sources(facts, number), windows, {int(b["number"]) for b in facts.builds_of_pr(number)},
-        lambda n: (facts.log(n), facts.log_error(n)), facts.phase.drone_repo)
+        lambda n: (facts.log(n), facts.log_error(n)), facts.phase.drone_repo, upgrade_markers(facts))
     if found is None:
         undecided = [r for r in rejected if r.undecided]
         if undecided and len(undecided) == len(rejected):
@@ -315,6 +318,22 @@ def justification_section(state: Any) -> str | None:
     if not found:
         return None
     return "\n".join("\n".join(doc.lines[s.body.start:s.body.stop]) for s in found)
+
+
+def _env_sample_upgrade(report: compose_diff.ChangeReport, contents: dict[str, str | None], base_sha: str,
+                        head: str) -> None:
+    """gates.md: the upgrade itself includes a change of an `.env.sample` variable that only an
+    image reference interpolates (the recipe's root compose files at both sides say which)."""
+    moved = [c for c in report.other if c.file == env_sample.ENV_SAMPLE and c.path == "" and c.before == c.after]
+    if not moved or not base_sha:
+        return
+    composes = [text for key, text in contents.items() if key.startswith((f"{base_sha}:", f"{head}:"))
+                and classify.is_root_compose_file(key.split(":", 1)[1])]
+    if env_sample.is_upgrade_only(contents.get(f"{base_sha}:{env_sample.ENV_SAMPLE}"),
+                                  contents.get(f"{head}:{env_sample.ENV_SAMPLE}"), composes):
+        for change in moved:
+            report.other.remove(change)
+            report.upgrade.append(change)
 
 
 def _short(value: Any) -> str | None:
@@ -442,18 +461,33 @@ def no_leaks(swarm: SwarmSnapshot, phase: Phase, polled_seconds: float = 0.0) ->
     if (why := not_manager(swarm)) is not None:
         # An engine that is in no swarm lists no services: that is not "nothing leaked".
         return errored(f"Could not read the Swarm: {why}.", [engine])
-    leaks = [(kind, name, node) for kind, name, node in named_objects(swarm)
-             if name and any(fnmatchcase(name, pattern) for pattern in phase.leak_patterns)]
-    ev = [engine, *(evidence(kind, name, node=node or None) for kind, name, node in leaks)]
+
+    def ours(name: str) -> bool:
+        # gates.md: matched by a leak pattern and not by `leak_exclude` (a sibling recipe with the
+        # same four-letter prefix, an app the harness keeps on purpose).
+        return any(fnmatchcase(name, p) for p in phase.leak_patterns) and \
+            not any(fnmatchcase(name, x) for x in phase.leak_exclude)
+
+    objects = labelled_objects(swarm)
+    leaking = {name for kind, name, _, _ in objects if kind == "stack" and ours(name)}
+    # An object whose stack label names a leaking stack is a leak whatever its own name, even one
+    # `leak_exclude` matches: the label says whose it is.
+    leaks = [(kind, name, node, stack) for kind, name, node, stack in objects
+             if name and (ours(name) or (kind != "stack" and stack in leaking))]
+    ev = [engine, *(evidence(kind, name, node=node or None, stack=stack if stack and not ours(name) else None)
+                    for kind, name, node, stack in leaks)]
     waited = f" (after polling {polled_seconds:g} s for removals to settle)" if polled_seconds else ""
-    shown = [f"{k} {n}" + (f" on node {node}" if node else "") for k, n, node in leaks]
+    shown = [f"{k} {n}" + (f" on node {node}" if node else "") + (f" (stack {s})" if s and not ours(n) else "")
+             for k, n, node, s in leaks]
     if leaks:
-        return failed(f"{len(leaks)} ghost resource(s) leaked{waited}: {listing(shown, 10)}; "
+        return failed(f"{len(leaks)} resource(s) of the {phase.recipe} phase leaked{waited}: {listing(shown, 10)}; "
                       "remove them (volumes survive `docker stack rm`).", ev)
     nodes = sorted(swarm.get("node_volumes") or {})
     seen = f" (volumes read on {', '.join(nodes)})" if nodes else ""
-    return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}{waited}{seen}.",
-                  [engine, evidence("patterns", ", ".join(phase.leak_patterns))])
+    excluded = f" but {', '.join(phase.leak_exclude)}" if phase.leak_exclude else ""
+    return passed(f"Nothing on the Swarm matches {', '.join(phase.leak_patterns)}{excluded}{waited}{seen}.",
+                  [engine, evidence("patterns", ", ".join(phase.leak_patterns),
+                                    exclude=", ".join(phase.leak_exclude) or None)])
 
 
 def evidence_kept(facts: Facts) -> Verdict:
@@ -516,7 +550,7 @@ def classified(facts: Facts) -> Verdict:
         if log is None:
             why_not = facts.log_error(n) or "Drone gave no log for it"
             return errored(f"The log of build #{n} could not be read: {why_not}", ev)
-        why = classify.contradiction(item.cls, log)
+        why = classify.contradiction(item.cls, log, signature_families(facts))
         if why:
             problems.append(f"build #{n} is classified {item.cls}, but its {why}")
     if problems:
