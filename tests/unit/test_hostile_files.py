@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from ghostgates.errors import ConfigError
-from ghostgates.read.phase import MAX_PHASE_DEPTH, Phase
+from ghostgates.read.phase import MAX_PHASE_DEPTH, load_phase
 from twin.world import WorldError, load_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ def test_a_deeply_nested_phase_file_is_one_line(tmp_path: Path, value: str) -> N
     path = tmp_path / "phase.toml"
     path.write_text(f"repo = {value}\n")
     with pytest.raises(ConfigError) as info:
-        Phase.from_file(path)
+        load_phase(path)
     assert str(info.value) == (f"{path}: nested deeper than a phase file may be (at most {MAX_PHASE_DEPTH} "
                                "levels of arrays and tables)")
 
@@ -109,11 +109,11 @@ def test_nesting_within_the_bound_is_judged_by_its_keys(tmp_path: Path) -> None:
     path = tmp_path / "phase.toml"
     path.write_text("repo = " + "[" * MAX_PHASE_DEPTH + "]" * MAX_PHASE_DEPTH + "\n")
     with pytest.raises(ConfigError, match=r"repo: expected owner/name"):
-        Phase.from_file(path)
+        load_phase(path)
 
 
 def test_a_huge_phase_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     path = tmp_path / "phase.toml"
     path.write_text("# " + "x" * (2 << 20) + "\n")
     with pytest.raises(ConfigError, match=r"bytes: a phase file holds at most"):
-        Phase.from_file(path)
+        load_phase(path)

@@ -67,7 +67,7 @@ def test_waiver_lifts_the_limit():
 def test_the_state_files_are_named_for_the_phase():
     from ghostgates.read.statefile import backlog_name, journal_name, review_name, status_name
 
-    base = Phase.from_file(ROOT / "phases" / "ghost.toml")
+    base = _from_file(ROOT / "phases" / "ghost.toml")
     assert (status_name(base), review_name(base)) == ("STATUS-ghost.md", "REVIEW-ghost.md")
     named = Phase.from_mapping({"name": "docs-upgrade"}, base=base)
     assert [f(named) for f in (status_name, review_name, journal_name, backlog_name)] == [

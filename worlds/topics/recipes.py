@@ -337,12 +337,13 @@ def _own_tests(w: World) -> None:
 
 # ---- the MariaDB variant: a crash-refused upgrade, fixed by stop_grace_period -------------
 GRACE_FIX_SHA = sha("stop grace fix")
-GRACE_JUSTIFIED = (f"build #287 ({DRONE}/287) is red, and not for infra: the proxy network had free addresses and "
-                   "no task sat in New. The old MariaDB was still flushing InnoDB when the 10 s default stop "
-                   "grace period ran out and Swarm killed it; the new server then refused the crashed redo log "
-                   "(Upgrade after a crash is not supported). A manual run on the same volume measured the "
-                   "shutdown and mariadb-upgrade at 96 s. I add stop_grace_period: 2m to the db service, and "
-                   "change nothing else.")
+GRACE_JUSTIFIED = (f"Build: #287\nVerdict: red\nClass: recipe-timing\nUpgrade took: 96 s\n"
+                   "Old window: stop_grace_period default\n\n"
+                   f"build #287 ({DRONE}/287) is red, and not for infra: the old MariaDB was still flushing InnoDB "
+                   "when the 10 s default stop grace period ran out and Swarm killed it; the new server then "
+                   "refused the crashed redo log (Upgrade after a crash is not supported). A manual run on the "
+                   "same volume measured the shutdown and mariadb-upgrade at 96 s. I add stop_grace_period: 2m "
+                   "to the db service, and change nothing else.")
 GRACE_UNJUSTIFIED = f"build #287 ({DRONE}/287) is red: the db was killed mid-shutdown. I add stop_grace_period: 2m."
 
 
@@ -395,9 +396,9 @@ def grace_fix(w: World, justify: bool) -> None:
     for i, (login, body, when) in enumerate((
             (BUILDER, "!testme", run_at), (BRIDGE, f"build #288 started: {DRONE}/288", plus(run_at, seconds=25)),
             (BRIDGE, "build #288 passed", done),
-            (BUILDER, f"Post-proxy verdict: green after the stop grace fix. build #288 ({DRONE}/288) passed on "
-                      f"{GRACE_FIX_SHA[:10]}; build #287 was the recipe-timing failure described above. Ready for "
-                      "operator review; not merging.", "2026-07-15T16:40:00Z"))):
+            (BUILDER, f"Build: #288\nVerdict: green\n\nPost-proxy verdict: green after the stop grace fix. build "
+                      f"#288 ({DRONE}/288) passed on {GRACE_FIX_SHA[:10]}; build #287 was the recipe-timing failure "
+                      "described above. Ready for operator review; not merging.", "2026-07-15T16:40:00Z"))):
         comments.append({"id": nid + i, "user": {"login": login}, "body": body, "created_at": when,
                          "updated_at": when})
     statuses = _repo(w)["statuses"].setdefault(GRACE_FIX_SHA, [])
