@@ -26,14 +26,14 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from ghostgates.errors import GateError, Malformed, NotFound
 from ghostgates.fetch import needs
 from ghostgates.fetch.http import ApiClient
-from ghostgates.judge.facts import head_branch, head_sha
+from ghostgates.judge.facts import CLOCK_SKEW, head_branch, head_sha
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
 from ghostgates.timeutil import parse_time, rfc3339
@@ -120,6 +120,8 @@ class GiteaPlan:
         self.members: dict[str, Future[bool | None]] = {}
         # The correct PR as Gitea sends it (None: it does not exist); the Drone chain waits on it.
         self.correct_pr: Future[dict[str, Any] | None] = Future()
+        # The builds the read PRs' replies and statuses link (needs.linked_builds), once all are read.
+        self.links: Future[set[int]] = Future()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self.pool.submit(fn, *args)
@@ -132,10 +134,13 @@ class GiteaPlan:
 
     def run(self) -> dict[str, Any]:
         try:
-            return self._run()
+            data = self._run()
+            self.links.set_result(needs.linked_builds(self.phase, data))
+            return data
         except BaseException as exc:
-            if not self.correct_pr.done():
-                self.correct_pr.set_exception(exc)
+            for future in (self.correct_pr, self.links):
+                if not future.done():
+                    future.set_exception(exc)
             raise
         finally:
             self.pool.shutdown()
@@ -339,15 +344,21 @@ def raw_file(api: ApiClient, repo: str, path: str, ref: str) -> str | None:
 
 class DronePlan:
     def __init__(self, api: ApiClient, repo: str, cited: set[int], wants_log: Callable[[dict[str, Any]], bool],
-                 floor: datetime | None, born: Future[dict[str, Any] | None] | None = None) -> None:
+                 floor: datetime | None, born: Future[dict[str, Any] | None] | None = None,
+                 linked: Future[set[int]] | None = None) -> None:
         """`cited`: builds read one by one; `wants_log(build)`: whose logs to read; the builds list
-        is read back to `floor`, or to the correct PR's birth where `born` says it is earlier."""
+        is read back to `floor`, or to the correct PR's birth where `born` says it is earlier
+        (each less CLOCK_SKEW: Drone stamps `created` by its own clock); `linked`: the builds the
+        PRs' replies and statuses link, read one by one where the list stopped before them."""
         self.api, self.cited, self.wants_log, self.floor = api, cited, wants_log, floor
         self.correct_pr = born
+        self.linked = linked
         self.repo = repo
         self.pool = Pool(PER_SERVICE, "drone")
         self.lock = threading.Lock()
         self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
+        self.single: dict[int, Future[dict[str, Any] | None]] = {}
+        self.paging = {"pages": 0, "ahead_unused": 0, "rereads": 0, "most_ahead": 0}
 
     def run(self) -> dict[str, Any]:
         try:
@@ -358,42 +369,23 @@ class DronePlan:
     def _run(self) -> dict[str, Any]:
         cited = self.cited
         single = {n: self.pool.submit(self._build, n) for n in sorted(cited)}
+        self.single = single
         # A cited build's detail says by itself whether a rule reads its log: no need to wait for
         # the builds page that lists it.
         early = [spawn(self._chain_if_wanted, f) for f in single.values()]
-        builds: list[dict[str, Any]] = []
-        seen: set[int] = set()
-        page, rereads = 1, 0
-        while True:
-            batch = self._page(page)
-            for build in batch:
-                if int(build["number"]) in seen:
-                    continue
-                seen.add(int(build["number"]))
-                builds.append(build)
-                if self.wants_log(build):
-                    self._chain(build, single.get(int(build["number"])))
-            if self._reached_window(batch):
-                break
-            if len(batch) < DRONE_PER_PAGE:
-                # Drone sends no count: a short page ends the list only if the next page is empty;
-                # else this page was cut (a list short of its last item), and is read again.
-                if not batch or not self._page(page + 1):
-                    break
-                rereads += 1
-                if rereads > self.api.retries:
-                    raise Malformed(f"Drone: GET {self.api.base_url}/repos/{self.repo}/builds?page={page} was cut "
-                                    f"short: {len(batch)} of {DRONE_PER_PAGE} builds, and page {page + 1} has more",
-                                    url=f"{self.api.base_url}/repos/{self.repo}/builds")
-                continue
-            page += 1
+        builds, complete = self._list()
         listed = {int(b["number"]) for b in builds}
+        # Builds a reply or a status links that the list did not reach (older than the window, or
+        # purged): read one by one, so that pairing replies with testmes sees every linked build
+        # Drone still has; a 404 is marked missing, never guessed.
+        linked = self._linked() - listed - cited
+        single.update({n: self.pool.submit(self._build, n) for n in sorted(linked)})
         missing: list[int] = []
-        for number in sorted(cited - listed):
+        for number in sorted((cited | linked) - listed):
             found = single[number].result()
             if found is None:
-                # Drone's 404 for a build number it never had: the state file cites a build that does
-                # not exist (M1.no-stale-evidence says so); not a read that failed.
+                # Drone's 404 for a build number it does not have (never had, or purged): the state
+                # file or a reply cites a build that does not exist; not a read that failed.
                 missing.append(number)
                 continue
             builds.append(found)
@@ -420,6 +412,7 @@ class DronePlan:
                 found = None  # the list's entry stands; no rule reads more of a build it needs no log of
             if found is not None and str(number) not in details:
                 details[str(number)] = found
+        floor = self._floor()
         return {
             "base_url": self.api.base_url.removesuffix("/api"),
             "builds": builds,
@@ -427,17 +420,126 @@ class DronePlan:
             "details": details,
             "logs": logs,
             "log_errors": log_errors,
+            # What was not fetched: the list was read back to `listed_since` (None: to its end);
+            # an older build is here only when cited or linked, and absent ones are in `missing`.
+            "listed_since": None if complete or floor is None else rfc3339(
+                datetime.fromtimestamp(floor, tz=UTC)),
+            "linked": sorted(self._linked()),
+            "paging": dict(self.paging),
             "now": self.api.server_date.isoformat() if self.api.server_date else None,
         }
 
-    def _page(self, page: int) -> list[Any]:
-        path = f"/repos/{self.repo}/builds"
-        batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
-                                 urgent=True).result()
+    # -- the builds list, read ahead -------------------------------------------------------------
+
+    def _list(self) -> tuple[list[dict[str, Any]], bool]:
+        """The builds list, newest first, back to the window (or its end): (builds, read to its end).
+
+        Drone sends no count, so the pages cannot all go out at once as Gitea's do. They are read
+        ahead instead: page 1 alone, then, while every page is full and inside the window, a window
+        of up to PER_SERVICE pages in flight, as many as the list can still hold (its lowest build
+        number bounds the builds left) and as the window is likely to need (the pages' time span so
+        far, extrapolated to the window's floor). The first short page or the page that reaches the
+        window ends the list; pages sent past it are counted as `ahead_unused`.
+        """
+        sent: dict[int, Future[Any]] = {}
+        used: set[int] = set()
+
+        def send(page: int) -> None:
+            if page not in sent:
+                sent[page] = self.pool.submit(self.api.get_json, f"/repos/{self.repo}/builds",
+                                              {"page": page, "per_page": DRONE_PER_PAGE}, urgent=True)
+
+        builds: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        page, window, complete = 1, 1, False
+        send(1)
+        try:
+            while True:
+                batch = self._take(sent, page)
+                used.add(page)
+                for build in batch:
+                    if int(build["number"]) in seen:
+                        continue
+                    seen.add(int(build["number"]))
+                    builds.append(build)
+                    if self.wants_log(build):
+                        self._chain(build, self.single.get(int(build["number"])))
+                if self._reached_window(batch):
+                    break
+                if len(batch) < DRONE_PER_PAGE:
+                    # Drone sends no count: a short page ends the list only if the next page is empty;
+                    # else this page was cut (a list short of its last item), and is read again.
+                    if not batch:
+                        complete = True
+                        break
+                    send(page + 1)
+                    used.add(page + 1)
+                    if not self._take(sent, page + 1):
+                        complete = True
+                        break
+                    self.paging["rereads"] += 1
+                    if self.paging["rereads"] > self.api.retries:
+                        raise Malformed(f"Drone: GET {self.api.base_url}/repos/{self.repo}/builds?page={page} was cut "
+                                        f"short: {len(batch)} of {DRONE_PER_PAGE} builds, and page {page + 1} has more",
+                                        url=f"{self.api.base_url}/repos/{self.repo}/builds")
+                    del sent[page]
+                    send(page)
+                    continue
+                window = self._ahead(builds, page, window)
+                page += 1
+                for ahead in range(page, page + window):
+                    send(ahead)
+                # Pages sent and not yet read: the read-ahead window, as decided.
+                self.paging["most_ahead"] = max(self.paging["most_ahead"], sum(1 for n in sent if n >= page))
+        finally:
+            for number, future in sent.items():
+                if number not in used and not future.cancel():
+                    self.paging["ahead_unused"] += 1  # sent (or under way) past the list's end
+            self.paging["pages"] = sum(1 for f in sent.values() if not f.cancelled()) + self.paging["rereads"]
+        return builds, complete
+
+    def _take(self, sent: dict[int, Future[Any]], page: int) -> list[Any]:
+        batch = sent[page].result()
         if not isinstance(batch, list):
-            url = f"{self.api.base_url}{path}?page={page}"
+            url = f"{self.api.base_url}/repos/{self.repo}/builds?page={page}"
             raise Malformed(f"Drone: GET {url} did not return a list", url=url)
         return batch
+
+    def _ahead(self, builds: list[dict[str, Any]], pages: int, window: int) -> int:
+        """How many pages to have in flight after `pages` full pages inside the window (at least 1)."""
+        bounds: list[int] = []
+        numbers = [int(b["number"]) for b in builds if isinstance(b.get("number"), int)]
+        if numbers and min(numbers) >= 1:
+            # Build numbers are a repo's counter: below the lowest seen are at most lowest - 1
+            # builds. One page more than they fill: the page that shows the list has ended.
+            bounds.append(-(-(min(numbers) - 1) // DRONE_PER_PAGE) + 1)
+        floor = self._floor(wait=False)
+        stamps = [b.get("created") for b in builds if isinstance(b.get("created"), int | float)]
+        if floor is not None and len(stamps) >= 2:
+            span = (stamps[0] - stamps[-1]) / pages  # seconds of builds a page holds, so far
+            if span > 0:
+                left = max(stamps[-1] - floor, 0) / span
+                bounds.append(int(left * 1.25) + 1)  # a margin: builds come in bursts
+        if not bounds:
+            return min(PER_SERVICE, window * 2)  # nothing to go by: widen by doubling
+        return max(1, min(PER_SERVICE, *bounds))
+
+    def _floor(self, wait: bool = True) -> float | None:
+        """The window's floor (a POSIX time) as known now; with `wait`, once the correct PR is read."""
+        moments = [self.floor.timestamp()] if self.floor is not None else []
+        if self.correct_pr is not None and (wait or self.correct_pr.done()):
+            born = self._correct_born()
+            if born is not None:
+                moments.append(born)
+        return min(moments) - CLOCK_SKEW.total_seconds() if moments else None
+
+    def _linked(self) -> set[int]:
+        if self.linked is None:
+            return set()
+        try:
+            return set(self.linked.result())
+        except BaseException:  # noqa: BLE001 - Gitea's own error is reported; without Gitea no rule pairs
+            return set()
 
     def _build(self, number: int) -> dict[str, Any] | None:
         try:
@@ -446,17 +548,16 @@ class DronePlan:
             return None
 
     def _reached_window(self, batch: list[Any]) -> bool:
-        """Whether this page reaches back before the window of builds that matter (history_start)."""
+        """Whether this page reaches back before the window of builds that matter (history_start,
+        less CLOCK_SKEW)."""
         oldest = batch[-1].get("created") or 0 if batch else None
         if oldest is None:
             return False
-        moments = [self.floor.timestamp()] if self.floor is not None else []
-        if moments and oldest >= min(moments):
+        skew = CLOCK_SKEW.total_seconds()
+        if self.floor is not None and oldest >= self.floor.timestamp() - skew:
             return False  # the window starts no later than the phase's own moments
-        born = self._correct_born()
-        if born is not None:
-            moments.append(born)
-        return bool(moments) and oldest < min(moments)
+        floor = self._floor()
+        return floor is not None and oldest < floor
 
     def _correct_born(self) -> float | None:
         if self.correct_pr is None:
@@ -554,10 +655,11 @@ def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
         futures["gitea"] = spawn(_counted, gitea_plan.run, gitea)
     if drone is not None:
         born = gitea_plan.correct_pr if gitea_plan is not None else None
+        links = gitea_plan.links if gitea_plan is not None else None
         moments = phase_moments(phase)
         plan = DronePlan(drone, phase.drone_repo, needs.cited_builds(phase, state),
                          lambda build: needs.wants_log(phase, state, correct, build),
-                         min(moments) if moments else None, born)
+                         min(moments) if moments else None, born, links)
         futures["drone"] = spawn(_counted, plan.run, drone)
     return {key: outcome(future) for key, future in futures.items()}
 
