@@ -20,19 +20,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import hashlib
 import itertools
+import json
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from ghostgates.errors import GateError, Malformed, NotFound
+import httpx
+
+from ghostgates.errors import GateError, Malformed, NotFound, ServiceError
 from ghostgates.fetch import needs
-from ghostgates.fetch.http import ApiClient
+from ghostgates.fetch.http import ApiClient, streamed_get
 from ghostgates.judge.facts import CLOCK_SKEW, head_branch, head_sha
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
@@ -609,8 +613,8 @@ def build_log(api: ApiClient, repo: str, detail: dict[str, Any],
               submit: Callable[..., Future[Any]] | None = None) -> str:
     """Every step's log lines of a build (its detail, with stages), in stage and step order.
 
-    The steps' logs are read at once through `submit` (serially without it); any that cannot be
-    read raises its error: a log is whole or it is not read.
+    The steps' logs are read at once through `submit` (serially without it), each as a stream
+    (`step_log_lines`); any that cannot be read raises its error: a log is whole or it is not read.
     """
     number = detail["number"]
     # A build with no stages (Drone's answer for one that failed before any stage ran, its `error`
@@ -618,15 +622,147 @@ def build_log(api: ApiClient, repo: str, detail: dict[str, Any],
     paths = [f"/repos/{repo}/builds/{number}/logs/{stage['number']}/{step['number']}"
              for stage in detail.get("stages") or [] for step in stage.get("steps") or [] if _ran(step)]
     if submit is None:
-        answers = [api.get_json(path) for path in paths]
+        answers = [step_log_lines(api, path) for path in paths]
     else:
-        answers = [future.result() for future in [submit(api.get_json, path) for path in paths]]
-    lines: list[str] = []
-    for path, entries in zip(paths, answers, strict=True):
-        if not isinstance(entries, list):
-            raise Malformed(f"Drone: GET {api.base_url}{path} is not a list of log lines", url=api.base_url + path)
-        lines.extend(str(entry.get("out", "")).rstrip("\n") for entry in entries if isinstance(entry, dict))
+        answers = [future.result() for future in [submit(step_log_lines, api, path) for path in paths]]
+    return as_log(line for lines in answers for line in lines)
+
+
+def as_log(lines: Iterable[str]) -> str:
+    """A build's log as the rules hand it to the classifier: the one place that says its form.
+
+    Joined text today; the classifier (judge/classify.py) is being made to read an iterable of
+    lines, and then this is `list(lines)`, so that no whole-text copy is ever made.
+    """
     return "\n".join(lines)
+
+
+def step_log_lines(api: ApiClient, path: str, limit: int | None = None) -> list[str]:
+    """One step's log lines, read as a stream: Drone's log endpoint (handler/api/repos/builds/logs
+    /find.go, core.Line) answers a JSON array of {pos, out, time}; each `out` is one line with its
+    newline (an `out` holding more newlines is more lines). Parsed item by item as the body
+    arrives, so that neither the body nor its parsed objects are ever held whole. A body cut
+    short is read again (the client's bounded retries), then `Malformed`; one over `limit` bytes
+    (MAX_LOG_BYTES) is an error, never a shorter log.
+    """
+    cap = MAX_LOG_BYTES if limit is None else limit
+    url = api.base_url + path
+
+    def read() -> list[str]:
+        lines: list[str] = []
+        size = 0
+        try:
+            with streamed_get(api, path) as response:
+                def chunks() -> Iterator[bytes]:
+                    nonlocal size
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > cap:
+                            raise TooLarge(f"Drone: GET {url} is over {cap} bytes (the log limit): "
+                                           "its log is not read", url=url)
+                        yield chunk
+
+                for entry in json_array_items(chunks()):
+                    if isinstance(entry, dict):
+                        lines.extend(str(entry.get("out", "")).rstrip("\n").split("\n"))
+        except NotAList:
+            raise Malformed(f"Drone: GET {url} is not a list of log lines", url=url) from None
+        except CutShort:
+            raise Malformed(f"Drone: GET {url} returned a body that is not complete JSON ({size} bytes)",
+                            url=url) from None
+        except (httpx.TransportError, httpx.DecodingError):
+            raise Malformed(f"Drone: GET {url} broke off after {size} bytes", url=url) from None
+        return lines
+
+    return api.retry_malformed(read)
+
+
+MAX_LOG_BYTES = 1 << 30  # a step log's body: its own limit, far above any other answer's
+
+
+class NotAList(ValueError):
+    """The body is JSON, but not an array."""
+
+
+class CutShort(ValueError):
+    """The body ended (or broke) before its JSON array did."""
+
+
+class TooLarge(ServiceError):
+    """A body over its limit: not read, never read as a shorter one."""
+
+
+def json_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
+    """The items of a JSON array whose UTF-8 text arrives in `chunks`, each as soon as it is whole.
+
+    Only the item under way is held; an item split across chunks waits for more text (tried again
+    once the text held has doubled, so a huge item costs linear time). Raises NotAList when the
+    text is not an array, CutShort when it ends (or an item is not JSON) before the array closes.
+    """
+    decoder = json.JSONDecoder()
+    text = codecs.getincrementaldecoder("utf-8")()
+    held: list[str] = []
+    held_size = 0
+    buf, pos = "", 0
+    state = "start"  # start -> first -> (item -> sep)* -> done
+    retry_at = 0
+    ended = False
+    source = iter(chunks)
+    while True:
+        if not ended and (held_size < retry_at or pos >= len(buf)):
+            try:
+                piece = text.decode(next(source))
+            except StopIteration:
+                piece = text.decode(b"", final=True)
+                ended = True
+            except UnicodeDecodeError:
+                raise CutShort("not UTF-8") from None
+            held.append(piece)
+            held_size += len(piece)
+            if held_size < retry_at and not ended:
+                continue
+        if held:
+            buf = buf[pos:] + "".join(held)
+            pos, held, held_size = 0, [], 0
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            if pos >= len(buf):
+                break
+            if state == "start":
+                if buf[pos] != "[":
+                    raise NotAList("not an array")
+                pos, state = pos + 1, "first"
+            elif state == "sep":
+                if buf[pos] == ",":
+                    pos, state = pos + 1, "item"
+                elif buf[pos] == "]":
+                    pos, state = pos + 1, "done"
+                else:
+                    raise CutShort("no comma between items")
+            elif state == "done":
+                raise CutShort("text after the array")
+            else:
+                if state == "first" and buf[pos] == "]":
+                    pos, state = pos + 1, "done"
+                    continue
+                try:
+                    item, end = decoder.raw_decode(buf, pos)
+                except json.JSONDecodeError:
+                    if ended:
+                        raise CutShort("an item that is not JSON") from None
+                    retry_at = max(len(buf) - pos, 1 << 16)  # wait for as much text again
+                    break
+                if end >= len(buf) and not ended and not isinstance(item, dict | list | str):
+                    retry_at = 1  # a number at the text's end may go on in the next chunk
+                    break
+                retry_at = 0
+                pos, state = end, "sep"
+                yield item
+        if ended:
+            if state != "done":
+                raise CutShort("the array did not close")
+            return
 
 
 def _ran(step: dict[str, Any]) -> bool:

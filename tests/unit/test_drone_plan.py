@@ -8,6 +8,7 @@ repo does not have (never had, or purged).
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -17,9 +18,17 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from ghostgates.errors import Malformed
+from ghostgates.errors import Malformed, NotFound, ServiceError
 from ghostgates.fetch.http import ApiClient
-from ghostgates.fetch.plan import DRONE_PER_PAGE, PER_SERVICE, DronePlan
+from ghostgates.fetch.plan import (
+    DRONE_PER_PAGE,
+    PER_SERVICE,
+    CutShort,
+    DronePlan,
+    NotAList,
+    json_array_items,
+    step_log_lines,
+)
 
 BASE = "https://drone.example.org/api"
 T0 = 1_700_000_000  # build 1's `created`; one build an hour after it
@@ -127,3 +136,79 @@ def test_no_linked_builds_read_when_gitea_could_not_say() -> None:
     got, _ = plan(drone)
     data = got.run()
     assert drone.singles == [] and data["linked"] == []
+
+
+# -- step logs read as a stream ----------------------------------------------------------------
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i:i + size] for i in range(0, len(data), size)] or [b""]
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 64, 1 << 20])
+def test_json_array_items_as_the_text_arrives(size: int) -> None:
+    items = [{"pos": 0, "out": "ünïcode ✓ line\n", "time": 1}, {"pos": 1, "out": "x" * 5000, "time": 2},
+             [1, 2], "s", 12345, -1.5e3, True, None, {"nested": {"a": [1, {"b": "]"}]}}]
+    data = json.dumps(items, indent=1).encode()
+    assert list(json_array_items(pieces(data, size))) == items
+    assert list(json_array_items(pieces(b" [ ] ", size))) == []
+
+
+@pytest.mark.parametrize("body", [b'[{"pos": 0}', b'[{"pos": 0},', b"[1 2]", b"[1]x", b"", b'[{"a": "\xff"}]'])
+def test_json_array_items_cut_or_broken(body: bytes) -> None:
+    with pytest.raises(CutShort):
+        list(json_array_items(pieces(body, 2)))
+
+
+def test_json_array_items_not_an_array() -> None:
+    with pytest.raises(NotAList):
+        list(json_array_items([b'{"message": "Not Found"}']))
+
+
+def test_a_huge_item_costs_linear_time() -> None:
+    # One 8 MB line in 1 KB chunks: a retry per chunk would scan 32 GB of text.
+    data = json.dumps([{"out": "a" * (8 << 20)}]).encode()
+    calls = {"n": 0}
+    real = json.JSONDecoder.raw_decode
+
+    def counted(self: json.JSONDecoder, s: str, idx: int = 0) -> tuple[Any, int]:
+        calls["n"] += 1
+        return real(self, s, idx)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(json.JSONDecoder, "raw_decode", counted)
+        assert len(next(iter(json_array_items(pieces(data, 1024))))["out"]) == 8 << 20
+    assert calls["n"] < 20
+
+
+def log_api(answers: list[httpx.Response]) -> ApiClient:
+    api = ApiClient("Drone", BASE, {}, retries=2, backoff=0)
+    replies = iter(answers)
+    api._client = httpx.Client(base_url=BASE, transport=httpx.MockTransport(lambda request: next(replies)))
+    return api
+
+
+def test_step_log_lines_split_every_out_into_lines() -> None:
+    body = [{"pos": 0, "out": "one\n", "time": 0}, {"pos": 1, "out": "two\nthree\n", "time": 1},
+            {"pos": 2, "out": "four", "time": 2}]
+    assert step_log_lines(log_api([httpx.Response(200, json=body)]), "/l") == ["one", "two", "three", "four"]
+
+
+def test_a_step_log_cut_short_is_read_again_then_malformed() -> None:
+    whole = httpx.Response(200, json=[{"out": "a\n"}])
+    api = log_api([httpx.Response(200, content=b'[{"out": "a\\n"}'), whole])
+    assert step_log_lines(api, "/l") == ["a"] and api.requests == 2
+    cut = [httpx.Response(200, content=b'[{"out": "a') for _ in range(3)]
+    with pytest.raises(Malformed, match="not complete JSON"):
+        step_log_lines(log_api(cut), "/l")
+
+
+def test_a_step_log_over_its_limit_is_an_error_not_a_shorter_log() -> None:
+    body = [{"out": "x" * 100} for _ in range(100)]
+    with pytest.raises(ServiceError, match="log limit"):
+        step_log_lines(log_api([httpx.Response(200, json=body)]), "/l", limit=5000)
+
+
+def test_a_step_log_404_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        step_log_lines(log_api([httpx.Response(404, json={"message": "Not Found"})] * 2), "/l")
