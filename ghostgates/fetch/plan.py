@@ -61,6 +61,14 @@ def spawn(fn: Callable[..., T], *args: Any) -> Future[T]:
     return future
 
 
+# The pool's order (lower first): a request serves sooner the further along its chain it is, so that
+# the chain's tail is not queued behind a list's many later pages (issue 22).
+LAST_IN_CHAIN = -2  # a membership: nothing waits to start on it but the rules
+LEADS_ON = -1  # a PR's comments: memberships follow from them
+URGENT = 0  # a list's later pages (the pages name PRs and builds that start more)
+PLAIN = 1
+
+
 class Pool:
     """A bounded pool whose queue serves urgent requests first (a list's later pages, on the chain)."""
 
@@ -71,9 +79,10 @@ class Pool:
         for i in range(workers):
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
 
-    def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False) -> Future[T]:
+    def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False, rank: int | None = None) -> Future[T]:
         future: Future[T] = Future()
-        self._queue.put((0 if urgent else 1, next(self._order), (future, fn, args)))
+        order = rank if rank is not None else URGENT if urgent else PLAIN
+        self._queue.put((order, next(self._order), (future, fn, args)))
         return future
 
     def _work(self) -> None:
@@ -92,7 +101,7 @@ class Pool:
     def shutdown(self) -> None:
         """Stop the workers once the queue is served (the plan has waited for everything it needs)."""
         for _ in range(PER_SERVICE):
-            self._queue.put((2, next(self._order), None))
+            self._queue.put((PLAIN + 1, next(self._order), None))
 
 
 def outcome(future: Future[Any]) -> dict[str, Any]:
@@ -241,7 +250,8 @@ class GiteaPlan:
     def _read_comments(self, number: int, single_f: Future[Any] | None, pr: dict[str, Any] | None) -> list[Any]:
         # Gitea's issue comments endpoint sends every comment, no paging, with X-Total-Count
         # (routers/api/v1/repo/issue_comment.go ListIssueComments).
-        comments = self.submit(self.api.get_counted_list, f"{self.base}/issues/{number}/comments").result()
+        comments = self.pool.submit(self.api.get_counted_list, f"{self.base}/issues/{number}/comments",
+                                    rank=LEADS_ON).result()
         if pr is None and single_f is not None:
             pr = single_f.result()
         if pr is None:
@@ -264,7 +274,8 @@ class GiteaPlan:
     def _member(self, login: str) -> None:
         with self.lock:
             if login not in self.members:
-                self.members[login] = self.submit(self.api.membership, self.phase.owner, login)
+                self.members[login] = self.pool.submit(self.api.membership, self.phase.owner, login,
+                                                       rank=LAST_IN_CHAIN)
 
     def _member_futures(self) -> dict[str, Future[bool | None]]:
         with self.lock:
@@ -596,14 +607,15 @@ class DronePlan:
             dict[str, Any] | None, str | None, str | None]:
         url = f"{self.api.base_url}/repos/{self.repo}/builds/{number}"
         try:
-            detail = (single_f or self.pool.submit(self._build, number)).result()
+            detail = (single_f or self.pool.submit(self._build, number, rank=LEADS_ON)).result()
         except GateError as exc:
             return None, None, f"The log of build #{number} could not be read: {exc}"
         if detail is None:
             return None, None, (f"The log of build #{number} could not be read: Drone: GET {url} answered 404 "
                                 "although the builds list names the build")
         try:
-            return detail, build_log(self.api, self.repo, detail, self.pool.submit), None
+            return detail, build_log(self.api, self.repo, detail,
+                                     lambda *a: self.pool.submit(*a, rank=LAST_IN_CHAIN)), None
         except GateError as exc:
             # A step that ran has a log; a 404 for it is a read that failed, not an empty log.
             return detail, None, f"The log of build #{number} could not be read: {exc}"
