@@ -704,6 +704,20 @@ class TooLarge(ServiceError):
     """A body over its limit: not read, never read as a shorter one."""
 
 
+def _bulk_items(buf: str, pos: int) -> tuple[list[Any], int] | None:
+    """The items from `pos` to the last `},{` in `buf`, parsed in one call, and where they end; None
+    when there is too little text, or that `},{` is inside a string (then the text up to it does
+    not parse: a prefix of the array from an item's start parses only as the same items)."""
+    cut = buf.rfind("},{", pos)
+    if cut < pos + (1 << 14):
+        return None
+    try:
+        items = json.loads("[" + buf[pos:cut + 1] + "]")
+    except ValueError:
+        return None
+    return items, cut + 1
+
+
 def json_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
     """The items of a JSON array whose UTF-8 text arrives in `chunks`, each as soon as it is whole.
 
@@ -757,6 +771,12 @@ def json_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
             else:
                 if state == "first" and buf[pos] == "]":
                     pos, state = pos + 1, "done"
+                    continue
+                bulk = _bulk_items(buf, pos)
+                if bulk is not None:
+                    items, pos = bulk
+                    state = "sep"
+                    yield from items
                     continue
                 try:
                     item, end = decoder.raw_decode(buf, pos)

@@ -212,3 +212,12 @@ def test_a_step_log_over_its_limit_is_an_error_not_a_shorter_log() -> None:
 def test_a_step_log_404_is_not_found() -> None:
     with pytest.raises(NotFound):
         step_log_lines(log_api([httpx.Response(404, json={"message": "Not Found"})] * 2), "/l")
+
+
+@pytest.mark.parametrize("size", [997, 1 << 16, 1 << 22])
+def test_json_array_items_in_bulk_where_a_string_holds_the_separator(size: int) -> None:
+    # Text that looks like an item boundary inside a string: the bulk parse must not split there.
+    items = [{"pos": i, "out": ('{"a": 1},{"b": 2}' if i % 7 == 0 else f"line {i}") + "\n", "time": i}
+             for i in range(20000)]
+    data = json.dumps(items).encode()
+    assert list(json_array_items(pieces(data, size))) == items
