@@ -451,10 +451,11 @@ class DronePlan:
 
         Drone sends no count, so the pages cannot all go out at once as Gitea's do. They are read
         ahead instead: page 1 alone, then, while every page is full and inside the window, a window
-        of up to PER_SERVICE pages in flight, as many as the list can still hold (its lowest build
-        number bounds the builds left) and as the window is likely to need (the pages' time span so
-        far, extrapolated to the window's floor). The first short page or the page that reaches the
-        window ends the list; pages sent past it are counted as `ahead_unused`.
+        of pages in flight that doubles (2, 4, up to PER_SERVICE), never more than the list can
+        still hold (its lowest build number bounds the builds left) nor than the window is likely
+        to need (the pages' time span so far, extrapolated to the window's floor). The first short
+        page or the page that reaches the window ends the list; pages sent past it are counted as
+        `ahead_unused`.
         """
         sent: dict[int, Future[Any]] = {}
         used: set[int] = set()
@@ -535,9 +536,9 @@ class DronePlan:
             if span > 0:
                 left = max(stamps[-1] - floor, 0) / span
                 bounds.append(int(left * 1.25) + 1)  # a margin: builds come in bursts
-        if not bounds:
-            return min(PER_SERVICE, window * 2)  # nothing to go by: widen by doubling
-        return max(1, min(PER_SERVICE, *bounds))
+        # Widened by doubling while every page is full and inside the window (a short list wastes
+        # little), no wider than the bounds say the list and the window can still need.
+        return max(1, min(PER_SERVICE, window * 2, *bounds))
 
     def _floor(self, wait: bool = True) -> float | None:
         """The window's floor (a POSIX time) as known now; with `wait`, once the correct PR is read."""
