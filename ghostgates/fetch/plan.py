@@ -706,17 +706,24 @@ class TooLarge(ServiceError):
 
 
 def _bulk_items(buf: str, pos: int) -> tuple[list[Any], int] | None:
-    """The items from `pos` to the last `},{` in `buf`, parsed in one call, and where they end; None
-    when there is too little text, or that `},{` is inside a string (then the text up to it does
-    not parse: a prefix of the array from an item's start parses only as the same items)."""
-    cut = buf.rfind("},{", pos)
-    if cut < pos + (1 << 14):
-        return None
-    try:
-        items = json.loads("[" + buf[pos:cut + 1] + "]")
-    except ValueError:
-        return None
-    return items, cut + 1
+    """The items from `pos` to the last `},{` in `buf` that ends an item, parsed in one call, and
+    where they end; None when there is too little text or no such `},{` is found.
+
+    A `},{` may be inside a string: then the text up to it does not parse (a prefix of the array
+    from an item's start parses only as the same items), and the one before it is tried, a few
+    times; the caller then goes item by item through the text it holds, so a chunk costs a
+    bounded number of passes.
+    """
+    cut = len(buf)
+    for _ in range(4):
+        cut = buf.rfind("},{", pos, cut)
+        if cut < pos + (1 << 14):
+            return None
+        try:
+            return json.loads("[" + buf[pos:cut + 1] + "]"), cut + 1
+        except ValueError:
+            continue
+    return None
 
 
 def json_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
@@ -733,6 +740,7 @@ def json_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
     buf, pos = "", 0
     state = "start"  # start -> first -> (item -> sep)* -> done
     retry_at = 0
+    item_by_item_to = 0  # the bulk parse found no item boundary before here: item by item up to it
     ended = False
     source = iter(chunks)
     while True:
@@ -749,6 +757,7 @@ def json_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
             if held_size < retry_at and not ended:
                 continue
         if held:
+            item_by_item_to -= pos
             buf = buf[pos:] + "".join(held)
             pos, held, held_size = 0, [], 0
         while True:
@@ -773,12 +782,14 @@ def json_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
                 if state == "first" and buf[pos] == "]":
                     pos, state = pos + 1, "done"
                     continue
-                bulk = _bulk_items(buf, pos)
-                if bulk is not None:
-                    items, pos = bulk
-                    state = "sep"
-                    yield from items
-                    continue
+                if pos >= item_by_item_to:
+                    bulk = _bulk_items(buf, pos)
+                    if bulk is not None:
+                        items, pos = bulk
+                        state = "sep"
+                        yield from items
+                        continue
+                    item_by_item_to = len(buf)  # until more text comes
                 try:
                     item, end = decoder.raw_decode(buf, pos)
                 except json.JSONDecodeError:
