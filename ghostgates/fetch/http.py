@@ -9,7 +9,6 @@ hides from this token with a redirect to the public members, which is no answer.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import re
 import threading
@@ -313,33 +312,3 @@ class ApiClient:
             if len(batch) < per_page or (stop is not None and stop(batch)):
                 return
             page += 1
-
-
-# -- a body read as it arrives (issue 22: a build log may be far larger than any other answer) ---
-
-
-@contextlib.contextmanager
-def streamed_get(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Iterator[httpx.Response]:
-    """A GET whose 200 body is read as it arrives (`response.iter_bytes()`), not held whole.
-
-    Any other answer, or a connection that fails before the answer, goes through `api.request`:
-    its retries, its errors, its sentences. Reading the body is the caller's; a body that breaks
-    off raises httpx's error there (the caller's bounded retries decide).
-    """
-    with api._lock:
-        api.requests += 1
-    try:
-        response: httpx.Response | None = api._client.send(
-            api._client.build_request("GET", path, params=params), stream=True)
-    except httpx.TransportError:
-        response = None
-    if response is not None and response.status_code != 200:
-        response.close()
-        response = None
-    if response is None:
-        response = api.request("GET", path, params=params, ok=(200,))  # retried, or its error raised
-    try:
-        api._note_date(response)
-        yield response
-    finally:
-        response.close()

@@ -20,15 +20,8 @@ import pytest
 
 from ghostgates.errors import Malformed, NotFound, ServiceError
 from ghostgates.fetch.http import ApiClient
-from ghostgates.fetch.plan import (
-    DRONE_PER_PAGE,
-    PER_SERVICE,
-    CutShort,
-    DronePlan,
-    NotAList,
-    json_array_items,
-    step_log_lines,
-)
+from ghostgates.fetch.plan import DRONE_PER_PAGE, PER_SERVICE, DronePlan, step_log_lines
+from ghostgates.fetch.stream import CutShort, NotAList, json_array_items
 
 BASE = "https://drone.example.org/api"
 T0 = 1_700_000_000  # build 1's `created`; one build an hour after it
