@@ -6,6 +6,7 @@ must widen its predicate here, or it reads a default the plan never fetched.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
@@ -69,7 +70,7 @@ def wants_membership(phase: Phase, correct: dict[str, Any] | None, pr: dict[str,
         return True  # an unreadable date is no reason to skip a question a rule may ask
 
 
-def linked_builds(phase: Phase, gitea: dict[str, Any]) -> set[int]:
+def linked_builds(phase: Phase, gitea: Mapping[str, Any]) -> set[int]:
     """Builds of the harness that the read PRs' comments (all but `!testme`s) and the head's
     statuses link: the replies and statuses that pair testmes with builds (Facts.testme_builds).
     The plan reads each one the builds list did not reach, so that pairing never meets a linked

@@ -529,7 +529,7 @@ class DronePlan:
             # builds. One page more than they fill: the page that shows the list has ended.
             bounds.append(-(-(min(numbers) - 1) // DRONE_PER_PAGE) + 1)
         floor = self._floor(wait=False)
-        stamps = [b.get("created") for b in builds if isinstance(b.get("created"), int | float)]
+        stamps: list[float] = [float(b["created"]) for b in builds if isinstance(b.get("created"), int | float)]
         if floor is not None and len(stamps) >= 2:
             span = (stamps[0] - stamps[-1]) / pages  # seconds of builds a page holds, so far
             if span > 0:
