@@ -456,13 +456,12 @@ class DronePlan:
         page or the page that reaches the window ends the list; pages sent past it are counted as
         `ahead_unused`.
         """
-        sent: dict[int, Future[Any]] = {}
+        sent: dict[int, Future[list[Any]]] = {}
         used: set[int] = set()
 
         def send(page: int) -> None:
             if page not in sent:
-                sent[page] = self.pool.submit(self.api.get_json, f"/repos/{self.repo}/builds",
-                                              {"page": page, "per_page": DRONE_PER_PAGE}, urgent=True)
+                sent[page] = spawn(self._page, page)  # each page waits on the pool in a thread of its own
 
         builds: list[dict[str, Any]] = []
         seen: set[int] = set()
@@ -507,18 +506,14 @@ class DronePlan:
                 # Pages sent and not yet read: the read-ahead window, as decided.
                 self.paging["most_ahead"] = max(self.paging["most_ahead"], sum(1 for n in sent if n >= page))
         finally:
-            for number, future in sent.items():
-                if number not in used and not future.cancel():
-                    self.paging["ahead_unused"] += 1  # sent (or under way) past the list's end
-            self.paging["pages"] = sum(1 for f in sent.values() if not f.cancelled()) + self.paging["rereads"]
+            # Pages sent past the list's end or the window: their answers (or errors) are not read.
+            self.paging["ahead_unused"] = sum(1 for number in sent if number not in used)
+            self.paging["pages"] = len(sent) + self.paging["rereads"]
         return builds, complete
 
-    def _take(self, sent: dict[int, Future[Any]], page: int) -> list[Any]:
-        batch = sent[page].result()
-        if not isinstance(batch, list):
-            url = f"{self.api.base_url}/repos/{self.repo}/builds?page={page}"
-            raise Malformed(f"Drone: GET {url} did not return a list", url=url)
-        return batch
+    @staticmethod
+    def _take(sent: dict[int, Future[list[Any]]], page: int) -> list[Any]:
+        return sent[page].result()
 
     def _ahead(self, builds: list[dict[str, Any]], pages: int, window: int) -> int:
         """How many pages to have in flight after `pages` full pages inside the window (at least 1)."""
@@ -555,6 +550,15 @@ class DronePlan:
             return set(self.linked.result())
         except BaseException:  # noqa: BLE001 - Gitea's own error is reported; without Gitea no rule pairs
             return set()
+
+    def _page(self, page: int) -> list[Any]:
+        path = f"/repos/{self.repo}/builds"
+        batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
+                                 urgent=True).result()
+        if not isinstance(batch, list):
+            url = f"{self.api.base_url}{path}?page={page}"
+            raise Malformed(f"Drone: GET {url} did not return a list", url=url)
+        return batch
 
     def _build(self, number: int) -> dict[str, Any] | None:
         try:
