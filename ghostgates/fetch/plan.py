@@ -26,7 +26,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -436,8 +436,7 @@ class DronePlan:
             "log_errors": log_errors,
             # What was not fetched: the list was read back to `listed_since` (None: to its end);
             # an older build is here only when cited or linked, and absent ones are in `missing`.
-            "listed_since": None if complete or floor is None else rfc3339(
-                datetime.fromtimestamp(floor, tz=UTC)),
+            "listed_since": None if complete or floor is None else rfc3339(parse_time(floor)),
             "linked": sorted(self._linked()),
             "paging": dict(self.paging),
             "now": self.api.server_date.isoformat() if self.api.server_date else None,
