@@ -47,7 +47,10 @@ class GiteaData(TypedDict, total=False):
 class DroneData(TypedDict, total=False):
     base_url: str
     builds: list[JSON]
-    missing: list[int]  # cited builds Drone has no record of
+    missing: list[int]  # cited or linked builds Drone has no record of (a 404: purged, or never there)
+    listed_since: str | None  # how far back the builds list was read (older builds were not listed)
+    linked: list[int]  # builds that replies and statuses link on the PRs read
+    paging: dict[str, int]  # the builds list's read-ahead: pages asked, and pages asked but not needed
     details: dict[str, JSON]  # by str(number)
     logs: dict[str, str]  # by str(number): the steps' lines joined in stage and step order
     log_errors: dict[str, str]  # by str(number): a log that could not be read (never an empty log)

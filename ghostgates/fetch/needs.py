@@ -6,6 +6,7 @@ must widen its predicate here, or it reads a default the plan never fetched.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
@@ -76,3 +77,20 @@ def wants_membership(phase: Phase, correct: dict[str, Any] | None, pr: dict[str,
         return parse_time(pr["created_at"]) >= parse_time(correct["created_at"])
     except (KeyError, ValueError):
         return True  # an unreadable date is no reason to skip a question a rule may ask
+
+
+def linked_builds(phase: Phase, gitea: Mapping[str, Any]) -> set[int]:
+    """Builds of the harness that the read PRs' comments (all but `!testme`s) and the head's
+    statuses link: the replies and statuses that pair testmes with builds (Facts.testme_builds).
+    The plan reads each one the builds list did not reach, so that pairing never meets a linked
+    build it was not given, only one Drone no longer has."""
+    out: set[int] = set()
+    for entry in (gitea.get("pr") or {}).values():
+        for comment in entry.get("comments") or []:
+            if isinstance(comment, dict) and not is_testme(comment):
+                out.update(citations.cited_builds(comment.get("body") or "", phase.drone_repo))
+    for statuses in (gitea.get("statuses") or {}).values():
+        for status in statuses or []:
+            if isinstance(status, dict) and status.get("context") == phase.status_context:
+                out.update(citations.cited_builds(status.get("target_url") or "", phase.drone_repo))
+    return out

@@ -24,18 +24,21 @@ import hashlib
 import itertools
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from ghostgates.errors import GateError, Malformed, NotFound
+import httpx
+
+from ghostgates.errors import GateError, Malformed, NotFound, ServiceError
 from ghostgates.fetch import needs
 from ghostgates.fetch.http import ApiClient
+from ghostgates.fetch.stream import CutShort, NotAList, json_array_items, streamed_get
 from ghostgates.judge import classify
-from ghostgates.judge.facts import head_branch, head_sha
+from ghostgates.judge.facts import CLOCK_SKEW, head_branch, head_sha
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
 from ghostgates.shapes import DroneData, Entry, GiteaData, SwarmSnapshot, contents_key
@@ -62,6 +65,14 @@ def spawn(fn: Callable[..., T], *args: Any) -> Future[T]:
     return future
 
 
+# The pool's order (lower first): a request serves sooner the further along its chain it is, so that
+# the chain's tail is not queued behind a list's many later pages (issue 22).
+LAST_IN_CHAIN = -2  # a membership: nothing waits to start on it but the rules
+LEADS_ON = -1  # a PR's comments: memberships follow from them
+URGENT = 0  # a list's later pages (the pages name PRs and builds that start more)
+PLAIN = 1
+
+
 class Pool:
     """A bounded pool whose queue serves urgent requests first (a list's later pages, on the chain)."""
 
@@ -72,9 +83,10 @@ class Pool:
         for i in range(workers):
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
 
-    def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False) -> Future[T]:
+    def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False, rank: int | None = None) -> Future[T]:
         future: Future[T] = Future()
-        self._queue.put((0 if urgent else 1, next(self._order), (future, fn, args)))
+        order = rank if rank is not None else URGENT if urgent else PLAIN
+        self._queue.put((order, next(self._order), (future, fn, args)))
         return future
 
     def _work(self) -> None:
@@ -93,7 +105,7 @@ class Pool:
     def shutdown(self) -> None:
         """Stop the workers once the queue is served (the plan has waited for everything it needs)."""
         for _ in range(PER_SERVICE):
-            self._queue.put((2, next(self._order), None))
+            self._queue.put((PLAIN + 1, next(self._order), None))
 
 
 def outcome(future: Future[Any], timeout: float | None = None, what: str = "") -> Entry:
@@ -131,6 +143,8 @@ class GiteaPlan:
         self.members: dict[str, Future[bool | None]] = {}
         # The correct PR as Gitea sends it (None: it does not exist); the Drone chain waits on it.
         self.correct_pr: Future[dict[str, Any] | None] = Future()
+        # The builds the read PRs' replies and statuses link (needs.linked_builds), once all are read.
+        self.links: Future[set[int]] = Future()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self.pool.submit(fn, *args)
@@ -143,10 +157,13 @@ class GiteaPlan:
 
     def run(self) -> GiteaData:
         try:
-            return self._run()
+            data = self._run()
+            self.links.set_result(needs.linked_builds(self.phase, data))
+            return data
         except BaseException as exc:
-            if not self.correct_pr.done():
-                self.correct_pr.set_exception(exc)
+            for future in (self.correct_pr, self.links):
+                if not future.done():
+                    future.set_exception(exc)
             raise
         finally:
             self.pool.shutdown()
@@ -243,7 +260,8 @@ class GiteaPlan:
     def _read_comments(self, number: int, single_f: Future[Any] | None, pr: dict[str, Any] | None) -> list[Any]:
         # Gitea's issue comments endpoint sends every comment, no paging, with X-Total-Count
         # (routers/api/v1/repo/issue_comment.go ListIssueComments).
-        comments = self.submit(self.api.get_counted_list, f"{self.base}/issues/{number}/comments").result()
+        comments = self.pool.submit(self.api.get_counted_list, f"{self.base}/issues/{number}/comments",
+                                    rank=LEADS_ON).result()
         if pr is None and single_f is not None:
             pr = single_f.result()
         if pr is None:
@@ -266,7 +284,8 @@ class GiteaPlan:
     def _member(self, login: str) -> None:
         with self.lock:
             if login not in self.members:
-                self.members[login] = self.submit(self.api.membership, self.phase.owner, login)
+                self.members[login] = self.pool.submit(self.api.membership, self.phase.owner, login,
+                                                       rank=LAST_IN_CHAIN)
 
     def _member_futures(self) -> dict[str, Future[bool | None]]:
         with self.lock:
@@ -387,15 +406,21 @@ def raw_file(api: ApiClient, repo: str, path: str, ref: str) -> str | None:
 
 class DronePlan:
     def __init__(self, api: ApiClient, repo: str, cited: set[int], wants_log: Callable[[dict[str, Any]], bool],
-                 floor: datetime | None, born: Future[dict[str, Any] | None] | None = None) -> None:
+                 floor: datetime | None, born: Future[dict[str, Any] | None] | None = None,
+                 linked: Future[set[int]] | None = None) -> None:
         """`cited`: builds read one by one; `wants_log(build)`: whose logs to read; the builds list
-        is read back to `floor`, or to the correct PR's birth where `born` says it is earlier."""
+        is read back to `floor`, or to the correct PR's birth where `born` says it is earlier
+        (each less CLOCK_SKEW: Drone stamps `created` by its own clock); `linked`: the builds the
+        PRs' replies and statuses link, read one by one where the list stopped before them."""
         self.api, self.cited, self.wants_log, self.floor = api, cited, wants_log, floor
         self.correct_pr = born
+        self.linked = linked
         self.repo = repo
         self.pool = Pool(PER_SERVICE, "drone")
         self.lock = threading.Lock()
         self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
+        self.single: dict[int, Future[dict[str, Any] | None]] = {}
+        self.paging = {"pages": 0, "ahead_unused": 0, "rereads": 0, "most_ahead": 0}
 
     def run(self) -> DroneData:
         try:
@@ -406,42 +431,23 @@ class DronePlan:
     def _run(self) -> DroneData:
         cited = self.cited
         single = {n: self.pool.submit(self._build, n) for n in sorted(cited)}
+        self.single = single
         # A cited build's detail says by itself whether a rule reads its log: no need to wait for
         # the builds page that lists it.
         early = [spawn(self._chain_if_wanted, f) for f in single.values()]
-        builds: list[dict[str, Any]] = []
-        seen: set[int] = set()
-        page, rereads = 1, 0
-        while True:
-            batch = self._page(page)
-            for build in batch:
-                if int(build["number"]) in seen:
-                    continue
-                seen.add(int(build["number"]))
-                builds.append(build)
-                if self.wants_log(build):
-                    self._chain(build, single.get(int(build["number"])))
-            if self._reached_window(batch):
-                break
-            if len(batch) < DRONE_PER_PAGE:
-                # Drone sends no count: a short page ends the list only if the next page is empty;
-                # else this page was cut (a list short of its last item), and is read again.
-                if not batch or not self._page(page + 1):
-                    break
-                rereads += 1
-                if rereads > self.api.retries:
-                    raise Malformed(f"Drone: GET {self.api.base_url}/repos/{self.repo}/builds?page={page} was cut "
-                                    f"short: {len(batch)} of {DRONE_PER_PAGE} builds, and page {page + 1} has more",
-                                    url=f"{self.api.base_url}/repos/{self.repo}/builds")
-                continue
-            page += 1
+        builds, complete = self._list()
         listed = {int(b["number"]) for b in builds}
+        # Builds a reply or a status links that the list did not reach (older than the window, or
+        # purged): read one by one, so that pairing replies with testmes sees every linked build
+        # Drone still has; a 404 is marked missing, never guessed.
+        linked = self._linked() - listed - cited
+        single.update({n: self.pool.submit(self._build, n) for n in sorted(linked)})
         missing: list[int] = []
-        for number in sorted(cited - listed):
+        for number in sorted((cited | linked) - listed):
             found = single[number].result()
             if found is None:
-                # Drone's 404 for a build number it never had: the state file cites a build that does
-                # not exist (M1.no-stale-evidence says so); not a read that failed.
+                # Drone's 404 for a build number it does not have (never had, or purged): the state
+                # file or a reply cites a build that does not exist; not a read that failed.
                 missing.append(number)
                 continue
             builds.append(found)
@@ -468,6 +474,7 @@ class DronePlan:
                 found = None  # the list's entry stands; no rule reads more of a build it needs no log of
             if found is not None and str(number) not in details:
                 details[str(number)] = found
+        floor = self._floor()
         return {
             "base_url": self.api.base_url.removesuffix("/api"),
             "builds": builds,
@@ -475,8 +482,121 @@ class DronePlan:
             "details": details,
             "logs": logs,
             "log_errors": log_errors,
+            # What was not fetched: the list was read back to `listed_since` (None: to its end);
+            # an older build is here only when cited or linked, and absent ones are in `missing`.
+            "listed_since": None if complete or floor is None else rfc3339(parse_time(floor)),
+            "linked": sorted(self._linked()),
+            "paging": dict(self.paging),
             "now": self.api.server_date.isoformat() if self.api.server_date else None,
         }
+
+    # -- the builds list, read ahead -------------------------------------------------------------
+
+    def _list(self) -> tuple[list[dict[str, Any]], bool]:
+        """The builds list, newest first, back to the window (or its end): (builds, read to its end).
+
+        Drone sends no count, so the pages cannot all go out at once as Gitea's do. They are read
+        ahead instead: page 1 alone, then, while every page is full and inside the window, a window
+        of pages in flight that doubles (2, 4, up to PER_SERVICE), never more than the list can
+        still hold (its lowest build number bounds the builds left) nor than the window is likely
+        to need (the pages' time span so far, extrapolated to the window's floor). The first short
+        page or the page that reaches the window ends the list; pages sent past it are counted as
+        `ahead_unused`.
+        """
+        sent: dict[int, Future[list[Any]]] = {}
+        used: set[int] = set()
+
+        def send(page: int) -> None:
+            if page not in sent:
+                sent[page] = spawn(self._page, page)  # each page waits on the pool in a thread of its own
+
+        builds: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        page, window, complete = 1, 1, False
+        send(1)
+        try:
+            while True:
+                batch = self._take(sent, page)
+                used.add(page)
+                for build in batch:
+                    if int(build["number"]) in seen:
+                        continue
+                    seen.add(int(build["number"]))
+                    builds.append(build)
+                    if self.wants_log(build):
+                        self._chain(build, self.single.get(int(build["number"])))
+                if self._reached_window(batch):
+                    break
+                if len(batch) < DRONE_PER_PAGE:
+                    # Drone sends no count: a short page ends the list only if the next page is empty;
+                    # else this page was cut (a list short of its last item), and is read again.
+                    if not batch:
+                        complete = True
+                        break
+                    send(page + 1)
+                    used.add(page + 1)
+                    if not self._take(sent, page + 1):
+                        complete = True
+                        break
+                    self.paging["rereads"] += 1
+                    if self.paging["rereads"] > self.api.retries:
+                        raise Malformed(f"Drone: GET {self.api.base_url}/repos/{self.repo}/builds?page={page} was cut "
+                                        f"short: {len(batch)} of {DRONE_PER_PAGE} builds, and page {page + 1} has more",
+                                        url=f"{self.api.base_url}/repos/{self.repo}/builds")
+                    del sent[page]
+                    send(page)
+                    continue
+                window = self._ahead(builds, page, window)
+                page += 1
+                for ahead in range(page, page + window):
+                    send(ahead)
+                # Pages sent and not yet read: the read-ahead window, as decided.
+                self.paging["most_ahead"] = max(self.paging["most_ahead"], sum(1 for n in sent if n >= page))
+        finally:
+            # Pages sent past the list's end or the window: their answers (or errors) are not read.
+            self.paging["ahead_unused"] = sum(1 for number in sent if number not in used)
+            self.paging["pages"] = len(sent) + self.paging["rereads"]
+        return builds, complete
+
+    @staticmethod
+    def _take(sent: dict[int, Future[list[Any]]], page: int) -> list[Any]:
+        return sent[page].result()
+
+    def _ahead(self, builds: list[dict[str, Any]], pages: int, window: int) -> int:
+        """How many pages to have in flight after `pages` full pages inside the window (at least 1)."""
+        bounds: list[int] = []
+        numbers = [int(b["number"]) for b in builds if isinstance(b.get("number"), int)]
+        if numbers and min(numbers) >= 1:
+            # Build numbers are a repo's counter: below the lowest seen are at most lowest - 1
+            # builds. One page more than they fill: the page that shows the list has ended.
+            bounds.append(-(-(min(numbers) - 1) // DRONE_PER_PAGE) + 1)
+        floor = self._floor(wait=False)
+        stamps: list[float] = [float(b["created"]) for b in builds if isinstance(b.get("created"), int | float)]
+        if floor is not None and len(stamps) >= 2:
+            span = (stamps[0] - stamps[-1]) / pages  # seconds of builds a page holds, so far
+            if span > 0:
+                left = max(stamps[-1] - floor, 0) / span
+                bounds.append(int(left * 1.25) + 1)  # a margin: builds come in bursts
+        # Widened by doubling while every page is full and inside the window (a short list wastes
+        # little), no wider than the bounds say the list and the window can still need.
+        return max(1, min(PER_SERVICE, window * 2, *bounds))
+
+    def _floor(self, wait: bool = True) -> float | None:
+        """The window's floor (a POSIX time) as known now; with `wait`, once the correct PR is read."""
+        moments = [self.floor.timestamp()] if self.floor is not None else []
+        if self.correct_pr is not None and (wait or self.correct_pr.done()):
+            born = self._correct_born()
+            if born is not None:
+                moments.append(born)
+        return min(moments) - CLOCK_SKEW.total_seconds() if moments else None
+
+    def _linked(self) -> set[int]:
+        if self.linked is None:
+            return set()
+        try:
+            return set(self.linked.result())
+        except BaseException:  # noqa: BLE001 - Gitea's own error is reported; without Gitea no rule pairs
+            return set()
 
     def _page(self, page: int) -> list[Any]:
         path = f"/repos/{self.repo}/builds"
@@ -495,17 +615,16 @@ class DronePlan:
             return None
 
     def _reached_window(self, batch: list[Any]) -> bool:
-        """Whether this page reaches back before the window of builds that matter (history_start)."""
+        """Whether this page reaches back before the window of builds that matter (history_start,
+        less CLOCK_SKEW)."""
         oldest = batch[-1].get("created") or 0 if batch else None
         if oldest is None:
             return False
-        moments = [self.floor.timestamp()] if self.floor is not None else []
-        if moments and oldest >= min(moments):
+        skew = CLOCK_SKEW.total_seconds()
+        if self.floor is not None and oldest >= self.floor.timestamp() - skew:
             return False  # the window starts no later than the phase's own moments
-        born = self._correct_born()
-        if born is not None:
-            moments.append(born)
-        return bool(moments) and oldest < min(moments)
+        floor = self._floor()
+        return floor is not None and oldest < floor
 
     def _correct_born(self) -> float | None:
         if self.correct_pr is None:
@@ -540,14 +659,15 @@ class DronePlan:
             dict[str, Any] | None, str | None, str | None]:
         url = f"{self.api.base_url}/repos/{self.repo}/builds/{number}"
         try:
-            detail = (single_f or self.pool.submit(self._build, number)).result()
+            detail = (single_f or self.pool.submit(self._build, number, rank=LEADS_ON)).result()
         except GateError as exc:
             return None, None, f"The log of build #{number} could not be read: {exc}"
         if detail is None:
             return None, None, (f"The log of build #{number} could not be read: Drone: GET {url} answered 404 "
                                 "although the builds list names the build")
         try:
-            return detail, build_log(self.api, self.repo, detail, self.pool.submit), None
+            return detail, build_log(self.api, self.repo, detail,
+                                     lambda *a: self.pool.submit(*a, rank=LAST_IN_CHAIN)), None
         except GateError as exc:
             # A step that ran has a log; a 404 for it is a read that failed, not an empty log.
             return detail, None, f"The log of build #{number} could not be read: {exc}"
@@ -557,8 +677,8 @@ def build_log(api: ApiClient, repo: str, detail: dict[str, Any],
               submit: Callable[..., Future[Any]] | None = None) -> str:
     """Every step's log lines of a build (its detail, with stages), in stage and step order.
 
-    The steps' logs are read at once through `submit` (serially without it); any that cannot be
-    read raises its error: a log is whole or it is not read.
+    The steps' logs are read at once through `submit` (serially without it), each as a stream
+    (`step_log_lines`); any that cannot be read raises its error: a log is whole or it is not read.
     """
     number = detail["number"]
     # A build with no stages (Drone's answer for one that failed before any stage ran, its `error`
@@ -566,15 +686,66 @@ def build_log(api: ApiClient, repo: str, detail: dict[str, Any],
     paths = [f"/repos/{repo}/builds/{number}/logs/{stage['number']}/{step['number']}"
              for stage in detail.get("stages") or [] for step in stage.get("steps") or [] if _ran(step)]
     if submit is None:
-        answers = [api.get_json(path) for path in paths]
+        answers = [step_log_lines(api, path) for path in paths]
     else:
-        answers = [future.result() for future in [submit(api.get_json, path) for path in paths]]
-    lines: list[str] = []
-    for path, entries in zip(paths, answers, strict=True):
-        if not isinstance(entries, list):
-            raise Malformed(f"Drone: GET {api.base_url}{path} is not a list of log lines", url=api.base_url + path)
-        lines.extend(str(entry.get("out", "")).rstrip("\n") for entry in entries if isinstance(entry, dict))
+        answers = [future.result() for future in [submit(step_log_lines, api, path) for path in paths]]
+    return as_log(line for lines in answers for line in lines)
+
+
+def as_log(lines: Iterable[str]) -> str:
+    """A build's log as the rules hand it to the classifier: the one place that says its form.
+
+    Joined text today; the classifier (judge/classify.py) is being made to read an iterable of
+    lines, and then this is `list(lines)`, so that no whole-text copy is ever made.
+    """
     return "\n".join(lines)
+
+
+def step_log_lines(api: ApiClient, path: str, limit: int | None = None) -> list[str]:
+    """One step's log lines, read as a stream: Drone's log endpoint (handler/api/repos/builds/logs
+    /find.go, core.Line) answers a JSON array of {pos, out, time}; each `out` is one line with its
+    newline (an `out` holding more newlines is more lines). Parsed item by item as the body
+    arrives, so that neither the body nor its parsed objects are ever held whole. A body cut
+    short is read again (the client's bounded retries), then `Malformed`; one over `limit` bytes
+    (MAX_LOG_BYTES) is an error, never a shorter log.
+    """
+    cap = MAX_LOG_BYTES if limit is None else limit
+    url = api.base_url + path
+
+    def read() -> list[str]:
+        lines: list[str] = []
+        size = 0
+        try:
+            with streamed_get(api, path) as response:
+                def chunks() -> Iterator[bytes]:
+                    nonlocal size
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > cap:
+                            raise TooLarge(f"Drone: GET {url} is over {cap} bytes (the log limit): "
+                                           "its log is not read", url=url)
+                        yield chunk
+
+                for entry in json_array_items(chunks()):
+                    if isinstance(entry, dict):
+                        lines.extend(str(entry.get("out", "")).rstrip("\n").split("\n"))
+        except NotAList:
+            raise Malformed(f"Drone: GET {url} is not a list of log lines", url=url) from None
+        except CutShort:
+            raise Malformed(f"Drone: GET {url} returned a body that is not complete JSON ({size} bytes)",
+                            url=url) from None
+        except (httpx.TransportError, httpx.DecodingError):
+            raise Malformed(f"Drone: GET {url} broke off after {size} bytes", url=url) from None
+        return lines
+
+    return api.retry_malformed(read)
+
+
+MAX_LOG_BYTES = 1 << 30  # a step log's body: its own limit, far above any other answer's
+
+
+class TooLarge(ServiceError):
+    """A body over its limit: not read, never read as a shorter one."""
 
 
 def _ran(step: dict[str, Any]) -> bool:
@@ -603,10 +774,11 @@ def fetch_all(phase: Phase, state: StateFile | None, correct: int | None, *,
         futures["gitea"] = spawn(_counted, gitea_plan.run, gitea)
     if drone is not None:
         born = gitea_plan.correct_pr if gitea_plan is not None else None
+        links = gitea_plan.links if gitea_plan is not None else None
         moments = phase_moments(phase)
         plan = DronePlan(drone, phase.drone_repo, needs.cited_builds(phase, state),
                          lambda build: needs.wants_log(phase, state, correct, build),
-                         min(moments) if moments else None, born)
+                         min(moments) if moments else None, born, links)
         futures["drone"] = spawn(_counted, plan.run, drone)
     return {key: outcome(future, SWARM_SECONDS, "Docker: reading the Swarm") if key == "swarm" else outcome(future)
             for key, future in futures.items()}

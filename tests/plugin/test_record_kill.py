@@ -2,7 +2,8 @@
 
 tests/unit/test_review_kill.py kills a writer in a tight loop many times; this one kills the
 suite itself (`pytest gates --world ...`) at random moments around its reporting phase, a few
-times (GHOSTGATES_RUN_KILLS, default 6), and then lets one run finish: no temporary file stays.
+times, and then lets one run finish: no temporary file stays. The default run kills 2; the `slow` run
+GHOSTGATES_RUN_KILLS (default 6).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from twin.world import load_world
 from .conftest import DEMO, ROOT
 
 KILLS = int(os.environ.get("GHOSTGATES_RUN_KILLS", "6"))
+SAMPLE = 2  # each kill is a whole gate run started again
 OLD = ("# REVIEW: ghost\n\nNotes by hand.\n\n## M1: old\n<!-- gate-record gate=M1 verdict=FAIL role=adversary head="
        + "0" * 40 + " build=1 at=2026-06-01T00:00:00Z -->\n<!-- /gate-record gate=M1 -->\n\n### After M1\nkeep\n")
 
@@ -43,7 +45,9 @@ def served() -> Iterator[contextlib.ExitStack]:
         yield stack
 
 
-def test_kill_minus_nine_during_a_gate_run(tmp_path: Path, served: contextlib.ExitStack):
+@pytest.mark.parametrize("kills", [pytest.param(SAMPLE, id="sample"),
+                                   pytest.param(KILLS, id="all", marks=pytest.mark.slow)])
+def test_kill_minus_nine_during_a_gate_run(tmp_path: Path, served: contextlib.ExitStack, kills: int):
     world = yaml.safe_load(DEMO.read_text())
     world["files"] = {"machine-docs/STATUS-ghost.md": world["files"]["machine-docs/STATUS-ghost.md"]}
     world_file = tmp_path / "w.yaml"
@@ -79,7 +83,7 @@ def test_kill_minus_nine_during_a_gate_run(tmp_path: Path, served: contextlib.Ex
     assert "### After M1\nkeep\n" in new
     rng = random.Random(13)
     outcomes = {"old": 0, "new": 0}
-    for _ in range(KILLS):
+    for _ in range(kills):
         review_file.write_text(OLD)
         # Around the end of a run: the reporting phase is its last tenth or so.
         run(rng.uniform(0.6 * took, 1.05 * took))
@@ -89,4 +93,4 @@ def test_kill_minus_nine_during_a_gate_run(tmp_path: Path, served: contextlib.Ex
     run(None)
     assert _portless(review_file.read_text()) == new
     assert atomic.stale_temporaries(review_file) == []
-    print(f"{KILLS} kills of a {took:.1f} s run: {outcomes}")
+    print(f"{kills} kills of a {took:.1f} s run: {outcomes}")

@@ -4,7 +4,8 @@ A child process rewrites both gate blocks in a loop, exactly as the reporter doe
 `review.write_atomic` carrying `replace_blocks` for M1 and M2), and is killed with SIGKILL after a
 random delay. After every kill the file must be one whole version (both blocks from the same
 write, the user's text untouched), and the next writer removes whatever temporary file the
-killed one left. GHOSTGATES_KILL_ITERATIONS raises the count (default 30).
+killed one left. The default run kills a sample of 6 (two of them after a write got through); the
+`slow` run 30 (GHOSTGATES_KILL_ITERATIONS sets that count).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from ghostgates.catalogue import GATES
 from ghostgates.record import atomic, review
 
 ROOT = Path(__file__).resolve().parents[2]
 ITERATIONS = int(os.environ.get("GHOSTGATES_KILL_ITERATIONS", "30"))
+SAMPLE = 6  # the default run: each child is an interpreter start, about 1 s on a busy machine
 # Enough user text that one write takes a while, so kills land inside writes too.
 USER_TOP = "# REVIEW: ghost\n\n" + "Notes by hand, kept byte for byte.\n" * 20000 + "\n"
 USER_BOTTOM = "\n### My own notes after the blocks\nsetext too\n==========\n"
@@ -63,13 +67,15 @@ def whole_version(text: str) -> int:
     return n
 
 
-def test_kill_minus_nine_leaves_old_or_new_whole(tmp_path: Path):
+@pytest.mark.parametrize("iterations", [pytest.param(SAMPLE, id="sample"),
+                                        pytest.param(ITERATIONS, id="all", marks=pytest.mark.slow)])
+def test_kill_minus_nine_leaves_old_or_new_whole(tmp_path: Path, iterations: int):
     path = tmp_path / "REVIEW-ghost.md"
     path.write_text(USER_TOP + version_block("M1", 0) + "\n" + version_block("M2", 0) + USER_BOTTOM)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     rng = random.Random(os.environ.get("GHOSTGATES_KILL_SEED", "10"))
     seen, left_behind, last = set(), 0, 0
-    for i in range(ITERATIONS):
+    for i in range(iterations):
         child = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(last * 1000),
                                   str(Path(__file__).parent)], env=env, stdout=subprocess.PIPE)
         assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
@@ -93,4 +99,4 @@ def test_kill_minus_nine_leaves_old_or_new_whole(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["REVIEW-ghost.md"]
     whole_version(path.read_text())
     assert len(seen) > 1, "the writer never got a write through: the test tested nothing"
-    print(f"{ITERATIONS} kills, {len(seen)} distinct versions seen, {left_behind} left a temporary file")
+    print(f"{iterations} kills, {len(seen)} distinct versions seen, {left_behind} left a temporary file")

@@ -1,4 +1,5 @@
-"""tests/worlds: `slow` tests (the whole fault matrix) run only when `-m` names them."""
+"""The suite's own tests: `slow` tests (the whole fault matrix, the long kill -9 runs) run only when `-m` names
+them; a fast sample of each stays in the default run."""
 
 from __future__ import annotations
 
