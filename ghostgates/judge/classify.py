@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ghostgates.judge.upgrade import Markers as Measuring
+
 INFRA = "infra"
 RECIPE_TIMING = "recipe-timing"
 RECIPE_BUG = "recipe-bug"
@@ -543,6 +545,23 @@ _ORDER = {s.name: i for i, s in enumerate(SIGNATURES)}
 def upgrade_markers(family: str) -> Markers | None:
     """A family's upgrade markers (None for `infra`), for measuring `Upgrade took`."""
     return TABLES[family].markers if family in TABLES else None
+
+
+def measuring_markers(families: Iterable[str] | None) -> tuple[Measuring, ...]:
+    """The upgrade markers of the tables that apply (None: every table), as judge/upgrade.py measures
+    with them; a conjunction of patterns is one line holding each of its parts."""
+    out: list[Measuring] = []
+    for table in tables_for(families):
+        if table.markers is None:
+            continue
+        m = table.markers
+        out.append(Measuring(m.family, start=_one_line(m.start), end=_one_line(m.end), source=m.source))
+    return tuple(out)
+
+
+def _one_line(pattern: Pattern) -> tuple[str, ...]:
+    return tuple(conj[0] if len(conj) == 1 else "".join(f"(?=.*?{part})" for part in conj)
+                 for conj in pattern.texts)
 
 
 def tables_for(families: Iterable[str] | None) -> tuple[Table, ...]:

@@ -124,7 +124,7 @@ def _secs(seconds: float | None) -> str:
 
 
 def judge(source: str, stated: st.Statements, windows: list[Window], builds: set[int], log_of: LogOf,
-          drone_repo: str, markers: tuple[upgrade.Markers, ...] = upgrade.DEFAULT_MARKERS) -> Outcome | None:
+          drone_repo: str, markers: tuple[upgrade.Markers, ...]) -> Outcome | None:
     """What one source's statements say of the fix; None where it states none of the three lines."""
     got = _judge(source, stated, windows, builds, log_of, drone_repo, markers)
     if isinstance(got, Rejected):
@@ -218,7 +218,7 @@ def _window(ow: st.OldWindow, windows: list[Window]) -> tuple[Window, float] | s
 
 
 def decide(sources: list[tuple[str, st.Statements]], windows: list[Window], builds: set[int], log_of: LogOf,
-           drone_repo: str, markers: tuple[upgrade.Markers, ...] = upgrade.DEFAULT_MARKERS
+           drone_repo: str, markers: tuple[upgrade.Markers, ...]
            ) -> tuple[Justification | None, list[Rejected]]:
     """The first source that justifies the fix, and every source that tried and did not (the fullest
     attempts first)."""

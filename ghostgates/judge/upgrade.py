@@ -6,8 +6,9 @@ time from the first start marker to the last end marker. A marker line that carr
 timestamp of its own confirms or contradicts no duration, and a log without both markers
 neither confirms nor contradicts a stated `Upgrade took`.
 
-The markers are data (`Markers`), MySQL 8's the default set; a family's table (mysql, mariadb,
-postgres) can hand its own. Pure: the caller fetches the log.
+The markers are data: each family's signature table (judge/signatures/<family>.toml, `[upgrade]`)
+holds them, and `classify.measuring_markers(families)` hands them here. Pure: the caller fetches
+the log.
 """
 
 from __future__ import annotations
@@ -30,22 +31,6 @@ class Markers:
     source: str = ""  # where upstream prints them
 
 
-# MySQL 8 prints, as its error log shows them in an in-place 8.0 -> 8.4 upgrade:
-#   [MY-011090] [Server] Data dictionary upgrading from version '80023' to '80300'.
-#   [MY-013413] [Server] Data dictionary upgrade from version '80023' to '80300' completed.
-#   [MY-013381] [Server] Server upgrade from '80036' to '80404' started.
-#   [MY-013381] [Server] Server upgrade from '80036' to '80404' completed.
-# (gates.md writes the dictionary's start as "Data dictionary upgrade from version ... started.")
-MYSQL = Markers(
-    "mysql",
-    start=(r"\bServer upgrade from '\d+' to '\d+' started\b",
-           r"\bData dictionary upgrading from version\b",
-           r"\bData dictionary upgrade from version\b.*\bstarted\b"),
-    end=(r"\bServer upgrade from '\d+' to '\d+' completed\b",
-         r"\bData dictionary upgrade from version\b.*\bcompleted\b"),
-    source="mysql-server error log: MY-011090, MY-013413, MY-013381",
-)
-DEFAULT_MARKERS: tuple[Markers, ...] = (MYSQL,)
 
 # A log line: an optional harness prefix (`db: `, `ghos-x_db.1.abc@node | `), then the timestamp
 # (RFC 3339, up to nine fractional digits, `Z` or an offset), then the text.
@@ -71,7 +56,7 @@ def _stamp(line: str) -> tuple[datetime, str] | None:
     return None if at is None else (at, m.group("text"))
 
 
-def measure(log_text: str | None, markers: tuple[Markers, ...] = DEFAULT_MARKERS) -> Measured | None:
+def measure(log_text: str | None, markers: tuple[Markers, ...]) -> Measured | None:
     """The upgrade's duration in the log, from the first timestamped start marker to the last
     timestamped end marker after it; None where the log does not show both."""
     for family in markers:
@@ -93,7 +78,7 @@ def measure(log_text: str | None, markers: tuple[Markers, ...] = DEFAULT_MARKERS
     return None
 
 
-def measure_upgrade(log_text: str | None, markers: tuple[Markers, ...] = DEFAULT_MARKERS) -> float | None:
+def measure_upgrade(log_text: str | None, markers: tuple[Markers, ...]) -> float | None:
     """Seconds the upgrade took as the log's markers show it; None where they do not show it."""
     found = measure(log_text, markers)
     return None if found is None else found.seconds

@@ -21,6 +21,7 @@ import pytest
 from ghostgates.errors import Malformed, NotFound, ServiceError
 from ghostgates.fetch.http import ApiClient
 from ghostgates.fetch.plan import DRONE_PER_PAGE, PER_SERVICE, DronePlan, step_log_lines
+from ghostgates.fetch.retry import RetryPolicy
 from ghostgates.fetch.stream import CutShort, NotAList, json_array_items
 
 BASE = "https://drone.example.org/api"
@@ -60,7 +61,7 @@ class FakeDrone:
 
 def plan(drone: FakeDrone, floor: int | None = None, cited: set[int] = frozenset(),
          linked: set[int] | None = None) -> tuple[DronePlan, ApiClient]:
-    api = ApiClient("Drone", BASE, {}, retries=2, backoff=0)
+    api = ApiClient("Drone", BASE, {}, policy=RetryPolicy(retries=2, backoff=0))
     api._client = httpx.Client(base_url=BASE, transport=httpx.MockTransport(drone))
     links: Future[set[int]] | None = None
     if linked is not None:
@@ -175,7 +176,7 @@ def test_a_huge_item_costs_linear_time() -> None:
 
 
 def log_api(answers: list[httpx.Response]) -> ApiClient:
-    api = ApiClient("Drone", BASE, {}, retries=2, backoff=0)
+    api = ApiClient("Drone", BASE, {}, policy=RetryPolicy(retries=2, backoff=0))
     replies = iter(answers)
     api._client = httpx.Client(base_url=BASE, transport=httpx.MockTransport(lambda request: next(replies)))
     return api
@@ -214,3 +215,27 @@ def test_json_array_items_in_bulk_where_a_string_holds_the_separator(size: int) 
              for i in range(20000)]
     data = json.dumps(items).encode()
     assert list(json_array_items(pieces(data, size))) == items
+
+
+def test_full_pages_that_never_end_stop_at_the_page_limit() -> None:
+    """A Drone whose builds list never ends (every page full, however far) is read up to the client's
+    page limit (http.Limits, --http-max-pages), read-ahead pages included: an error, not a hang."""
+    from ghostgates.fetch.http import Limits
+
+    class Endless(FakeDrone):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/builds"):
+                query = parse_qs(request.url.query.decode())
+                page, per_page = int(query["page"][0]), int(query["per_page"][0])
+                with self.lock:
+                    self.pages.append(page)
+                top = 10_000_000 - (page - 1) * per_page
+                return httpx.Response(200, json=[build(n) for n in range(top, top - per_page, -1)])
+            return super().__call__(request)
+
+    drone = Endless(0)
+    got, api = plan(drone)
+    api.limits = Limits(max_pages=7)
+    with pytest.raises(ServiceError, match=r"still had full pages after 7 pages, the limit of one list"):
+        got.run()
+    assert max(drone.pages) <= 8 and len(drone.pages) <= 8 + PER_SERVICE

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from ghostgates.errors import ConfigError
-from ghostgates.read.phase import MAX_PHASE_DEPTH, load_phase
+from ghostgates.read.phase import MAX_PHASE_DEPTH, Phase, load_phase, read_phase_file
 from twin.world import WorldError, load_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +109,7 @@ def test_nesting_within_the_bound_is_judged_by_its_keys(tmp_path: Path) -> None:
     path = tmp_path / "phase.toml"
     path.write_text("repo = " + "[" * MAX_PHASE_DEPTH + "]" * MAX_PHASE_DEPTH + "\n")
     with pytest.raises(ConfigError, match=r"repo: expected owner/name"):
-        load_phase(path)
+        Phase.from_mapping(read_phase_file(path), source=str(path))
 
 
 def test_a_huge_phase_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:

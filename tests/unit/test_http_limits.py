@@ -21,6 +21,7 @@ import pytest
 from ghostgates.errors import GateError
 from ghostgates.fetch import preflight
 from ghostgates.fetch.http import ApiClient, LimitExceeded, Limits
+from ghostgates.fetch.retry import RetryPolicy
 
 SERVER_SECONDS = 8.0  # no answer of the hostile server lasts longer than this
 PAGE = 50
@@ -119,7 +120,7 @@ def hostile() -> Iterator[str]:
 
 
 def _client(base: str, **limits: Any) -> ApiClient:
-    return ApiClient("Gitea", base + "/api", {}, timeout=5.0, retries=2, backoff=0.01,
+    return ApiClient("Gitea", base + "/api", {}, timeout=5.0, policy=RetryPolicy(retries=2, backoff=0.01),
                      limits=Limits(**{"max_body_bytes": 4 << 20, "max_pages": 20, "request_seconds": 2.5, **limits}))
 
 
@@ -171,14 +172,6 @@ def test_full_pages_that_never_end_stop_at_the_page_limit(hostile: str) -> None:
     message, took = _refused(hostile, lambda: _client(hostile).gitea_pages("/endless"))
     assert "still had full pages after 20 pages, the limit of one list (--http-max-pages)" in message
     assert Hostile.hits["/api/endless"] == 20 and took < 5
-
-
-def test_drone_pages_that_never_end_stop_at_the_page_limit(hostile: str) -> None:
-    client = _client(hostile, max_pages=7)
-    message, _ = _refused(hostile, lambda: list(client.drone_pages("/drone-endless", per_page=25)))
-    assert message == (f"Gitea: GET {hostile}/api/drone-endless still had full pages after 7 pages, the limit of "
-                       "one list (--http-max-pages): not read further")
-    assert Hostile.hits["/api/drone-endless"] == 7
 
 
 def test_within_the_limits_a_read_is_as_before(hostile: str) -> None:

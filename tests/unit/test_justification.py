@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ghostgates.judge import classify
 from ghostgates.judge.compose_diff import Change
 from ghostgates.judge.justification import Justification, Rejected, decide, judge, windows_from_changes
 from ghostgates.read import statements as st
@@ -13,6 +14,7 @@ START = Change("compose.yml", "services.db.healthcheck.start_period", "30s", "18
 LOG = ("db: 2026-06-15T10:06:11.442Z 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' started.\n"
        "db: 2026-06-15T10:07:47.907Z 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' "
        "completed.\n")
+MARKERS = classify.measuring_markers(["mysql"])
 GOOD = "Build: #58\nUpgrade took: 96 s\nOld window: update_config.monitor default"
 
 
@@ -20,7 +22,7 @@ def run(text: str, changes: list[Change] | None = None, log: str | None = "", er
         builds: set[int] | None = None):
     windows = windows_from_changes(changes if changes is not None else [MONITOR, ACTION])
     return judge("comment 1", st.read(text), windows, builds if builds is not None else {57, 58},
-                 lambda n: (log, error), DRONE)
+                 lambda n: (log, error), DRONE, MARKERS)
 
 
 def test_the_three_lines_justify():
@@ -108,7 +110,7 @@ def test_the_first_source_that_justifies_wins():
     windows = windows_from_changes([MONITOR])
     sources = [("comment 1", st.read("Build: #58")), ("comment 2", st.read("chatter")),
                ("STATUS-ghost.md", st.read(GOOD))]
-    found, rejected = decide(sources, windows, {58}, lambda n: ("", None), DRONE)
+    found, rejected = decide(sources, windows, {58}, lambda n: ("", None), DRONE, MARKERS)
     assert found is not None and found.source == "STATUS-ghost.md"
     assert [r.source for r in rejected] == ["comment 1"]
 

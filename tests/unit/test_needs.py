@@ -37,7 +37,8 @@ def test_no_rule_asks_of_the_correct_prs_other_comments_nor_of_history() -> None
 def test_logs_read_every_finished_build_of_the_correct_pr_and_red_ones_classified() -> None:
     # M2.fix-minimal holds a stated `Upgrade took` to the log of the build its `Build:` names (green or red),
     # and the Builder's draft measures from the latest finished build's log.
-    phase = Phase.from_mapping({"expected_pr": 4, "classify_failure_on": "2026-06-12"})
+    phase = Phase.from_mapping({"repo": "recipe-maintainers/ghost", "recipe": "ghost", "expected_pr": 4,
+                                "classify_failure_on": "2026-06-12"})
 
     def build(number: int, status: str, pr: str = "4", recipe: str = "ghost") -> dict:
         return {"number": number, "status": status, "created": 1781690000,

@@ -154,7 +154,7 @@ def test_a_major_version_mismatch_is_a_bug_not_timing() -> None:
            "db: task: non-zero exit (1)\n"
            "lasu-1_db: UpdateStatus=paused message=\"update paused due to failure or early termination of task q1\"\n")
     result = classify_log(log, ["postgres"])
-    assert result.cls == "recipe-bug" and not result.has_timing
+    assert result.cls == "recipe-bug" and not result.of("recipe-timing")
     assert contradiction("recipe-bug", log, ["postgres"]) is None
 
 

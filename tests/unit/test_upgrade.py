@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from ghostgates.judge.upgrade import MYSQL, Markers, contradicts, measure, measure_upgrade
+from ghostgates.judge import classify
+from ghostgates.judge.upgrade import Markers, contradicts, measure
+from ghostgates.judge.upgrade import measure_upgrade as _measure_upgrade
+
+# MySQL's markers as its signature table holds them (judge/signatures/mysql.toml, [upgrade]).
+(MYSQL,) = classify.measuring_markers(["mysql"])
+
+
+def measure_upgrade(log, markers=(MYSQL,)):
+    return _measure_upgrade(log, markers)
 
 LOG = """+ abra app upgrade ghos-5d1e0a.ci.example.org 2.0.0+6.44.1 --no-input
 db: 2026-06-15T10:06:11.442Z 1 [System] [MY-013381] [Server] Server upgrade from '80036' to '80404' started.
@@ -23,7 +32,7 @@ def test_the_data_dictionary_markers_count_from_the_first_start():
            "'80402' started.\n"
            "db_1   | 2024-09-13T15:53:39.191347Z 4 [System] [MY-013381] [Server] Server upgrade from '80039' to "
            "'80402' completed.\n")
-    found = measure(log)
+    found = measure(log, (MYSQL,))
     assert found is not None and round(found.seconds, 1) == 65.6 and found.family == "mysql"
 
 

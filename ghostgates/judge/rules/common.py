@@ -130,22 +130,8 @@ def signature_families(facts: Facts) -> tuple[str, ...] | None:
     return classify.recipe_families(texts, facts.phase.families)
 
 
+
 def upgrade_markers(facts: Facts) -> tuple[upgrade.Markers, ...]:
-    """The upgrade markers of the families whose tables apply (judge/signatures/*.toml), for
-    `Upgrade took` (gates.md "Upgrade markers"): each family's start and end patterns as
-    judge/upgrade.py reads them, a conjunction as one line holding each of its parts."""
-    families = signature_families(facts)
-    names = [t.family for t in classify.tables_for(families)]
-    out: list[upgrade.Markers] = []
-    for name in names:
-        found = classify.upgrade_markers(name)
-        if found is None:
-            continue
-        out.append(upgrade.Markers(name, start=_alternatives(found.start), end=_alternatives(found.end),
-                                   source=found.source))
-    return tuple(out) or upgrade.DEFAULT_MARKERS
-
-
-def _alternatives(pattern: classify.Pattern) -> tuple[str, ...]:
-    return tuple(conj[0] if len(conj) == 1 else "".join(f"(?=.*?{part})" for part in conj)
-                 for conj in pattern.texts)
+    """The upgrade markers of the families whose tables apply to the correct PR (gates.md "Upgrade
+    markers"), for `Upgrade took`."""
+    return classify.measuring_markers(signature_families(facts))
