@@ -142,3 +142,13 @@ def test_every_world_expects_every_id() -> None:
             seen[rid].add(verdict)
     lacking = {rid: v for rid, v in seen.items() if "pass" not in v or not ({"fail", "skip"} & v)}
     assert not lacking, f"ids without both a passing and a failing/skipping world: {lacking}"
+
+
+def test_the_lasuite_demo_is_its_generated_world() -> None:
+    """demo/lasuite-docs.world.yaml is worlds/lasuite-docs-sibling-kept.yaml under the demo's name: a
+    demo that drifts from its world (as when the statements grammar came in) is judged by nothing."""
+    demo = yaml.safe_load((OWN.parent / "demo" / "lasuite-docs.world.yaml").read_text(encoding="utf-8"))
+    made = yaml.safe_load((OWN / "lasuite-docs-sibling-kept.yaml").read_text(encoding="utf-8"))
+    assert demo.pop("world") == "demo-lasuite-docs"
+    made.pop("world")
+    assert demo == made, "demo/lasuite-docs.world.yaml is stale: copy worlds/lasuite-docs-sibling-kept.yaml over it"
