@@ -21,6 +21,7 @@ from typing import Any
 
 from ghostgates.judge import classify, compose_diff, justification, upgrade
 from ghostgates.judge.facts import GREEN, RED, Facts, head_branch, head_sha
+from ghostgates.judge.rules import m2
 from ghostgates.judge.rules.common import signature_families, upgrade_markers
 from ghostgates.read import statements as st
 from ghostgates.read.statefile import status_name
@@ -91,19 +92,8 @@ class _Timing:
 def _timing_windows(facts: Facts, number: int) -> tuple[list[justification.Window], str]:
     """The timing keys the PR changes since its merge base (none where it makes no timing change)."""
     pr = facts.correct_pr or {}
-    files = facts.pr_part(number, "files")
-    contents = facts.gitea.get("contents") or {}
-    base_sha, head = str(pr.get("merge_base") or ""), head_sha(pr)
-    base_text: dict[str, str | None] = {}
-    head_text: dict[str, str | None] = {}
-    for changed in files:
-        name = changed.get("filename", "")
-        if compose_diff.is_compose_file(name):
-            old = changed.get("previous_filename") or name
-            base_text[old] = contents.get(f"{base_sha}:{old}")
-            head_text[name] = contents.get(f"{head}:{name}")
     try:
-        report = compose_diff.classify_changes(files, base_text, head_text)
+        report = m2.pr_compose_changes(facts, pr, facts.pr_part(number, "files"))
     except compose_diff.ComposeError as exc:
         return [], f"The PR's compose files could not be read ({exc}): no `Upgrade took`/`Old window` drafted."
     return justification.windows_from_changes(report.timing), ""

@@ -237,25 +237,14 @@ def fix_minimal(facts: Facts) -> Verdict:
     if number is None or pr is None:
         return failed("There is no correct PR to judge.")
     files = facts.pr_part(number, "files")
-    contents = facts.gitea.get("contents") or {}
     # The PR's own change is from its merge base; base.sha is the base branch's head now and
     # moves as the branch moves (services/convert/pull.go), so it is never the other side.
     base_sha, head = str(pr.get("merge_base") or ""), head_sha(pr)
     if not base_sha and any(compose_diff.is_compose_file(f.get("filename", "")) for f in files):
         return errored(f"Gitea gave PR #{number} no merge_base: its own change cannot be told from "
                        "later commits on the base branch.", [ev_pr(facts, number)])
-    base_text: dict[str, str | None] = {}
-    head_text: dict[str, str | None] = {}
-    for changed in files:
-        name = changed.get("filename", "")
-        if compose_diff.is_compose_file(name):
-            old = changed.get("previous_filename") or name
-            # compose_diff reads the base side under the file's old name (renames).
-            base_text[old] = contents.get(contents_key(base_sha, old))
-            head_text[name] = contents.get(contents_key(head, name))
     try:
-        report = compose_diff.classify_changes(files, base_text, head_text, fix_keys=facts.phase.fix_keys)
-        _env_sample_upgrade(report, contents, base_sha, head)
+        report = pr_compose_changes(facts, pr, files)
     except compose_diff.ComposeError as exc:
         return errored(f"Could not read the PR's compose files: {exc}", [ev_pr(facts, number)])
     ev: list[dict[str, Any]] = [ev_pr(facts, number, base=base_sha[:10], compared_to=head[:10])]
@@ -318,6 +307,26 @@ def justification_section(state: Any) -> str | None:
     if not found:
         return None
     return "\n".join("\n".join(doc.lines[s.body.start:s.body.stop]) for s in found)
+
+
+def pr_compose_changes(facts: Facts, pr: dict[str, Any], files: list[dict[str, Any]]) -> compose_diff.ChangeReport:
+    """What the PR changes in its compose files since its merge base, sorted as M2.fix-minimal reads
+    it (the upgrade itself, timing, the phase's fix_keys, the rest): the one reading, for the rule and
+    for the Builder's draft. Raises compose_diff.ComposeError where a file cannot be read."""
+    contents = facts.gitea.get("contents") or {}
+    base_sha, head = str(pr.get("merge_base") or ""), head_sha(pr)
+    base_text: dict[str, str | None] = {}
+    head_text: dict[str, str | None] = {}
+    for changed in files:
+        name = changed.get("filename", "")
+        if compose_diff.is_compose_file(name):
+            old = changed.get("previous_filename") or name
+            # compose_diff reads the base side under the file's old name (renames).
+            base_text[old] = contents.get(contents_key(base_sha, old))
+            head_text[name] = contents.get(contents_key(head, name))
+    report = compose_diff.classify_changes(files, base_text, head_text, fix_keys=facts.phase.fix_keys)
+    _env_sample_upgrade(report, contents, base_sha, head)
+    return report
 
 
 def _env_sample_upgrade(report: compose_diff.ChangeReport, contents: dict[str, str | None], base_sha: str,
