@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ghostgates.read.logtext import readable
 from ghostgates.timeutil import maybe_time
 
 
@@ -37,7 +38,6 @@ class Markers:
 _LINE = re.compile(
     r"^(?:[\w.@-]+\s*(?::|\|)\s*)?"
     r"(?P<at>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2}))\s+(?P<text>.*)$")
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def measure(log_text: str | None, markers: tuple[Markers, ...]) -> Measured | No
         ends = [re.compile(p, re.I) for p in family.end]
         first: tuple[datetime, str] | None = None
         last: tuple[datetime, str] | None = None
-        for raw in _ANSI.sub("", log_text or "").splitlines():
+        for raw in readable(log_text or "").splitlines():  # a log as a person reads it
             stamped = _stamp(raw)
             if stamped is None:
                 continue  # a marker without its own timestamp confirms nothing
