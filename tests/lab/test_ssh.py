@@ -131,7 +131,7 @@ def _run_gates(world: Path, out: Path, env: dict[str, str]) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "gates", "--world", str(world), "--swarm", "env", "--role", "builder",
          "--gates-json", str(gates_json), f"--html={out / 'gates.html'}", "-q", "-p", "no:cacheprovider",
-         "-k", "proxy_clear or no_leaks"],
+         "-k", "M1.proxy-clear or M2.no-leaks"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert gates_json.exists(), f"no gates.json:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
     return json.loads(gates_json.read_text())["results"]
