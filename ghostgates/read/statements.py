@@ -101,25 +101,25 @@ def _url_numbers(value: str, pattern: re.Pattern[str]) -> tuple[set[int], str]:
 def build_ref(value: str | None, drone_repo: str) -> int | None:
     """The one build a reference value names (`#57`, `build #57`, its Drone URL; words beside it
     are prose); None where it names none or two."""
-    if not value:
-        return None
     url = re.compile(r"https?://[^\s/]+(?:/[^\s]*)?/" + re.escape(drone_repo) + r"/(\d+)\b", re.I)
-    numbers, rest = _url_numbers(value, url)
-    rest = _PR_WORD.sub(" ", rest)  # `PR #12` names a PR, not build 12
-    numbers |= {int(m.group(1)) for m in _BUILD_WORD.finditer(rest)}
-    numbers |= {int(m.group(1)) for m in _BARE.finditer(_BUILD_WORD.sub(" ", rest))}
-    return next(iter(numbers)) if len(numbers) == 1 else None
+    return _one_ref(value, url, _BUILD_WORD, _PR_WORD)  # `PR #12` names a PR, not build 12
 
 
 def pr_ref(value: str | None, repo: str) -> int | None:
     """The one PR a reference value names (`PR #4`, `#4`, its Gitea URL); None where none or two."""
+    url = re.compile(r"https?://[^\s/]+(?:/[^\s]*)?/" + re.escape(repo) + r"/(?:pulls|issues)/(\d+)\b", re.I)
+    return _one_ref(value, url, _PR_WORD, _BUILD_WORD)  # `build #57` names a build, not PR 57
+
+
+def _one_ref(value: str | None, url: re.Pattern[str], own: re.Pattern[str], other: re.Pattern[str]) -> int | None:
+    """The one number `value` names by URL, by its own word (`build #N` / `PR #N`) or bare (`#N`),
+    the other kind's references set aside; None where it names none or two."""
     if not value:
         return None
-    url = re.compile(r"https?://[^\s/]+(?:/[^\s]*)?/" + re.escape(repo) + r"/(?:pulls|issues)/(\d+)\b", re.I)
     numbers, rest = _url_numbers(value, url)
-    rest = _BUILD_WORD.sub(" ", rest)  # `build #57` names a build, not PR 57
-    numbers |= {int(m.group(1)) for m in _PR_WORD.finditer(rest)}
-    numbers |= {int(m.group(1)) for m in _BARE.finditer(_PR_WORD.sub(" ", rest))}
+    rest = other.sub(" ", rest)
+    numbers |= {int(m.group(1)) for m in own.finditer(rest)}
+    numbers |= {int(m.group(1)) for m in _BARE.finditer(own.sub(" ", rest))}
     return next(iter(numbers)) if len(numbers) == 1 else None
 
 
