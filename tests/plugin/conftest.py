@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -60,3 +61,13 @@ def run_gates(tmp_path: Path):
         return GateRun(proc.returncode, proc.stdout + proc.stderr, data.get("results", {}), data, state)
 
     return run
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A checkout of the suite's shell in pytester's directory (the code itself is imported)."""
+    for name in ("conftest.py", "pyproject.toml"):
+        shutil.copy(ROOT / name, pytester.path / name)
+    for folder in ("gates", "phases"):
+        shutil.copytree(ROOT / folder, pytester.path / folder)
+    return pytester

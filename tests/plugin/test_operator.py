@@ -31,16 +31,6 @@ TRIGGER_WORLDS = ROOT / "tests" / "trigger" / "worlds"
 HEAD = "f1e2d3c4b5a6978877665544332211a0b9c8d7e6"
 
 
-@pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A checkout of the suite's shell in pytester's directory (the code itself is imported)."""
-    for name in ("conftest.py", "pyproject.toml"):
-        shutil.copy(ROOT / name, pytester.path / name)
-    for folder in ("gates", "phases"):
-        shutil.copytree(ROOT / folder, pytester.path / folder)
-    return pytester
-
-
 def _json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 

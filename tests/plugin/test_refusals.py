@@ -32,15 +32,6 @@ SIGNED = (b"# REVIEW: ghost\n\n## M1: State inventory and clean retry: PASS\n<!-
           b"sig=U1NIU0lHAAAAAQ== -->\n<!-- /gate-record gate=M1 -->\n")
 
 
-@pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
-    for name in ("conftest.py", "pyproject.toml"):
-        shutil.copy(ROOT / name, pytester.path / name)
-    for folder in ("gates", "phases"):
-        shutil.copytree(ROOT / folder, pytester.path / folder)
-    return pytester
-
-
 def _text(result: pytest.RunResult) -> str:
     return result.stdout.str() + result.stderr.str()
 
