@@ -156,6 +156,14 @@ def _misconfigured(twin: Any, case: str) -> tuple[dict[str, str], str]:
     raise AssertionError(case)
 
 
+def _configured_right(twin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The served twin's addresses and tokens in the environment: a run that can use its services."""
+    env, _ = _misconfigured(twin, "gitea 401")
+    env["GITEA_TOKEN"] = twin.gitea_token
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
 CASES = ["no scheme", "does not resolve", "refused", "tls", "gitea 401", "drone 401", "not gitea", "not drone"]
 
 
@@ -177,10 +185,7 @@ def test_a_service_that_cannot_be_used_stops_the_run_once(suite: pytest.Pytester
 def test_the_same_services_configured_right_run(suite: pytest.Pytester, served: tuple[Any, Path],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     twin, state = served
-    env, _ = _misconfigured(twin, "gitea 401")
-    env["GITEA_TOKEN"] = twin.gitea_token
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    _configured_right(twin, monkeypatch)
     result = suite.runpytest_inprocess("gates/m1", "--state-dir", str(state), "--role", "builder")
     assert result.ret == 0, _text(result)
 
@@ -234,10 +239,7 @@ def _read_only(path: Path) -> Iterator[bool]:
 def test_an_unwritable_review_file_never_ends_green(suite: pytest.Pytester, served: tuple[Any, Path],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     twin, state = served
-    env, _ = _misconfigured(twin, "gitea 401")
-    env["GITEA_TOKEN"] = twin.gitea_token
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    _configured_right(twin, monkeypatch)
     review = state / "REVIEW-ghost.md"
     with _read_only(review) as unwritable:
         if not unwritable:
@@ -254,10 +256,7 @@ def test_an_unwritable_review_file_never_ends_green(suite: pytest.Pytester, serv
 def test_a_missing_default_state_dir_is_a_usage_error_as_an_explicit_one(
         suite: pytest.Pytester, served: tuple[Any, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     twin, _state = served
-    env, _ = _misconfigured(twin, "gitea 401")
-    env["GITEA_TOKEN"] = twin.gitea_token
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    _configured_right(twin, monkeypatch)
     default = suite.path / "machine-docs"
     assert not default.exists()
     result = suite.runpytest_inprocess("gates")
