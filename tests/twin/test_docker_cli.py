@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from worldkit import ROOT, SHARED
+from worldkit import ROOT, SHARED, distinct_worlds
 
 from twin import running_twin
 from twin.docker.network import host_addresses
@@ -33,20 +32,9 @@ DOCKER = shutil.which("docker")
 STACK_LABEL = "com.docker.stack.namespace"
 
 
-def _distinct_swarms(paths: list[Path]) -> list[Path]:
-    """One world for each distinct Swarm it serves (its `swarm` block at its `now`): the docker CLI
-    reads only the engine's answers, which nothing else in a world changes, and most worlds vary
-    Gitea or Drone alone (the CLI run costs about 0.6 s a world)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    chosen: dict[str, Path] = {}
-    for path in paths:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
-        key = json.dumps([data.get("swarm"), str(data.get("now"))], sort_keys=True, default=str)
-        chosen.setdefault(key, path)
-    return list(chosen.values())
-
-
-WORLDS = _distinct_swarms(sorted((ROOT / "worlds").glob("*.yaml")) + sorted((SHARED / "worlds").glob("*.yaml")))
+# The docker CLI reads only the engine's answers (about 0.6 s a world): one world per distinct Swarm.
+WORLDS = distinct_worlds(sorted((ROOT / "worlds").glob("*.yaml")) + sorted((SHARED / "worlds").glob("*.yaml")),
+                         "swarm")
 
 pytestmark = pytest.mark.skipif(DOCKER is None, reason="no docker CLI on PATH (scripts/swarm-setup.sh "
                                                           "installs Debian's docker.io)")

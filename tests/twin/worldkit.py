@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -186,3 +188,19 @@ def write_world(path: Path, data: dict[str, Any]) -> Path:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml where present: big worlds
     path.write_text(yaml.dump(data, Dumper=dumper, sort_keys=False))
     return path
+
+
+def distinct_worlds(paths: list[Path], *blocks: str) -> list[Path]:
+    """The first world for each distinct content of `blocks` (top-level keys) at its `now`: a test
+    that reads only those services' answers learns nothing more from worlds that vary the others."""
+    chosen: dict[str, Path] = {}
+    for path in paths:
+        data = _parsed(path)
+        key = json.dumps([data.get(b) for b in blocks] + [str(data.get("now"))], sort_keys=True, default=str)
+        chosen.setdefault(key, path)
+    return list(chosen.values())
+
+
+@functools.cache
+def _parsed(path: Path) -> dict[str, Any]:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
