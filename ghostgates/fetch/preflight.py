@@ -25,13 +25,14 @@ import errno
 import json
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from ghostgates.fetch.http import redact_url
+from ghostgates.redact import redact_url
 
 PROBE_BYTES = 1 << 20  # a version or user answer is a few hundred bytes
 
@@ -75,27 +76,34 @@ def problem(service: Service, timeout: float) -> str | None:
     auth = {"Authorization": f"{service.auth} {service.token}"} if service.token else {}
     with httpx.Client(base_url=service.base.rstrip("/"), timeout=timeout, follow_redirects=False) as client:
         # With the token the run will send anyway: a server that wants sign-in for everything still answers.
-        answer = _get(client, service, service.version_path, auth)
-        if isinstance(answer, str):
-            return f"{head}: {answer}"
-        status, body = answer
-        if status == 401:
-            return _unauthorised(service, shown, service.version_path)
-        if status != 200 or not isinstance(body, dict) or not isinstance(body.get("version"), str):
-            seen = f"answered {status}" + ("" if isinstance(body, dict | list) else " without JSON")
-            return (f"{head}: is not {service.name}: GET {shown}{service.version_path} {seen}, where "
-                    f"{service.name} answers its version")
-        if not service.token:
-            return None
-        answer = _get(client, service, service.user_path, auth)
-        if isinstance(answer, str):
-            return f"{head}: {answer}"
-        status, body = answer
-        if status == 401:
-            return _unauthorised(service, shown, service.user_path)
-        if status == 200 and not (isinstance(body, dict) and isinstance(body.get("login"), str)):
-            return (f"{head}: is not {service.name}: GET {shown}{service.user_path} did not answer a user "
-                    "with a login")
+        problem = _ask(client, service, service.version_path, auth, "its version",
+                       lambda status, body: status == 200 and isinstance(body, dict)
+                       and isinstance(body.get("version"), str))
+        if problem or not service.token:
+            return problem
+        # The token's own user: a 401 is a wrong token; a 403 may be a token without that scope,
+        # which can still read the repo; a 200 must be a user.
+        return _ask(client, service, service.user_path, auth, "the token's user with a login",
+                    lambda status, body: status != 200 or (isinstance(body, dict)
+                                                           and isinstance(body.get("login"), str)))
+    return None
+
+
+def _ask(client: httpx.Client, service: Service, path: str, auth: dict[str, str], wanted: str,
+         fits: Callable[[int, Any], bool]) -> str | None:
+    """One probe: why GET `path` shows the service cannot be used (no answer, a 401, not the
+    service's answer), or None."""
+    shown = redact_url(service.base)
+    answer = _get(client, service, path, auth)
+    if isinstance(answer, str):
+        return f"{service.variable}={shown}: {answer}"
+    status, body = answer
+    if status == 401:
+        return _unauthorised(service, shown, path)
+    if not fits(status, body):
+        seen = f"answered {status}" + ("" if isinstance(body, dict | list) else " without JSON")
+        return (f"{service.variable}={shown}: is not {service.name}: GET {shown}{path} {seen}, where "
+                f"{service.name} answers {wanted}")
     return None
 
 
