@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from collections.abc import Generator
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from ghostgates.read.statefile import review_name
 from ghostgates.record import escape, review, summary
 from ghostgates.record.atomic import WriteError, replace_text
 from ghostgates.record.summary import Result, RunReport
+from ghostgates.redact import redact_text
 from ghostgates.timeutil import rfc3339
 from plugins.handoff import BINDING_KEY, RECORD_GATES, collected_ids, done_readiness, pending_blocks
 from plugins.run import SETTINGS_STASH, Settings, _runs_gates, phase_of, settings_of, world_of
@@ -77,12 +77,9 @@ def unwritable(path: Path) -> str | None:
     return None
 
 
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-
-
 def run_entry(at: str, args: list[str]) -> dict[str, Any]:
-    """Which run wrote a gate: an id, its time and its arguments (any URL's userinfo left out)."""
-    return {"id": secrets.token_hex(4), "at": at, "args": " ".join(_USERINFO.sub("", arg) for arg in args)}
+    """Which run wrote a gate: an id, its time and its arguments (any URL's userinfo redacted)."""
+    return {"id": secrets.token_hex(4), "at": at, "args": " ".join(redact_text(arg) for arg in args)}
 
 
 class GateReporter:

@@ -22,6 +22,7 @@ import testinfra
 
 from ghostgates.judge.classify import ADDRESS_EXHAUSTION_KEYWORDS, address_exhaustion
 from ghostgates.redact import scrub
+from ghostgates.timeutil import maybe_time
 
 # What the allocator writes when a network has no address left, e.g. (Engine 20.10, swarmkit):
 #   error="could not find an available IP while allocating VIP"
@@ -78,14 +79,10 @@ def _parse_time(line: str) -> datetime | None:
     m = _TIME.search(line)
     if not m:
         return None
-    text = m.group(1).replace("Z", "+00:00")
-    # dockerd writes nanoseconds; fromisoformat takes at most microseconds
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
-        stamp = datetime.fromisoformat(text)
+        return maybe_time(m.group(1))  # dockerd writes nanoseconds: timeutil takes them
     except ValueError:
         return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
 def address_errors_in_engine_log(host: Any, minutes: float, log_path: str | None = None,

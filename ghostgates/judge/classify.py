@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostgates.judge.upgrade import Markers as Measuring
+from ghostgates.read.logtext import readable
 
 INFRA = "infra"
 RECIPE_TIMING = "recipe-timing"
@@ -71,8 +72,6 @@ KEEP_PER_SIGNATURE = 20
 
 # An unbounded wildcard lets a regex backtrack across the whole line: quadratic on a long one.
 _UNBOUNDED = re.compile(r"(?<!\\)\.[*+]|\{\d+,\}")
-# Terminal colour and cursor codes are not text (gates.md "A build's log").
-_ANSI = re.compile(r"\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]|\x1b\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 
 
 def _required_literals(parsed: Any) -> frozenset[str] | None:
@@ -369,9 +368,8 @@ class Classification:
 
 def _for_matching(line: str) -> str:
     line = line[:MATCH_CHARS + 256] if len(line) > MATCH_CHARS else line
-    if "\x1b" in line:
-        line = _ANSI.sub("", line)
-    return line[:MATCH_CHARS]
+    # Terminal colour and cursor codes are not text (gates.md "A build's log"): the one reading.
+    return readable(line)[:MATCH_CHARS]
 
 
 def _excerpt(line: str) -> str:
