@@ -146,7 +146,12 @@ def _convert(key: str, raw: Any) -> Any:
         if not isinstance(raw, str) or raw.count("/") != 1:
             raise ValueError(f"expected owner/name, got {raw!r}")
         return raw
-    if key in ("recipe", "status_context", "default_branch", "proxy_network"):
+    if key == "recipe":
+        # It names the state files when `name` is unset (STATUS-<recipe>.md): a file name, never a path.
+        if not isinstance(raw, str) or not _NAME.match(raw):
+            raise ValueError(f"expected a recipe name (letters, digits, '.', '_', '-'; no path), got {raw!r}")
+        return raw
+    if key in ("status_context", "default_branch", "proxy_network"):
         if not isinstance(raw, str) or not raw:
             raise ValueError(f"expected a non-empty string, got {raw!r}")
         return raw

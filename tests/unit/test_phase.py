@@ -35,6 +35,10 @@ def test_the_shipped_phase_file_loads():
     ('test_paths = ["no-colon"]\n', "test_paths: expected owner/repo:path"),
     ('build_params = {recipe = "R"}\n', "build_params: expected a mapping"),
     ("repo = \n", "not valid TOML"),
+    # The recipe names the state files where `name` is unset: a path in it would move the review
+    # file's writes out of the state dir (STATUS-x/../../evil.md).
+    ('recipe = "x/../../../../tmp/evil"\n', "recipe: expected a recipe name"),
+    ('name = "../evil"\n', "name:"),
 ])
 def test_bad_phase_files_name_file_and_key(tmp_path: Path, text: str, key: str):
     path = tmp_path / "phase.toml"
