@@ -76,16 +76,20 @@ def replace_text(path: Path, text: str) -> None:
     update_text(path, lambda _old: text, read=False)
 
 
-def update_text(path: Path, update: Callable[[str], str], read: bool = True) -> str:
+def update_text(path: Path, update: Callable[[str], str], read: bool = True, follow_links: bool = True) -> str:
     """Apply `update(old_text) -> new_text` under the lock and replace the file atomically.
 
     The old text is read as written (no newline translation); a file that does not exist is "".
     A file that exists but cannot be read is never overwritten: what cannot be read cannot be kept.
+    With `follow_links` false, a symlink at `path` is refused under the lock, at the moment of the
+    write (the review file: whoever can plant a link must not choose which file the run rewrites).
     """
-    path = _target(Path(path))
+    path = Path(path) if not follow_links else _target(Path(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with locked(path.parent) as dir_fd:
+            if not follow_links and path.is_symlink():
+                raise WriteError(f"{path}: a symlink: the suite writes no file through a link")
             old = ""
             if read:
                 try:

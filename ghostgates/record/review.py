@@ -177,8 +177,9 @@ def replace_blocks(text: str, new_blocks: Mapping[str, str]) -> str:
 
 
 def write_atomic(path: Path, update: Callable[[str], str]) -> str:
-    """Apply `update(old_text) -> new_text` under a lock and replace the file atomically."""
-    return update_text(path, update)
+    """Apply `update(old_text) -> new_text` under a lock and replace the file atomically; a review
+    file that is a symlink when the write comes is refused (the start-of-run check may be minutes old)."""
+    return update_text(path, update, follow_links=False)
 
 
 def make_record(gate: GateResult) -> Record:

@@ -229,14 +229,27 @@ def test_a_file_without_permission_is_one_line_naming_it(tmp_path: Path):
         review.write_atomic(path, lambda old: old)
 
 
-def test_write_through_a_symlink_keeps_the_link(tmp_path: Path):
-    real = tmp_path / "kept" / "REVIEW-ghost.md"
+def test_a_report_written_through_a_symlink_keeps_the_link(tmp_path: Path):
+    real = tmp_path / "kept" / "gates.json"
     real.parent.mkdir()
     real.write_text("a\n")
-    link = tmp_path / "REVIEW-ghost.md"
+    link = tmp_path / "gates.json"
     link.symlink_to(real)
-    review.write_atomic(link, lambda old: old + "b\n")
+    atomic.update_text(link, lambda old: old + "b\n")
     assert link.is_symlink() and real.read_text() == "a\nb\n"
+
+
+def test_the_review_file_is_never_written_through_a_symlink(tmp_path: Path):
+    """A link planted after the start-of-run check (plugins/run.py) is refused at the write itself:
+    the outside file stays as it was (issue 19, item 6)."""
+    outside = tmp_path / "outside.md"
+    outside.write_text("theirs\n")
+    link = tmp_path / "state" / "REVIEW-ghost.md"
+    link.parent.mkdir()
+    link.symlink_to(outside)
+    with pytest.raises(atomic.WriteError, match="REVIEW-ghost.md: a symlink"):
+        review.write_atomic(link, lambda old: old + "block\n")
+    assert outside.read_text() == "theirs\n" and link.is_symlink()
 
 
 def test_a_directory_in_the_way_is_one_line(tmp_path: Path):
