@@ -24,6 +24,7 @@ from ghostgates.errors import ConfigError, GateError
 from ghostgates.fetch import services
 from ghostgates.fetch.engine import read_swarm, target_for
 from ghostgates.read.statefile import StateFile, read_optional, status_name
+from ghostgates.record import escape
 from plugins.run import is_builder_run
 
 
@@ -121,7 +122,8 @@ class Exit(pytest.exit.Exception):  # type: ignore[name-defined]
     """pytest.exit, knowing its run: the line is printed once (see pytest_keyboard_interrupt)."""
 
     def __init__(self, message: str, code: int, config: pytest.Config) -> None:
-        super().__init__(message, returncode=code)
+        # The stopping line quotes servers (a PR's state, a login): escaped for the terminal.
+        super().__init__(escape.terminal_lines(message), returncode=code)
         self.config = config
 
 

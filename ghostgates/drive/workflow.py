@@ -34,6 +34,7 @@ from ghostgates.judge.rules.m1 import proxy_clear
 from ghostgates.read.logtext import readable
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
+from ghostgates.record import escape
 from ghostgates.shapes import SwarmSnapshot
 from ghostgates.timeutil import maybe_time, rfc3339
 
@@ -75,8 +76,13 @@ class Outcome:
     message: str = ""
 
 
+LINE_CHARS = 2000  # a printed line at most (a server's text is hostile and unbounded)
+
+
 class Printer:
-    """Plain lines, plus one live progress line (rewritten in place on a terminal)."""
+    """Plain lines, plus one live progress line (rewritten in place on a terminal). What it prints
+    quotes servers (logins, URLs, build and step names, statuses): every line is escaped for the
+    terminal and bounded here, the one door to the screen."""
 
     def __init__(self, write: Callable[[str], None], live: Callable[[str], None] | None = None) -> None:
         self.write = write
@@ -87,9 +93,10 @@ class Printer:
 
     def line(self, text: str) -> None:
         self.end_live()
-        self.write(text)
+        self.write(escape.terminal_lines(text[:LINE_CHARS]))
 
     def progress(self, text: str) -> None:
+        text = escape.terminal(text[:LINE_CHARS])
         if self._live is not None:
             self._live(text)
             self._last = text

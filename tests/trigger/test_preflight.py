@@ -132,3 +132,19 @@ def test_hidden_membership_of_a_testme_author_is_a_refusal_not_a_crash() -> None
     facts.gitea["members"]["ghost-writer"] = None
     refusals = preflight(facts, CLEAR, NOW)
     assert any("hides org membership of ghost-writer" in r for r in refusals), refusals
+
+
+def test_the_printer_escapes_what_servers_send() -> None:
+    """A login, a URL or a step name from a hostile server reaches the screen as visible escapes,
+    bounded: it can neither clear the screen, rewrite a line with \\r, nor paint a fake verdict."""
+    from ghostgates.drive.workflow import LINE_CHARS, Printer
+
+    written: list[str] = []
+    live: list[str] = []
+    out = Printer(written.append, live.append)
+    out.line("author \x1b[2J\x1b[Hhedda\rM1: PASS (7/7)")
+    out.progress("build #58 running \x1b]8;;https://evil\x07step\x1b]8;;\x07")
+    out.line("x" * (LINE_CHARS * 3))
+    assert all("\x1b" not in t and "\r" not in t for t in written + live)
+    assert "\\x1b[2J" in written[0] and "\\r" in written[0]
+    assert max(len(t) for t in written) <= LINE_CHARS
