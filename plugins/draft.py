@@ -14,7 +14,8 @@ from fixtures._plan import planned
 from fixtures._run import phase_of, state_of
 from ghostgates.errors import GateError
 from ghostgates.judge.facts import build_facts
-from ghostgates.record import draft
+from ghostgates.record import draft, escape
+from ghostgates.record.atomic import WriteError, update_text
 
 _DRAFT_STASH = pytest.StashKey[str]()
 
@@ -32,7 +33,21 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if config.getoption("role", "adversary") != "builder":
         raise pytest.UsageError("--draft is the Builder's: run it with --role builder")
-    config.stash[_DRAFT_STASH] = str(Path(path).resolve())
+    target = Path(path)
+    # The draft is the suite's own file: it never replaces one it did not write (a state file, the
+    # review file, anything else given by mistake), nor writes through a link.
+    if target.is_symlink():
+        raise pytest.UsageError(f"--draft {path}: a symlink: the draft is written to a file of its own")
+    if target.exists():
+        try:
+            ours = target.is_file() and target.read_text(encoding="utf-8", errors="replace").startswith(
+                draft.HEADING)
+        except OSError:
+            ours = False
+        if not ours:
+            raise pytest.UsageError(f"--draft {path}: the file exists and is not an earlier draft: not replaced "
+                                    "(give a new file)")
+    config.stash[_DRAFT_STASH] = str(target.absolute())
 
 
 @pytest.hookimpl(trylast=True)
@@ -50,9 +65,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         text = draft.render(draft.make(facts))
     except GateError as exc:
         if reporter is not None:
-            reporter.write_line(f"ghost-gates: no draft written: {exc}")
+            reporter.write_line(escape.terminal(f"ghost-gates: no draft written: {exc}"))
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    try:
+        update_text(target, lambda _old: text, read=False, follow_links=False)
+    except WriteError as exc:
+        if reporter is not None:
+            reporter.write_line(escape.terminal(f"ghost-gates: no draft written: {exc}"))
+        session.exitstatus = session.exitstatus or pytest.ExitCode.TESTS_FAILED
+        return
     if reporter is not None:
         reporter.write_line(f"ghost-gates: the Builder's draft is in {target}")

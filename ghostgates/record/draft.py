@@ -25,6 +25,7 @@ from ghostgates.judge.rules import m2
 from ghostgates.judge.rules.common import signature_families, upgrade_markers
 from ghostgates.read import statements as st
 from ghostgates.read.statefile import status_name
+from ghostgates.record import escape
 from ghostgates.timeutil import parse_time
 
 FILL = "<fill in: {what}>"
@@ -127,7 +128,7 @@ def _timing_lines(facts: Facts, number: int, windows: list[justification.Window]
             n = int(build["number"])
             return _Timing(n, (f"Upgrade took: {st.format_seconds(measured.seconds)}", old),
                            (f"`Upgrade took` is measured from build #{n}'s {measured.family} upgrade markers "
-                            f"(`{_short(measured.start_line)}` to `{_short(measured.end_line)}`).",))
+                            f"({_code(_short(measured.start_line))} to {_code(_short(measured.end_line))}).",))
     latest = facts.latest_finished(facts.builds_of_pr(number))
     n = int(latest["number"]) if latest else 0
     return _Timing(n, (f"Upgrade took: {_fill('the upgrade itself, from the db log, e.g. 96 s')}", old),
@@ -206,7 +207,7 @@ def _status(facts: Facts, draft: Draft, number: int, timing: _Timing | None) -> 
     file = status_name(facts.phase)
     pr = facts.correct_pr or {}
     phase = facts.phase
-    inventory = [f"- correct PR: PR #{number} ({facts.pr_url(number)}), branch `{head_branch(pr)}`, head "
+    inventory = [f"- correct PR: PR #{number} ({facts.pr_url(number)}), branch {_code(head_branch(pr))}, head "
                  f"{head_sha(pr)[:10]}."]
     named = {head_branch(pr)}
     for other in facts.upgrade_prs:
@@ -214,14 +215,14 @@ def _status(facts: Facts, draft: Draft, number: int, timing: _Timing | None) -> 
         if n == number or other.get("state") != "open" and not _newer(other, pr):
             continue
         state = "open" if other.get("state") == "open" else ("merged" if other.get("merged") else "closed")
-        inventory.append(f"- PR #{n} ({facts.pr_url(n)}), branch `{head_branch(other)}`: {state}, superseded by "
+        inventory.append(f"- PR #{n} ({facts.pr_url(n)}), branch {_code(head_branch(other))}: {state}, superseded by "
                          f"PR #{number}.")
         named.add(head_branch(other))
     default = (facts.gitea.get("repo") or {}).get("default_branch", phase.default_branch)
     for branch in facts.gitea.get("branches", []):
         name = branch.get("name", "")
         if name and name not in named and name not in (default, phase.default_branch) and phase.matches_branch(name):
-            inventory.append(f"- branch `{name}`: an upgrade branch.")
+            inventory.append(f"- branch {_code(name)}: an upgrade branch.")
     builds = facts.builds_of_pr(number)
     if builds:
         inventory.append(f"- builds of PR #{number}: " + ", ".join(f"build #{int(b['number'])}" for b in builds) + ".")
@@ -269,14 +270,24 @@ def _colour(build: dict[str, Any]) -> str:
     return "green" if build.get("status") in GREEN else "red"
 
 
+def _code(text: str) -> str:
+    """A server's text as Markdown code on one line: control characters (a newline that would start
+    a state-file line of its own) shown as visible escapes, a backtick that would end the span
+    replaced, bounded."""
+    return "`" + escape.terminal(text[:200]).replace("`", "'") + "`"
+
+
 def _short(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- Markdown ----------------------------------------------------------------------------------------
+HEADING = "# Builder's draft"  # the first line of every draft (plugins/draft.py replaces only a draft)
+
+
 def render(draft: Draft) -> str:
     """The draft as Markdown: a level-2 section per part, its text in a `~~~markdown` fence."""
-    out = ["# Builder's draft", "",
+    out = [HEADING, "",
            "Nothing here was posted and no state file was written. Each section below is one thing to post or "
            "edit; use the text in its fence as it stands. A `<fill in: ...>` placeholder states nothing until "
            "it is replaced: its section says which requirement fails until then.", ""]

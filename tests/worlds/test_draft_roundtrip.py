@@ -149,3 +149,24 @@ def test_the_draft_is_the_builders(tmp_path: Path) -> None:
     assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest's usage error: nothing ran, nothing written
     assert "--draft is the Builder's" in proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("planted", ["file", "link"])
+def test_the_draft_never_replaces_a_file_it_did_not_write(tmp_path: Path, planted: str) -> None:
+    """--draft given a state file (or a link to one) by mistake: refused before the run, the file
+    kept byte for byte; an earlier draft at the same path is replaced."""
+    kept = tmp_path / "STATUS-ghost.md"
+    kept.write_text("# STATUS: ghost\nthe operator's own notes\n", encoding="utf-8")
+    target = kept if planted == "file" else tmp_path / "draft.md"
+    if planted == "link":
+        target.symlink_to(kept)
+    cmd = [sys.executable, "-m", "pytest", "gates", "--world", str(ROOT / "demo" / "world.yaml"), "--role",
+           "builder", "--draft", str(target), "--gates-json", str(tmp_path / "g.json"), "--html",
+           str(tmp_path / "g.html"), "-q", "-p", "no:cacheprovider"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert kept.read_text(encoding="utf-8") == "# STATUS: ghost\nthe operator's own notes\n"
+    again = tmp_path / "again.md"
+    write_draft(ROOT / "demo" / "world.yaml", again)
+    write_draft(ROOT / "demo" / "world.yaml", again)  # an earlier draft of its own is replaced
+    assert again.read_text(encoding="utf-8").startswith("# Builder's draft")
