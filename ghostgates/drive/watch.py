@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from ghostgates.drive.trigger import is_finished, progress_line
 from ghostgates.fetch import drone
@@ -41,7 +42,7 @@ def pr_view(gitea_api: ApiClient, drone_api: ApiClient, phase: Phase, state: Sta
     # One reading of membership (ghostgates/fetch/gitea.py), the one the fixtures use.
     members = {login: gitea_api.membership(phase.owner, login) for login in sorted(logins)}
     sha = head_sha(pr)
-    statuses = {sha: gitea_api.gitea_pages(f"{base}/commits/{sha}/statuses")} if sha else {}
+    statuses = {sha: gitea_api.gitea_pages(f"{base}/commits/{quote(sha, safe='')}/statuses")} if sha else {}
     builds = drone_api.get_json(f"/repos/{phase.drone_repo}/builds", {"page": 1, "per_page": 50})
     facts = Facts(
         phase=phase,

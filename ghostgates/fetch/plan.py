@@ -312,7 +312,7 @@ class GiteaPlan:
         sha = head_sha(pr)
         futures: dict[str, Future[Any]] = {}
         if sha not in statuses:
-            futures["statuses"] = self.pages(f"{self.base}/commits/{sha}/statuses")
+            futures["statuses"] = self.pages(f"{self.base}/commits/{quote(sha, safe='')}/statuses")
         merge_base = pr.get("merge_base") or ""
         wanted: dict[str, tuple[str, str]] = {}
         if self.compose_file is not None:
