@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -715,6 +716,7 @@ def step_log_lines(api: ApiClient, path: str, limit: int | None = None) -> list[
     def read() -> list[str]:
         lines: list[str] = []
         size = 0
+        deadline = time.monotonic() + LOG_SECONDS
         try:
             with streamed_get(api, path) as response:
                 def chunks() -> Iterator[bytes]:
@@ -724,6 +726,9 @@ def step_log_lines(api: ApiClient, path: str, limit: int | None = None) -> list[
                         if size > cap:
                             raise TooLarge(f"Drone: GET {url} is over {cap} bytes (the log limit): "
                                            "its log is not read", url=url)
+                        if time.monotonic() > deadline:  # a body trickling in: bounded in time too
+                            raise TooLarge(f"Drone: GET {url} took more than {LOG_SECONDS:g} s (the log's "
+                                           f"time limit) after {size} bytes: its log is not read", url=url)
                         yield chunk
 
                 for entry in json_array_items(chunks()):
@@ -742,6 +747,7 @@ def step_log_lines(api: ApiClient, path: str, limit: int | None = None) -> list[
 
 
 MAX_LOG_BYTES = 1 << 30  # a step log's body: its own limit, far above any other answer's
+LOG_SECONDS = 600.0  # a step log's read, however slowly its bytes come: its own time limit
 
 
 class TooLarge(ServiceError):

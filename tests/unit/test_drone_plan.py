@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
@@ -239,3 +241,23 @@ def test_full_pages_that_never_end_stop_at_the_page_limit() -> None:
     with pytest.raises(ServiceError, match=r"still had full pages after 7 pages, the limit of one list"):
         got.run()
     assert max(drone.pages) <= 8 and len(drone.pages) <= 8 + PER_SERVICE
+
+
+def test_a_step_log_trickling_past_its_time_limit_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log whose bytes keep coming, slowly, is bounded in time as well as in size (plan.LOG_SECONDS)."""
+    from ghostgates.fetch import plan as plan_module
+
+    monkeypatch.setattr(plan_module, "LOG_SECONDS", 0.2)
+
+    class Trickle(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"["
+            while True:
+                time.sleep(0.05)
+                yield b'{"pos":0,"out":"x\\n","time":0},'
+
+    api = ApiClient("Drone", BASE, {}, policy=RetryPolicy(retries=0, backoff=0))
+    api._client = httpx.Client(base_url=BASE, transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, stream=Trickle())))
+    with pytest.raises(ServiceError, match=r"took more than 0.2 s \(the log's time limit\)"):
+        step_log_lines(api, "/repos/o/r/builds/1/logs/1/1")
