@@ -1,6 +1,8 @@
-"""Which build is whose and which is latest: the two servers' clocks (gates.md, *Its build*), up to a minute apart. build-stamped-before-testme
-(make_worlds.py) is the side within the minute; here, the side past it: a build the bridge links
-but Drone stamps three minutes before the testme is no answer to it (docs/corners.md)."""
+"""Which build is whose, and which is latest (gates.md *Its build*, *Its latest finished build*).
+
+The two servers' clocks may differ by up to a minute: build-stamped-before-testme (make_worlds.py) is
+the side within it; here, the side past it: a build the bridge links but Drone stamps minutes
+before the testme is no answer to it (docs/corners.md)."""
 
 from __future__ import annotations
 
