@@ -20,7 +20,7 @@ from datetime import UTC
 from typing import Any
 
 from ghostgates.judge import classify, compose_diff, justification, upgrade
-from ghostgates.judge.facts import GREEN, RED, Facts, head_branch, head_sha
+from ghostgates.judge.facts import GREEN, RED, Facts, MembershipHidden, head_branch, head_sha
 from ghostgates.judge.rules import m2
 from ghostgates.judge.rules.common import signature_families, upgrade_markers
 from ghostgates.read import statements as st
@@ -175,13 +175,14 @@ def _final_comment(facts: Facts, draft: Draft, number: int, timing: _Timing | No
 
 # -- duplicates --------------------------------------------------------------------------------------
 def _duplicates(facts: Facts, draft: Draft, number: int) -> None:
-    correct = facts.correct_pr or {}
-    since = correct.get("created_at") or ""
-    for pr in facts.upgrade_prs:
+    # The rule's own reading of which PRs are duplicates and which comment resolves one.
+    for pr in m2.duplicates(facts):
         n = int(pr["number"])
-        if n == number or not since or parse_time(pr["created_at"]) < parse_time(since):
-            continue
-        if _has_superseded_by(facts, n, number):
+        try:
+            found, _ = m2.superseding_comment(facts, n, number)
+        except MembershipHidden:
+            found = None  # whose comment it is cannot be seen: a builder's own comment settles it
+        if found is not None:
             continue
         notes = [f"Post as a comment on PR #{n} ({facts.pr_url(n)}), as a builder."]
         if pr.get("state") != "closed":
@@ -189,17 +190,6 @@ def _duplicates(facts: Facts, draft: Draft, number: int) -> None:
                          "is open.")
         body = f"Superseded by: PR #{number}\n\nClosing this duplicate unmerged: PR #{number} carries the same upgrade."
         draft.parts.append(Part(COMMENT, str(n), f"Comment on PR #{n}", body, tuple(notes)))
-
-
-def _has_superseded_by(facts: Facts, n: int, correct: int) -> bool:
-    for comment in facts.comments(n):
-        stated = st.read(comment.get("body") or "")
-        if st.pr_ref(stated.value(st.SUPERSEDED_BY), facts.phase.repo) != correct:
-            continue
-        login = (comment.get("user") or {}).get("login", "")
-        if facts.is_builder(login) or facts.is_member(login):
-            return True
-    return False
 
 
 # -- the state file ----------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def duplicates_resolved(facts: Facts) -> Verdict:
             problems.append(f"PR #{n} was merged")
         if correct is None:
             continue
-        marking, wrong = _superseding_comment(facts, n, correct)
+        marking, wrong = superseding_comment(facts, n, correct)
         if marking is not None:
             ev.append(ev_comment(facts, n, marking, superseded_by=f"PR #{correct}"))
             continue
@@ -89,7 +89,7 @@ def duplicates_resolved(facts: Facts) -> Verdict:
     return passed(f"Every duplicate is closed unmerged with a `Superseded by: PR #{correct}` comment.", ev)
 
 
-def _superseding_comment(facts: Facts, n: int, correct: int
+def superseding_comment(facts: Facts, n: int, correct: int
                          ) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], str] | None]:
     """The comment on duplicate `n` whose `Superseded by:` statement cites the correct PR (by a builder or an
     org member), else the last comment that tried, with the sentence saying what to correct."""
