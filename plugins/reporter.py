@@ -162,8 +162,15 @@ class GateReporter:
         data = summary.json_data(report, head)
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
             old = None
+        except (OSError, ValueError) as exc:
+            # Something else lives there (a file given by mistake, one that cannot be read): kept.
+            raise WriteError(f"{path}: exists and is not a gates.json ({exc.__class__.__name__}): not "
+                             "replaced (give --gates-json a file of its own)") from None
+        if old is not None and not (isinstance(old, dict) and isinstance(old.get("results"), dict)):
+            raise WriteError(f"{path}: exists and is not a gates.json (no `results`): not replaced "
+                             "(give --gates-json a file of its own)")
         # Merge by gate (summary.merge): gates/m1 then gates/m2 leaves both gates in the file.
         merged = summary.merge(old, data)
         replace_text(path, json.dumps(merged, indent=1) + "\n")

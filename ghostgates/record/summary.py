@@ -211,7 +211,8 @@ def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
     `gates/m1` then `gates/m2` leaves both gates in the file, each with its own head, build, time
     and run. A gate this run touched (even one requirement, with -k) loses all of its old rows, so a
     file never mixes two runs inside one gate. The old file is kept only when it describes the same
-    phase and world; anything else (another world, an unreadable file) is replaced whole.
+    phase and world; a file of another world is replaced whole (the reporter never replaces a file that
+    is not a gates.json).
     """
     if not isinstance(old, dict) or (old.get("phase"), old.get("world")) != (new.get("phase"), new.get("world")):
         return new

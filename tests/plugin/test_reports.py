@@ -324,3 +324,17 @@ def test_the_html_row_shows_the_sentence_once_beside_its_log(run_gates, tmp_path
     sentence = __import__("html").escape(run.results["M2.no-leaks"]["reason"], quote=True)
     shown = "".join(row["resultsTableRow"]) + "".join(str(e.get("content", "")) for e in row["extras"])
     assert shown.count(sentence) == 1  # the Reason cell; pytest's own log section below has it once more
+
+
+def test_gates_json_never_replaces_a_file_that_is_not_one(tmp_path: Path) -> None:
+    """--gates-json given a file of someone else's (not JSON, or JSON without `results`): kept byte
+    for byte, one line naming it, and the run does not end green."""
+    for text in ("operator's notes, not JSON\n", '{"some": "other tool"}\n'):
+        target = tmp_path / "notes.json"
+        target.write_text(text, encoding="utf-8")
+        cmd = [sys.executable, "-m", "pytest", "gates/m1", "--world", str(DEMO), "--role", "builder",
+               "--gates-json", str(target), "--html", str(tmp_path / "r.html"), "-q", "-p", "no:cacheprovider"]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert target.read_text(encoding="utf-8") == text
+        assert "exists and is not a gates.json" in proc.stdout + proc.stderr, proc.stdout[-2000:]
+        assert proc.returncode != 0
