@@ -330,10 +330,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         stack.close()
     settings = config.stash.get(SETTINGS_STASH, None)
     if config.stash.get(_WROTE_WORLD_STASH, False) and settings is not None and not settings.scratch_state:
-        # What this run left in the state dir (the review file it wrote, too) is the suite's: the
-        # next --world run there may write over it, and over nothing else.
+        # The review file this run wrote is the suite's too: the next --world run there may write
+        # over it, and over nothing it did not write (a file added meanwhile stays foreign).
         with contextlib.suppress(OSError):
-            statedir.seal(Path(settings.state_dir))
+            state_dir = Path(settings.state_dir)
+            statedir.seal(state_dir, [state_dir / review_name(config.stash[PHASE_STASH])])
     run_dir = config.stash.get(RUN_DIR_STASH, None)
     if run_dir:
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -11,9 +11,12 @@ run is refused before anything is written. An empty or missing directory is the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 MANIFEST = ".ghost-gates-world.json"
@@ -47,8 +50,8 @@ def _entries(state_dir: Path) -> tuple[list[str], list[str]]:
             rel = str(path.relative_to(state_dir))
             if path.is_symlink() or not path.is_file():
                 other.append(rel)
-            elif rel != MANIFEST:
-                files.append(rel)
+            elif rel != MANIFEST and not (name.startswith(MANIFEST + ".") and name.endswith(".tmp")):
+                files.append(rel)  # the manifest, and a killed seal's temporary file, are the suite's
     return sorted(files), sorted(other)
 
 
@@ -118,16 +121,29 @@ def write_world_files(files: dict[str, str], state_dir: Path) -> None:
         if where.is_symlink():
             raise StateDirError(f"{where}: a symlink; the suite writes no file through one")
         where.write_text(text, encoding="utf-8")
-    seal(state_dir)
+    seal(state_dir, targets.values(), fresh=True)
 
 
-def seal(state_dir: Path) -> None:
-    """Record every regular file now in `state_dir` as the suite's (at the start, after the world's files
-    are written; at the end of the run, after the review file is)."""
+def seal(state_dir: Path, written: Iterable[Path], fresh: bool = False) -> None:
+    """Record the files the suite itself wrote (`written`: the world's files at the start, the review
+    file at the end) as the suite's, beside what the manifest already held (none where `fresh`). A
+    file someone else added or changed meanwhile is never recorded: the next --world run refuses it."""
     if not state_dir.is_dir():
         return
-    files, _ = _entries(state_dir)
-    data = {"kind": _KIND, "files": {rel: _digest(state_dir / rel) for rel in files}}
-    tmp = state_dir / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(state_dir / MANIFEST)
+    root = state_dir.resolve()
+    known = {} if fresh else _manifest(state_dir)
+    for path in written:
+        where = Path(path).resolve()
+        if where.is_file() and root in where.parents:
+            known[str(where.relative_to(root))] = _digest(where)
+    data = {"kind": _KIND, "files": dict(sorted(known.items()))}
+    # A temporary file of a fresh name, then a rename: never through a link someone planted.
+    fd, tmp = tempfile.mkstemp(prefix=MANIFEST + ".", suffix=".tmp", dir=state_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, state_dir / MANIFEST)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -117,3 +117,22 @@ def test_a_huge_phase_file_is_refused_before_it_is_parsed(tmp_path: Path) -> Non
     path.write_text("# " + "x" * (2 << 20) + "\n")
     with pytest.raises(ConfigError, match=r"bytes: a phase file holds at most"):
         load_phase(path)
+
+
+def test_the_manifest_records_only_what_the_suite_wrote(tmp_path: Path) -> None:
+    """twin/statedir: at the end of a --world run only the review file the run wrote joins the world's
+    files in the manifest; a file someone added meanwhile, or a world file someone edited, stays
+    foreign, so the next --world run refuses rather than overwrite it."""
+    from twin import statedir
+
+    state = tmp_path / "state"
+    statedir.write_world_files({"machine-docs/STATUS-ghost.md": "s\n", "machine-docs/REVIEW-ghost.md": "r\n"},
+                               state)
+    statedir.check_ours(state)  # the world's own files: ours
+    (state / "notes.md").write_text("the operator's\n")
+    (state / "STATUS-ghost.md").write_text("edited by hand\n")
+    (state / "REVIEW-ghost.md").write_text("r\nthe run's block\n")
+    statedir.seal(state, [state / "REVIEW-ghost.md"])
+    assert statedir.foreign(state) == ["STATUS-ghost.md", "notes.md"]
+    with pytest.raises(statedir.StateDirError, match="which this suite did not put there"):
+        statedir.check_ours(state)
