@@ -483,3 +483,15 @@ def _percona_named(w: World) -> None:
     _unfinished_called_bug(w)
     _percona(w)
     w["phase"]["families"] = ["postgres"]
+
+
+# ---- the upgrade itself in .env.sample: only where an image reference alone reads the variable ----
+@mut("lasuite-docs-env-variable-read-beyond-image", "DB_DOCKER_VERSION, which .env.sample raises from 16 to 17, "
+     "is also read by the db's environment (PG_MAJOR=${DB_DOCKER_VERSION}): not the upgrade alone, so a change "
+     "beyond it", fail=("M2.fix-minimal",))
+def _env_read_beyond_image(w: World) -> None:
+    lasuite(w)
+    contents = _repo(w)["contents"]
+    for sha in (BASE_SHA, HEAD_SHA):
+        contents[sha]["compose.postgres.yml"] = contents[sha]["compose.postgres.yml"].replace(
+            "      - POSTGRES_DB=docs\n", "      - POSTGRES_DB=docs\n      - PG_MAJOR=${DB_DOCKER_VERSION}\n", 1)
