@@ -492,6 +492,6 @@ def _percona_named(w: World) -> None:
 def _env_read_beyond_image(w: World) -> None:
     lasuite(w)
     contents = _repo(w)["contents"]
-    for sha in (BASE_SHA, HEAD_SHA):
-        contents[sha]["compose.postgres.yml"] = contents[sha]["compose.postgres.yml"].replace(
+    for ref in (BASE_SHA, HEAD_SHA):
+        contents[ref]["compose.postgres.yml"] = contents[ref]["compose.postgres.yml"].replace(
             "      - POSTGRES_DB=docs\n", "      - POSTGRES_DB=docs\n      - PG_MAJOR=${DB_DOCKER_VERSION}\n", 1)
