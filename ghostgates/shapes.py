@@ -34,6 +34,8 @@ class GiteaData(TypedDict, total=False):
     base_url: str  # the web address evidence links point at
     repo: JSON
     pulls: list[JSON]
+    pulls_since: str | None  # how far back the pulls list was read (older PRs: only the open ones)
+    pulls_paging: dict[str, int]  # pages asked, and pages asked but not needed
     pr: dict[str, PullParts]  # by str(number)
     branches: list[JSON]
     members: dict[str, bool | None]  # login -> member, not, or None (hidden from this token)

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -37,6 +37,7 @@ import httpx
 from ghostgates.errors import GateError, Malformed, NotFound, ServiceError
 from ghostgates.fetch import needs
 from ghostgates.fetch.http import ApiClient
+from ghostgates.fetch.recent import read_recent
 from ghostgates.fetch.stream import CutShort, NotAList, json_array_items, streamed_get
 from ghostgates.judge import classify
 from ghostgates.judge.facts import CLOCK_SKEW, head_branch, head_sha
@@ -48,6 +49,10 @@ from ghostgates.timeutil import parse_time, rfc3339
 T = TypeVar("T")
 D = TypeVar("D", GiteaData, DroneData)
 PER_SERVICE = 8  # requests in flight per service
+# Drone's builds list is the one chain without a count (its pages are read ahead, not all at once):
+# a few more in flight there, so that the read-ahead window and the red builds' details and logs
+# (the tails of their chains) do not queue behind one another (issue 22: chain depth at x16).
+DRONE_IN_FLIGHT = PER_SERVICE + 4
 DRONE_PER_PAGE = 100  # handler/api/repos/builds/list.go accepts 1..100
 SWARM_SECONDS = 300.0  # the whole Docker engine read at most (issue 19: every read within a limit)
 
@@ -78,6 +83,7 @@ class Pool:
     """A bounded pool whose queue serves urgent requests first (a list's later pages, on the chain)."""
 
     def __init__(self, workers: int, name: str) -> None:
+        self._workers = workers
         self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
         self._order = itertools.count()
         self._closed = False
@@ -105,7 +111,7 @@ class Pool:
 
     def shutdown(self) -> None:
         """Stop the workers once the queue is served (the plan has waited for everything it needs)."""
-        for _ in range(PER_SERVICE):
+        for _ in range(self._workers):
             self._queue.put((PLAIN + 1, next(self._order), None))
 
 
@@ -179,15 +185,21 @@ class GiteaPlan:
             parts = {"commits": self.pages(f"{base}/pulls/{correct}/commits"),
                      "files": self.pages(f"{base}/pulls/{correct}/files")}
             self._comments_of(correct, single_f)
-        pulls_f = self.pages(f"{base}/pulls", {"state": "all"}, on_batch=self._on_pulls)
+        pulls_f = spawn(self._pulls, single_f)
         branches_f = self.pages(f"{base}/branches")
         tests_f = {str(tp): self.pages(f"/repos/{tp.repo}/commits", self._test_params(tp.path))
                    for tp in phase.test_paths}
         early: dict[str, Any] = {}
         early_f = spawn(self._head_side, single_f, parts.get("files"), early) if single_f is not None else None
 
-        pulls = pulls_f.result()
+        pulls, since, paging = pulls_f.result()
         listed = next((p for p in pulls if p.get("number") == correct), None)
+        if listed is None and since is not None and single_f is not None:
+            # Read back to the window only: the correct PR may be older and untouched since (so
+            # not listed); its own read stands for it (M1.correct-pr says what it is).
+            listed = self._single_or_none(single_f)
+            if listed is not None:
+                pulls.append(listed)
         if not self.correct_pr.done():
             self.correct_pr.set_result(listed)
         repo_info = repo_f.result()
@@ -223,6 +235,10 @@ class GiteaPlan:
             "base_url": self.api.base_url.removesuffix("/api/v1"),
             "repo": repo_info,
             "pulls": pulls,
+            # How far back the pulls list was read (None: to its end): an older PR is listed only
+            # if open (or the correct PR), since no rule reads an old closed one (fetch/recent.py).
+            "pulls_since": since,
+            "pulls_paging": paging,
             "pr": per_pr,
             "branches": branches,
             "members": members,
@@ -231,6 +247,48 @@ class GiteaPlan:
             "contents": contents,
             "now": self.api.server_date.isoformat() if self.api.server_date else None,
         }
+
+    def _pulls(self, single_f: Future[Any] | None) -> tuple[list[Any], str | None, dict[str, int]]:
+        """The PRs the rules read: every open one, and every one updated since the window's floor
+        (fetch/recent.py), or the whole list where no floor can be placed.
+
+        The floor is the earliest of the phase's start, the proxy fix and the correct PR's opening,
+        a minute earlier still: a duplicate (opened since the correct PR), a merge since the phase
+        began, a post-proxy testme each updated its PR at or after it (gates.md, M1 and M2)."""
+        path = f"{self.base}/pulls"
+        starts = [self.phase.phase_started_at, self.phase.proxy_fixed_at]
+        windowed = single_f is not None and all(m is not None for m in starts)
+        floors: list[float] = []
+
+        def floor_of() -> float | None:
+            if not windowed or single_f is None:
+                return None
+            pr = self._single_or_none(single_f)
+            try:
+                born = parse_time(str((pr or {})["created_at"]))
+            except (KeyError, TypeError, ValueError):
+                return None  # no correct PR to date duplicates from: the whole list
+            moments = [m for m in starts if m is not None] + [born]
+            floors.append(min(moments).timestamp() - CLOCK_SKEW.total_seconds())
+            return floors[-1]
+
+        open_f = self.pages(path, {"state": "open"}, on_batch=self._on_pulls) if windowed else None
+        recent = read_recent(self.api, path, {"state": "all"}, floor_of, on_batch=self._on_pulls,
+                             submit=lambda *a: self.pool.submit(*a, urgent=True), ahead=PER_SERVICE)
+        items = list(recent.items)
+        if not recent.complete and open_f is not None:
+            seen = {p.get("number") for p in items if isinstance(p, dict)}
+            items.extend(p for p in open_f.result() if isinstance(p, dict) and p.get("number") not in seen)
+        since = None if recent.complete or not floors else rfc3339(datetime.fromtimestamp(floors[-1], UTC))
+        return items, since, recent.paging
+
+    @staticmethod
+    def _single_or_none(single_f: Future[Any]) -> dict[str, Any] | None:
+        try:
+            found = single_f.result()
+        except GateError:
+            return None  # its error is reported where the PR is read for itself
+        return found if isinstance(found, dict) else None
 
     def _pull(self, number: int) -> dict[str, Any] | None:
         try:
@@ -417,7 +475,7 @@ class DronePlan:
         self.correct_pr = born
         self.linked = linked
         self.repo = repo
-        self.pool = Pool(PER_SERVICE, "drone")
+        self.pool = Pool(DRONE_IN_FLIGHT, "drone")
         self.lock = threading.Lock()
         self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
         self.single: dict[int, Future[dict[str, Any] | None]] = {}
@@ -497,10 +555,11 @@ class DronePlan:
         """The builds list, newest first, back to the window (or its end): (builds, read to its end).
 
         Drone sends no count, so the pages cannot all go out at once as Gitea's do. They are read
-        ahead instead: page 1 alone, then, while every page is full and inside the window, a window
-        of pages in flight that doubles (2, 4, up to PER_SERVICE), never more than the list can
-        still hold (its lowest build number bounds the builds left) nor than the window is likely
-        to need (the pages' time span so far, extrapolated to the window's floor). The first short
+        ahead instead: page 1 alone, then, while every page is full and inside the window, as many
+        pages in flight as the window is likely to need (the pages' time span so far, extrapolated
+        to the window's floor; doubling 2, 4, ... where the span gives no estimate), at most
+        PER_SERVICE, and never more than the list can still hold (its lowest build number bounds
+        the builds left). The first short
         page or the page that reaches the window ends the list; pages sent past it are counted as
         `ahead_unused`.
         """
@@ -573,14 +632,18 @@ class DronePlan:
             bounds.append(-(-(min(numbers) - 1) // DRONE_PER_PAGE) + 1)
         floor = self._floor(wait=False)
         stamps: list[float] = [float(b["created"]) for b in builds if isinstance(b.get("created"), int | float)]
+        estimated = False
         if floor is not None and len(stamps) >= 2:
             span = (stamps[0] - stamps[-1]) / pages  # seconds of builds a page holds, so far
             if span > 0:
                 left = max(stamps[-1] - floor, 0) / span
                 bounds.append(int(left * 1.25) + 1)  # a margin: builds come in bursts
-        # Widened by doubling while every page is full and inside the window (a short list wastes
-        # little), no wider than the bounds say the list and the window can still need.
-        return max(1, min(PER_SERVICE, window * 2, *bounds))
+                estimated = True
+        # Where the pages' time span estimates how many pages the window still needs, that many go
+        # out at once (the estimate bounds the waste); without an estimate the window widens by
+        # doubling while every page is full and inside the window (a short list wastes little).
+        # Never wider than the bounds say the list and the window can still need.
+        return max(1, min(DRONE_IN_FLIGHT, DRONE_IN_FLIGHT if estimated else window * 2, *bounds))
 
     def _floor(self, wait: bool = True) -> float | None:
         """The window's floor (a POSIX time) as known now; with `wait`, once the correct PR is read."""

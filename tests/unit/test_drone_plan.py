@@ -22,7 +22,7 @@ import pytest
 
 from ghostgates.errors import Malformed, NotFound, ServiceError
 from ghostgates.fetch.http import ApiClient
-from ghostgates.fetch.plan import DRONE_PER_PAGE, PER_SERVICE, DronePlan, step_log_lines
+from ghostgates.fetch.plan import DRONE_IN_FLIGHT, DRONE_PER_PAGE, DronePlan, step_log_lines
 from ghostgates.fetch.retry import RetryPolicy
 from ghostgates.fetch.stream import CutShort, NotAList, json_array_items
 
@@ -82,7 +82,8 @@ def test_the_whole_list_is_read_with_pages_in_flight_and_one_page_past_its_end()
     # Pages 1..10 hold builds; page 11 (empty) says page 10's 50 builds are the end, not a cut.
     assert sorted(drone.pages) == list(range(1, 12)) and api.requests == 11
     assert data["paging"]["ahead_unused"] == 0
-    assert data["paging"]["most_ahead"] == PER_SERVICE
+    # No floor, so no estimate: the window doubles (2, 4, 8); the lowest build number then bounds it.
+    assert data["paging"]["most_ahead"] == 8
 
 
 def test_the_list_stops_at_the_window_with_few_pages_wasted() -> None:
@@ -240,7 +241,7 @@ def test_full_pages_that_never_end_stop_at_the_page_limit() -> None:
     api.limits = Limits(max_pages=7)
     with pytest.raises(ServiceError, match=r"still had full pages after 7 pages, the limit of one list"):
         got.run()
-    assert max(drone.pages) <= 8 and len(drone.pages) <= 8 + PER_SERVICE
+    assert max(drone.pages) <= 8 and len(drone.pages) <= 8 + DRONE_IN_FLIGHT
 
 
 def test_a_step_log_trickling_past_its_time_limit_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,6 +31,23 @@ def _when(value: str | None) -> datetime:
     return parse_time(value or "0001-01-01T00:00:00Z")
 
 
+def pull_updated_at(pull: dict[str, Any], now: datetime) -> str:
+    """A PR's `updated_at` as Gitea keeps it: never before anything that happened to it.
+
+    Gitea sends the issue row's `updated_unix`, which xorm's `updated` tag bumps on every write of
+    the row, and every comment bumps explicitly (models/issues/comment.go updateCommentInfos:
+    "update the issue's updated_unix column"); closing and merging write the row (and post a
+    close comment). So it is at least the PR's creation, close, merge and each comment's creation,
+    whatever a world wrote; a world that writes none was updated `now`. `sort=recentupdate`
+    orders by it (models/issues/issue_search.go applySorts).
+    """
+    texts = [str(pull.get(key)) for key in ("updated_at", "created_at", "closed_at", "merged_at") if pull.get(key)]
+    texts.extend(str(c["created_at"]) for c in pull.get("comments") or [] if c.get("created_at"))
+    if not pull.get("updated_at"):
+        texts.append(iso(now))
+    return max(texts, key=_when)  # the world's own text, its zone and fraction kept
+
+
 @dataclass
 class RepoState:
     owner: str
@@ -139,7 +156,8 @@ class GiteaBackend:
         if sort == "oldest":
             pulls.sort(key=lambda p: (_when(p.get("created_at")), p["number"]))
         elif sort in ("recentupdate", "leastupdate"):
-            pulls.sort(key=lambda p: (_when(p.get("updated_at")), p["number"]), reverse=sort == "recentupdate")
+            pulls.sort(key=lambda p: (_when(pull_updated_at(p, self.now)), p["number"]),
+                       reverse=sort == "recentupdate")
         else:  # Gitea's default: newest first
             pulls.sort(key=lambda p: (_when(p.get("created_at")), p["number"]), reverse=True)
         return pulls

@@ -8,6 +8,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from twin.gitea.models import pull_updated_at
 from twin.http import iso
 from twin.ids import number_id
 from twin.world import parse_time
@@ -260,6 +261,7 @@ class Renderer:
             if key in ("commits", "files", "comments", "base", "head", "merge_base"):
                 continue
             out[key] = value
+        out["updated_at"] = pull_updated_at(pull, self.now)
         for key in _TIME_KEYS:
             out[key] = self.time(out.get(key))
         for key in ("user", "merged_by", "assignee"):
