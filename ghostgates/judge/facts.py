@@ -75,6 +75,13 @@ class Facts:
     def pulls(self) -> dict[int, dict[str, Any]]:
         return {int(p["number"]): p for p in self.gitea.get("pulls", [])}
 
+    @property
+    def pulls_since(self) -> str | None:
+        """How far back the pulls list was read (None: to its end); older PRs are here only if open
+        (or the correct PR): no rule reads an old closed one (ghostgates/fetch/recent.py)."""
+        since = self.gitea.get("pulls_since")
+        return str(since) if since else None
+
     def is_upgrade_pr(self, pr: dict[str, Any]) -> bool:
         return self.phase.is_upgrade(pr.get("title", ""), head_branch(pr))
 

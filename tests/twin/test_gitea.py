@@ -199,3 +199,37 @@ def test_org_membership(gitea: httpx.Client) -> None:
     assert gitea.get("/orgs/o/members/alice").status_code == 204
     assert gitea.get("/orgs/o/members/mallory").status_code == 404
     assert gitea.get("/orgs/nobody/members/alice").status_code == 404
+
+
+def test_updated_at_is_never_before_what_happened_to_the_pr(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """models/issues/comment.go updateCommentInfos: every comment bumps the issue's updated_unix
+    ("update the issue's updated_unix column"), and closing or merging writes the row (xorm's
+    `updated` tag); the API's `updated_at` is that column. `sort=recentupdate` orders by it, newest
+    first (models/issues/issue_search.go applySorts). A world may date a PR earlier than its own
+    comments; the twin answers as Gitea would."""
+    from worldkit import tiny_world, write_world
+
+    world = tiny_world(pulls=3)
+    pulls = world["gitea"]["repos"]["o/r"]["pulls"]
+    for pr in pulls:
+        pr["updated_at"] = "2026-06-01T00:00:00Z"
+    pulls[0]["comments"] = [{"id": 9001, "user": {"login": "a"}, "body": "late", "created_at": "2026-06-12T08:00:00Z"}]
+    pulls[1].update({"state": "closed", "merged": True, "closed_at": "2026-06-11T00:00:00Z",
+                     "merged_at": "2026-06-11T00:00:00Z", "comments": []})
+    pulls[2]["comments"] = []
+    path = write_world(tmp_path_factory.mktemp("w") / "updated.yaml", world)
+    with running_twin(path) as handle:
+        headers = {"Authorization": f"token {handle.gitea_token}"}
+        with httpx.Client(base_url=handle.gitea_url + "/api/v1", headers=headers, timeout=5) as client:
+            first, second, third = (client.get(f"{REPO}/pulls/{p['number']}").json() for p in pulls)
+            assert first["updated_at"] == "2026-06-12T08:00:00Z"  # its comment
+            assert second["updated_at"] == "2026-06-11T00:00:00Z"  # its merge
+            assert third["updated_at"] == max("2026-06-01T00:00:00Z", third["created_at"])  # as written
+            listed = client.get(f"{REPO}/pulls", params={"state": "all", "sort": "recentupdate"}).json()
+            assert [p["number"] for p in listed] == [p["number"] for p in (first, second, third)]
+            stamps = [p["updated_at"] for p in listed]
+            assert stamps == sorted(stamps, reverse=True)
+            # Posting a comment through the API moves the PR to the top.
+            assert client.post(f"{REPO}/issues/{third['number']}/comments", json={"body": "now"}).status_code == 201
+            top = client.get(f"{REPO}/pulls", params={"state": "all", "sort": "recentupdate"}).json()[0]
+            assert top["number"] == third["number"] and top["updated_at"] == "2026-06-15T12:00:00Z"

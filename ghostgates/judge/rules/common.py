@@ -68,6 +68,14 @@ def needs_membership(rule: Callable[P, Verdict]) -> Callable[P, Verdict]:
     return guarded
 
 
+def ev_pulls(facts: Facts) -> dict[str, Any]:
+    """The pulls list a rule looked through: how many PRs, and how far back it was read."""
+    read = (f"updated since {facts.pulls_since}, and every open one" if facts.pulls_since else "all")
+    return evidence("list", f"PRs of {facts.phase.repo}",
+                    f"{facts.gitea.get('base_url', '')}/{facts.phase.repo}/pulls?state=all",
+                    read=read, prs_read=len(facts.pulls), upgrade_prs=len(facts.upgrade_prs))
+
+
 def ev_pr(facts: Facts, number: int, **extra: Any) -> dict[str, Any]:
     pr = facts.pulls.get(number) or {}
     return evidence("pr", f"PR #{number}", facts.pr_url(number), state=pr.get("state"),

@@ -10,6 +10,7 @@ from ghostgates.judge.facts import RED, Facts, head_branch, is_build_of
 from ghostgates.judge.rules.common import (
     ev_build,
     ev_pr,
+    ev_pulls,
     ev_state,
     ev_testme,
     listing,
@@ -210,7 +211,7 @@ def attempt_budget(facts: Facts) -> Verdict:
     """
     testmes = facts.post_proxy_testmes()
     limit, waiver, ignored = operator_limit(facts.phase, "M1.attempt-budget", facts.phase.max_post_proxy_attempts)
-    ev = [ev_testme(facts, t) for t in testmes]
+    ev = [ev_pulls(facts), *(ev_testme(facts, t) for t in testmes)]
     if waiver is not None:
         ev.append(evidence("waiver", "M1.attempt-budget", allow=waiver.allow, by=waiver.by, reason=waiver.reason))
     for w in ignored:

@@ -12,6 +12,7 @@ from ghostgates.judge.rules.common import (
     ev_build,
     ev_comment,
     ev_pr,
+    ev_pulls,
     ev_state,
     listing,
     needs_membership,
@@ -31,7 +32,7 @@ def one_open_pr(facts: Facts) -> Verdict:
     """M2.one-open-pr (gates.md) passes when exactly one upgrade PR is open, and it is the correct PR.
     """
     open_prs = [int(p["number"]) for p in facts.open_upgrade_prs]
-    ev = [ev_pr(facts, n) for n in open_prs]
+    ev = [ev_pulls(facts), *(ev_pr(facts, n) for n in open_prs)]
     correct = facts.correct_pr_number
     if open_prs == [correct]:
         return passed(f"PR #{correct} is the one open upgrade PR.", ev)
@@ -61,7 +62,7 @@ def duplicates_resolved(facts: Facts) -> Verdict:
     """
     correct = facts.correct_pr_number
     dupes = duplicates(facts)
-    ev: list[dict[str, Any]] = []
+    ev: list[dict[str, Any]] = [ev_pulls(facts)]
     problems = []
     for pr in dupes:
         n = int(pr["number"])
@@ -126,7 +127,7 @@ def never_merged(facts: Facts) -> Verdict:
     """
     started = facts.phase.phase_started_at
     merged = []
-    ev = []
+    ev = [ev_pulls(facts)]
     for pr in facts.upgrade_prs:
         at = maybe_time(pr.get("merged_at"))
         if pr.get("merged") and (started is None or at is None or at >= started):
