@@ -29,7 +29,7 @@ import docker.errors
 import docker.tls
 import requests.exceptions
 
-from ghostgates.errors import ConfigError, Malformed, NotFound, ServiceError, Unauthorised, Unreachable
+from ghostgates.errors import ConfigError, Malformed, ServiceError, Unreachable, refusal
 from ghostgates.fetch.retry import DEFAULT_POLICY, OnWait, RetryPolicy
 from ghostgates.fetch.services import Settings
 from ghostgates.redact import redact_text, redact_url, scrub
@@ -223,15 +223,9 @@ class EngineReader:
                     retry, delay = True, self.policy.after_status(attempt, headers.get("Retry-After"))
                     error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} answered {status} "
                                         f"after {attempt} tries{said}", url=url, status=status)
-                elif status in (401, 403):
-                    raise Unauthorised(f"Docker engine {self.engine.describe()}: GET {url} answered {status}{said}",
-                                       url=url, status=status) from None
-                elif status == 404:
-                    raise NotFound(f"Docker engine {self.engine.describe()}: GET {url} answered 404{said}",
-                                   url=url, status=status) from None
                 else:
-                    raise ServiceError(f"Docker engine {self.engine.describe()}: GET {url} answered {status}{said}",
-                                       url=url, status=status) from None
+                    raise refusal(status, f"Docker engine {self.engine.describe()}: GET {url}", url,
+                                  said=said) from None
             except (requests.exceptions.JSONDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
                 # A body that is not JSON came from an engine that answered: malformed, not unreachable.
                 url = self._url(exc, path)

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ghostgates.errors import Malformed, NotFound, ServiceError, Unauthorised, Unreachable
+from ghostgates.errors import Malformed, NotFound, ServiceError, Unreachable, refusal
 from ghostgates.fetch.retry import DEFAULT_POLICY, OnWait, RetryPolicy
 from ghostgates.redact import redact_text, redact_url
 
@@ -120,15 +120,11 @@ class ApiClient:
                 continue
             if status in ok:
                 return response
-            if status in (401, 403):
-                raise Unauthorised(f"{self.service}: {method} {url} answered {status}: check the token "
-                                   f"(it is not shown)", url=url, status=status)
-            if status == 404:
-                raise NotFound(f"{self.service}: {method} {url} answered 404", url=url, status=status)
             if status in self.policy.statuses:
                 raise Unreachable(f"{self.service}: {method} {url} answered {status} after {attempt} tries",
                                   url=url, status=status)
-            raise ServiceError(f"{self.service}: {method} {url} answered {status}", url=url, status=status)
+            raise refusal(status, f"{self.service}: {method} {url}", url,
+                          unauthorised=": check the token (it is not shown)")
 
     def _send(self, method: str, path: str, params: dict[str, Any] | None, json: Any) -> httpx.Response:
         """One exchange within `self.limits`: the body streamed, cut at its size and at the deadline."""
