@@ -13,6 +13,8 @@ from ghostgates.fetch.http import ApiClient, Limits
 from ghostgates.fetch.retry import OnWait, RetryPolicy
 from ghostgates.redact import redact_url
 
+ENGINE_MAX_BYTES = 64 << 20  # one Docker engine answer's body, as one Gitea/Drone body (--engine-max-bytes)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -41,6 +43,8 @@ class Settings:
     http_max_bytes: int = Limits.max_body_bytes
     http_max_pages: int = Limits.max_pages
     http_deadline: float = Limits.request_seconds
+    # One Docker engine answer's body at most (ghostgates/fetch/engine.py bound_bodies).
+    engine_max_bytes: int = ENGINE_MAX_BYTES
 
     def retry_policy(self) -> RetryPolicy:
         """The run's one retry policy, for Gitea, Drone and the Docker engine alike."""
