@@ -39,10 +39,12 @@ class Settings:
     http_timeout: float = 15.0
     http_retries: int = 3
     http_backoff: float = 0.3
-    # Limits of every Gitea/Drone read (http.Limits): body bytes, pages of a list, seconds a request.
+    # Limits of every Gitea/Drone read (http.Limits): body bytes, pages of a list, seconds a request,
+    # bytes of a list's pages in all.
     http_max_bytes: int = Limits.max_body_bytes
     http_max_pages: int = Limits.max_pages
     http_deadline: float = Limits.request_seconds
+    http_max_list_bytes: int = Limits.max_list_bytes
     # One Docker engine answer's body at most (ghostgates/fetch/engine.py bound_bodies).
     engine_max_bytes: int = ENGINE_MAX_BYTES
 
@@ -65,7 +67,8 @@ def missing_config(settings: Settings) -> str | None:
 
 
 def limits(settings: Settings) -> Limits:
-    return Limits(settings.http_max_bytes, settings.http_max_pages, settings.http_deadline)
+    return Limits(settings.http_max_bytes, settings.http_max_pages, settings.http_deadline,
+                  settings.http_max_list_bytes)
 
 
 def gitea_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
