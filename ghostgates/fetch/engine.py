@@ -235,6 +235,8 @@ def bound_bodies(session: requests.Session, engine: Engine, max_bytes: int) -> N
             response.close()
             raise LimitExceeded(f"{where} announced a body of {declared} bytes, over the limit of {max_bytes} bytes "
                                 "(--engine-max-bytes): not read", url=url, status=response.status_code)
+        if response.raw is None:  # nothing to read (requests' own Response() without a body)
+            return response
         response.raw = _BoundedBody(response.raw, max_bytes, lambda: LimitExceeded(
             f"{where} sent more than {max_bytes} bytes, the limit of one engine answer (--engine-max-bytes): "
             "the rest was not read", url=url, status=response.status_code))
