@@ -8,7 +8,9 @@
     │   └── Malformed      a body that is not the JSON the API promises (cut short, wrong shape)
     └── Unreachable        connection refused, timeout, 5xx after retries
 
-Messages name the file and key, or the URL, and never carry a token.
+Messages name the file and key, or the URL, and never carry a token. A service's refusal (401, 403,
+404, any other status that is not retried) becomes its error in one place, `refusal`, for Gitea,
+Drone and the Docker engine alike.
 """
 
 from __future__ import annotations
@@ -43,3 +45,15 @@ class Malformed(ServiceError):
 
 class Unreachable(ServiceError):
     pass
+
+
+# The statuses whose answer means something of its own; any other refusal is a plain ServiceError.
+REFUSALS: dict[int, type[ServiceError]] = {401: Unauthorised, 403: Unauthorised, 404: NotFound}
+
+
+def refusal(status: int, asked: str, url: str, *, unauthorised: str = "", said: str = "") -> ServiceError:
+    """The error of an answer `status` to `asked` ("<service>: GET <url>"): "<asked> answered <status>",
+    then `unauthorised` on a 401/403 (what to check), then `said` (the service's own reason, if any)."""
+    kind = REFUSALS.get(status, ServiceError)
+    hint = unauthorised if kind is Unauthorised else ""
+    return kind(f"{asked} answered {status}{hint}{said}", url=url, status=status)

@@ -33,7 +33,7 @@ from fixtures._run import (
     world_of,
 )
 from ghostgates.fetch.http import Limits
-from ghostgates.fetch.services import Settings, missing_config
+from ghostgates.fetch.services import ENGINE_MAX_BYTES, Settings, missing_config
 from ghostgates.read.statefile import review_name
 from twin import statedir
 
@@ -65,6 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--http-deadline", type=float, default=Limits.request_seconds, metavar="SECONDS",
                     help="longest one Gitea/Drone request may take in all, however slowly its bytes come "
                          f"(default {Limits.request_seconds:g})")
+    group.addoption("--http-max-list-bytes", type=int, default=Limits.max_list_bytes, metavar="BYTES",
+                    help="most bytes the pages of one Gitea/Drone list may bring in all "
+                         f"(default {Limits.max_list_bytes})")
+    group.addoption("--engine-max-bytes", type=int, default=ENGINE_MAX_BYTES, metavar="BYTES",
+                    help=f"largest body one Docker engine answer may have (default {ENGINE_MAX_BYTES})")
     group.addoption("--engine-host", default=None, metavar="HOST",
                     help="also read the engine's log on this testinfra host (local://, ssh://manager) for "
                          "address-allocation errors in the last stuck_task_minutes (M1.proxy-clear)")
@@ -113,7 +118,8 @@ def pytest_configure(config: pytest.Config) -> None:
                              state_dir=str(Path(state_dir or root / "machine-docs").resolve()), twin=handle)
     config.stash[SETTINGS_STASH] = settings
     for option, value in (("--http-max-bytes", opt.http_max_bytes), ("--http-max-pages", opt.http_max_pages),
-                          ("--http-deadline", opt.http_deadline)):
+                          ("--http-deadline", opt.http_deadline), ("--http-max-list-bytes", opt.http_max_list_bytes),
+                          ("--engine-max-bytes", opt.engine_max_bytes)):
         if value <= 0:
             raise pytest.UsageError(f"{option} {value:g}: must be more than 0")
     if not runs:
@@ -170,6 +176,8 @@ def make_settings(config: pytest.Config, *, phase_file: str, world: str | None, 
         http_max_bytes=opt.http_max_bytes,
         http_max_pages=opt.http_max_pages,
         http_deadline=opt.http_deadline,
+        http_max_list_bytes=opt.http_max_list_bytes,
+        engine_max_bytes=opt.engine_max_bytes,
         gitea_url=gitea_url,
         gitea_token=gitea_token,
         drone_url=drone_url,

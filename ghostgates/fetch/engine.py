@@ -7,6 +7,10 @@ One reader for every caller: `read_swarm(target, proxy_network)`, where `target_
 says which engine a run reads (the twin's for a --world run, whatever DOCKER_TLS_VERIFY or
 DOCKER_CONTEXT say; else the docker CLI's own choice) with the run's timeout and retry policy.
 The gate fixtures, the trigger, the in-process world judge and the lab all read through it.
+
+Every engine answer is bounded as Gitea's and Drone's are: its body at most `max_bytes`
+(`--engine-max-bytes`, default 64 MiB), cut while it is read (`bound_bodies`), a `LimitExceeded`
+naming the URL and the limit; the whole read at most `plan.SWARM_SECONDS`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +31,13 @@ from urllib.parse import urlsplit
 import docker
 import docker.errors
 import docker.tls
+import requests
 import requests.exceptions
 
-from ghostgates.errors import ConfigError, Malformed, NotFound, ServiceError, Unauthorised, Unreachable
+from ghostgates.errors import ConfigError, Malformed, ServiceError, Unreachable, refusal
+from ghostgates.fetch.http import LimitExceeded
 from ghostgates.fetch.retry import DEFAULT_POLICY, OnWait, RetryPolicy
-from ghostgates.fetch.services import Settings
+from ghostgates.fetch.services import ENGINE_MAX_BYTES, Settings
 from ghostgates.redact import redact_text, redact_url, scrub
 from ghostgates.shapes import SwarmSnapshot
 
@@ -57,6 +63,7 @@ class EngineTarget:
     policy: RetryPolicy = DEFAULT_POLICY
     node_hosts: tuple[str, ...] = ()
     on_wait: OnWait = field(default=None, compare=False)
+    max_bytes: int = ENGINE_MAX_BYTES
 
 
 def target_for(settings: Settings, on_wait: OnWait = None) -> EngineTarget:
@@ -67,7 +74,7 @@ def target_for(settings: Settings, on_wait: OnWait = None) -> EngineTarget:
     if settings.world and settings.swarm == "world":
         environ, source = {}, f"the twin's engine for world {Path(settings.world).name}"
     return EngineTarget(settings.docker_host or None, environ, source, settings.http_timeout,
-                        settings.retry_policy(), settings.node_hosts, on_wait)
+                        settings.retry_policy(), settings.node_hosts, on_wait, max_bytes=settings.engine_max_bytes)
 
 
 @dataclass(frozen=True)
@@ -175,27 +182,91 @@ def engine_description(target: EngineTarget) -> str:
         return f"unresolved: {redact_text(str(exc))}"
 
 
+def engine_url(engine: Engine, url: str) -> str:
+    """A request URL as the user named the engine: docker-py sends unix:// as http+docker://localhost
+    and tcp:// as http://; messages name the host the user gave, with its path and query."""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return redact_url(engine.host.rstrip("/") + parts.path + query)
+
+
+class _BoundedBody:
+    """A response's raw stream (urllib3's HTTPResponse) that stops once more than `limit` bytes came:
+    the connection is closed (the rest is never read) and `refuse()` raised. requests reads a body
+    through `raw.stream` (models.py Response.iter_content); `read` is bounded the same way."""
+
+    def __init__(self, raw: Any, limit: int, refuse: Callable[[], LimitExceeded]) -> None:
+        self._raw, self._limit, self._refuse, self._seen = raw, limit, refuse, 0
+
+    def _count(self, chunk: bytes) -> bytes:
+        self._seen += len(chunk)
+        if self._seen > self._limit:
+            self._raw.close()
+            raise self._refuse()
+        return chunk
+
+    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+        for chunk in self._raw.stream(amt, decode_content=decode_content):
+            yield self._count(chunk)
+
+    def read(self, amt: int | None = None, *args: Any, **kwargs: Any) -> bytes:
+        if amt is not None:
+            return self._count(self._raw.read(amt, *args, **kwargs))
+        return b"".join(self.stream(2**16, kwargs.get("decode_content")))
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the response's own
+        return getattr(self._raw, name)
+
+
+def bound_bodies(session: requests.Session, engine: Engine, max_bytes: int) -> None:
+    """Every answer `session` (a docker-py APIClient) receives holds at most `max_bytes` of body.
+
+    A `response` hook: requests runs it on the answer's headers, before it reads a body it is not
+    streaming (requests/sessions.py Session.send: dispatch_hook, then `r.content`); docker-py then
+    reads the whole body (docker/api/client.py `_result`: response.json()). A Content-Length over the
+    limit is refused unread; any other body is cut once it passes the limit, chunked or not.
+    """
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        method = response.request.method or "GET"
+        url = engine_url(engine, str(response.url))
+        where = f"Docker engine {engine.describe()}: {method} {url}"
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > max_bytes:
+            response.close()
+            raise LimitExceeded(f"{where} announced a body of {declared} bytes, over the limit of {max_bytes} bytes "
+                                "(--engine-max-bytes): not read", url=url, status=response.status_code)
+        if response.raw is None:  # nothing to read (requests' own Response() without a body)
+            return response
+        response.raw = _BoundedBody(response.raw, max_bytes, lambda: LimitExceeded(
+            f"{where} sent more than {max_bytes} bytes, the limit of one engine answer (--engine-max-bytes): "
+            "the rest was not read", url=url, status=response.status_code))
+        return response
+
+    session.hooks["response"].append(hook)
+
+
 class EngineReader:
     """Bounded retries of the engine's reads, as ghostgates/fetch/http.py does for Gitea and Drone:
     a 429/5xx, a timeout, a dropped connection or a body cut short is tried again, honouring
-    Retry-After; errors name the request URL, the status and the cause."""
+    Retry-After; errors name the request URL, the status and the cause. Each answer's body is
+    bounded (`bound_bodies`, `max_bytes`); a body over it is a LimitExceeded, never tried again."""
 
     def __init__(self, client: docker.DockerClient, engine: Engine, policy: RetryPolicy = DEFAULT_POLICY,
-                 on_wait: OnWait = None) -> None:
+                 on_wait: OnWait = None, max_bytes: int = ENGINE_MAX_BYTES) -> None:
         self.client = client
         self.engine = engine
         self.policy = policy
         self.on_wait = on_wait
+        self.max_bytes = max_bytes
         self.requests = 0
         self._lock = threading.Lock()
+        bound_bodies(client.api, engine, max_bytes)
 
     def _url(self, exc: BaseException, fallback: str) -> str:
         for holder in (getattr(exc, "response", None), getattr(exc, "request", None)):
             url = getattr(holder, "url", None)
             if url:
-                parts = urlsplit(str(url))
-                query = f"?{parts.query}" if parts.query else ""
-                return redact_url(self.engine.host.rstrip("/") + parts.path + query)
+                return engine_url(self.engine, str(url))
         return redact_url(f"{self.engine.host.rstrip('/')}/v{API_VERSION}{fallback}")
 
     def _why(self, exc: BaseException) -> str:
@@ -212,6 +283,8 @@ class EngineReader:
             error: ServiceError | None = None
             try:
                 return fn(*args, **kwargs)
+            except LimitExceeded:
+                raise  # a limit is not a fault to try again (bound_bodies)
             except docker.errors.APIError as exc:
                 status = exc.status_code
                 url = self._url(exc, path)
@@ -223,15 +296,9 @@ class EngineReader:
                     retry, delay = True, self.policy.after_status(attempt, headers.get("Retry-After"))
                     error = Unreachable(f"Docker engine {self.engine.describe()}: GET {url} answered {status} "
                                         f"after {attempt} tries{said}", url=url, status=status)
-                elif status in (401, 403):
-                    raise Unauthorised(f"Docker engine {self.engine.describe()}: GET {url} answered {status}{said}",
-                                       url=url, status=status) from None
-                elif status == 404:
-                    raise NotFound(f"Docker engine {self.engine.describe()}: GET {url} answered 404{said}",
-                                   url=url, status=status) from None
                 else:
-                    raise ServiceError(f"Docker engine {self.engine.describe()}: GET {url} answered {status}{said}",
-                                       url=url, status=status) from None
+                    raise refusal(status, f"Docker engine {self.engine.describe()}: GET {url}", url,
+                                  said=said) from None
             except (requests.exceptions.JSONDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
                 # A body that is not JSON came from an engine that answered: malformed, not unreachable.
                 url = self._url(exc, path)
@@ -295,7 +362,7 @@ def connect(target: EngineTarget) -> docker.DockerClient:
             adapter.ssh_host = adapter.ssh_host[: -len(":22")]
     # The SDK rewrites unix:// and ssh:// addresses; errors should name the one the user gave.
     client.ghostgates_host = host
-    client.ghostgates_reader = EngineReader(client, engine, target.policy, target.on_wait)
+    client.ghostgates_reader = EngineReader(client, engine, target.policy, target.on_wait, target.max_bytes)
     return client
 
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ghostgates.errors import Malformed, NotFound, ServiceError, Unauthorised, Unreachable
+from ghostgates.errors import Malformed, NotFound, ServiceError, Unreachable, refusal
 from ghostgates.fetch.retry import DEFAULT_POLICY, OnWait, RetryPolicy
 from ghostgates.redact import redact_text, redact_url
 
@@ -41,16 +41,59 @@ class Limits:
     - `max_pages`: pages of one list, checked against a claimed X-Total-Count before any page
       past the first is asked, and against full pages that never end (`--http-max-pages`);
     - `request_seconds`: one request, from sending it to the body's last byte, however slowly
-      the bytes trickle in (httpx's own timeouts bound each wait, not the whole) (`--http-deadline`).
+      the bytes trickle in (httpx's own timeouts bound each wait, not the whole) (`--http-deadline`);
+    - `max_list_bytes`: the bodies of one list's pages in all, counted as they arrive (`ListBudget`):
+      1000 pages of 60 MiB would be 60 GB (`--http-max-list-bytes`).
     """
 
     max_body_bytes: int = 64 << 20
     max_pages: int = 1000
     request_seconds: float = 120.0
+    max_list_bytes: int = 256 << 20
 
 
 class LimitExceeded(ServiceError):
     """A read refused at one of the named limits (`Limits`): `error`, never retried."""
+
+
+class ListBudget:
+    """The bytes one list may bring in all, across its pages (`Limits.max_list_bytes`): one per list,
+    charged by each of its pages' bodies as the bytes arrive, from the threads that read pages in
+    parallel. What was read counts: a page read again, a page read ahead and not used."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._used = 0
+        self._over = False
+        self._lock = threading.Lock()
+
+    @property
+    def used(self) -> int:
+        with self._lock:
+            return self._used
+
+    @property
+    def spent(self) -> bool:
+        """Whether the list is past `max_bytes` (brought, or a page announced more than was left):
+        its later pages are not asked."""
+        with self._lock:
+            return self._over or self._used > self.max_bytes
+
+    def refuse(self) -> None:
+        """A page announced more than is left: the list is past its budget without reading it."""
+        with self._lock:
+            self._over = True
+
+    @property
+    def left(self) -> int:
+        with self._lock:
+            return max(self.max_bytes - self._used, 0)
+
+    def charge(self, count: int) -> bool:
+        """Count `count` more bytes; False once the list has brought more than `max_bytes`."""
+        with self._lock:
+            self._used += count
+            return self._used <= self.max_bytes
 
 
 class ApiClient:
@@ -81,9 +124,20 @@ class ApiClient:
     def _url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
+    def list_budget(self) -> ListBudget:
+        """A fresh budget for one list's pages (`--http-max-list-bytes`)."""
+        return ListBudget(self.limits.max_list_bytes)
+
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                json: Any = None, ok: tuple[int, ...] = (200, 201, 204)) -> httpx.Response:
+                json: Any = None, ok: tuple[int, ...] = (200, 201, 204),
+                budget: ListBudget | None = None) -> httpx.Response:
+        """One request, retried as `self.policy` says; `budget`: the list this body is a page of."""
         url = self._url(path)
+        if budget is not None and budget.spent:  # another page of this list used it up: not asked
+            asked = redact_url(str(self._client.build_request(method, path, params=params).url))
+            raise LimitExceeded(f"{self.service}: {method} {asked} not asked: the list's pages already came to more "
+                                f"than {budget.max_bytes} bytes in all, the limit of one list (--http-max-list-bytes)",
+                                url=asked)
         attempt = 0
         while True:
             attempt += 1
@@ -91,7 +145,7 @@ class ApiClient:
                 self.requests += 1
             timer = self._slow_timer(method, url, attempt)
             try:
-                response = self._send(method, path, params, json)
+                response = self._send(method, path, params, json, budget)
             except httpx.TimeoutException:
                 if self.policy.again(attempt) and method == "GET":
                     self._say(f"{self.service}: {method} {url} timed out (try {attempt} of {self.policy.tries}); "
@@ -120,18 +174,16 @@ class ApiClient:
                 continue
             if status in ok:
                 return response
-            if status in (401, 403):
-                raise Unauthorised(f"{self.service}: {method} {url} answered {status}: check the token "
-                                   f"(it is not shown)", url=url, status=status)
-            if status == 404:
-                raise NotFound(f"{self.service}: {method} {url} answered 404", url=url, status=status)
             if status in self.policy.statuses:
                 raise Unreachable(f"{self.service}: {method} {url} answered {status} after {attempt} tries",
                                   url=url, status=status)
-            raise ServiceError(f"{self.service}: {method} {url} answered {status}", url=url, status=status)
+            raise refusal(status, f"{self.service}: {method} {url}", url,
+                          unauthorised=": check the token (it is not shown)")
 
-    def _send(self, method: str, path: str, params: dict[str, Any] | None, json: Any) -> httpx.Response:
-        """One exchange within `self.limits`: the body streamed, cut at its size and at the deadline."""
+    def _send(self, method: str, path: str, params: dict[str, Any] | None, json: Any,
+              budget: ListBudget | None = None) -> httpx.Response:
+        """One exchange within `self.limits`: the body streamed, cut at its size, at the deadline, and
+        at what is left of its list's `budget`."""
         request = self._client.build_request(method, path, params=params, json=json)
         limits = self.limits
         started = time.monotonic()
@@ -143,9 +195,14 @@ class ApiClient:
                 raise LimitExceeded(f"{self.service}: {method} {url} announced a body of {declared} bytes, over the "
                                     f"limit of {limits.max_body_bytes} bytes (--http-max-bytes): not read",
                                     url=url, status=response.status_code)
+            if budget is not None and declared.isdigit() and int(declared) > budget.left:
+                budget.refuse()
+                raise self._over_list(budget, method, url, response.status_code, declared)
             body = bytearray()
             for chunk in self._chunks(response, started, method, url):
                 body.extend(chunk)
+                if budget is not None and not budget.charge(len(chunk)):
+                    raise self._over_list(budget, method, url, response.status_code)
                 if len(body) > limits.max_body_bytes:
                     raise LimitExceeded(f"{self.service}: {method} {url} sent more than {limits.max_body_bytes} "
                                         "bytes, the limit of one body (--http-max-bytes): the rest was not read",
@@ -163,6 +220,15 @@ class ApiClient:
             yield chunk
             if time.monotonic() > deadline:
                 raise self._too_slow(method, url, response.status_code)
+
+    def _over_list(self, budget: ListBudget, method: str, url: str, status: int, declared: str = "") -> LimitExceeded:
+        if declared:
+            return LimitExceeded(f"{self.service}: {method} {url} announced a body of {declared} bytes, more than the "
+                                 f"{budget.left} bytes left of the limit of one list's pages, {budget.max_bytes} bytes "
+                                 "in all (--http-max-list-bytes): not read", url=url, status=status)
+        return LimitExceeded(f"{self.service}: {method} {url} brought the list's pages past {budget.max_bytes} "
+                             "bytes in all, the limit of one list (--http-max-list-bytes): the rest was not read",
+                             url=url, status=status)
 
     def _too_slow(self, method: str, url: str, status: int) -> LimitExceeded:
         return LimitExceeded(f"{self.service}: {method} {url} took more than {self.limits.request_seconds:g} s "
@@ -197,8 +263,9 @@ class ApiClient:
             except (TypeError, ValueError):
                 pass
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.retry_malformed(lambda: self._json(self.request("GET", path, params=params)))
+    def get_json(self, path: str, params: dict[str, Any] | None = None, budget: ListBudget | None = None) -> Any:
+        """`budget`: the list this is a page of (Drone's builds), counted across its pages."""
+        return self.retry_malformed(lambda: self._json(self.request("GET", path, params=params, budget=budget)))
 
     def retry_malformed(self, read: Callable[[], T]) -> T:
         """A GET whose body came cut short (not complete JSON, a list short of its count) is asked
@@ -271,10 +338,13 @@ class ApiClient:
                             url=redact_url(str(response.request.url)), status=response.status_code) from None
 
     def gitea_page(self, path: str, params: dict[str, Any] | None, page: int, limit: int,
-                   per_page: int | None = None) -> tuple[list[Any], int | None, bool, str]:
-        """One page of a Gitea list: its items, X-Total-Count (if sent), whether a next page is linked, its URL."""
+                   per_page: int | None = None,
+                   budget: ListBudget | None = None) -> tuple[list[Any], int | None, bool, str]:
+        """One page of a Gitea list: its items, X-Total-Count (if sent), whether a next page is linked, its URL.
+        `budget`: the list's, shared by its pages (`list_budget`)."""
         def read() -> tuple[list[Any], int | None, bool, str]:
-            response = self.request("GET", path, params={**(params or {}), "page": page, "limit": limit})
+            response = self.request("GET", path, params={**(params or {}), "page": page, "limit": limit},
+                                    budget=budget)
             batch = self._json(response)
             url = redact_url(str(response.request.url))
             if not isinstance(batch, list):
@@ -304,7 +374,8 @@ class ApiClient:
         page until a short page. `on_batch` sees each page as it arrives (the plan starts what a
         page's items make possible without waiting for the last page).
         """
-        batch, total, has_next, url = self.gitea_page(path, params, 1, limit)
+        budget = self.list_budget()  # the list's bytes in all (--http-max-list-bytes)
+        batch, total, has_next, url = self.gitea_page(path, params, 1, limit, None, budget)
         if on_batch is not None:
             on_batch(batch)
         items = list(batch)
@@ -318,9 +389,10 @@ class ApiClient:
                                     "not read", url=url)
             if last > 1:
                 if submit is None:
-                    rest = [self.gitea_page(path, params, n, limit, size) for n in range(2, last + 1)]
+                    rest = [self.gitea_page(path, params, n, limit, size, budget) for n in range(2, last + 1)]
                 else:
-                    futures = [submit(self.gitea_page, path, params, n, limit, size) for n in range(2, last + 1)]
+                    futures = [submit(self.gitea_page, path, params, n, limit, size, budget)
+                               for n in range(2, last + 1)]
                     rest = []
                     for future in futures:
                         got = future.result()
@@ -345,7 +417,7 @@ class ApiClient:
                 return items
             page += 1
             self.check_page(page, url)
-            batch, _, has_next, url = self.gitea_page(path, params, page, limit)
+            batch, _, has_next, url = self.gitea_page(path, params, page, limit, None, budget)
             if on_batch is not None:
                 on_batch(batch)
             items.extend(batch)

@@ -480,6 +480,7 @@ class DronePlan:
         self.chains: dict[int, Future[tuple[dict[str, Any] | None, str | None, str | None]]] = {}
         self.single: dict[int, Future[dict[str, Any] | None]] = {}
         self.paging = {"pages": 0, "ahead_unused": 0, "rereads": 0, "most_ahead": 0}
+        self.budget = api.list_budget()  # the builds list's bytes in all, its pages together (--http-max-list-bytes)
 
     def run(self) -> DroneData:
         try:
@@ -665,7 +666,7 @@ class DronePlan:
     def _page(self, page: int) -> list[Any]:
         path = f"/repos/{self.repo}/builds"
         self.api.check_page(page, f"{self.api.base_url}{path}")  # full pages that never end (http.Limits)
-        batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE},
+        batch = self.pool.submit(self.api.get_json, path, {"page": page, "per_page": DRONE_PER_PAGE}, self.budget,
                                  urgent=True).result()
         if not isinstance(batch, list):
             url = f"{self.api.base_url}{path}?page={page}"

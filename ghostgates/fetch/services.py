@@ -13,6 +13,8 @@ from ghostgates.fetch.http import ApiClient, Limits
 from ghostgates.fetch.retry import OnWait, RetryPolicy
 from ghostgates.redact import redact_url
 
+ENGINE_MAX_BYTES = 64 << 20  # one Docker engine answer's body, as one Gitea/Drone body (--engine-max-bytes)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -37,10 +39,14 @@ class Settings:
     http_timeout: float = 15.0
     http_retries: int = 3
     http_backoff: float = 0.3
-    # Limits of every Gitea/Drone read (http.Limits): body bytes, pages of a list, seconds a request.
+    # Limits of every Gitea/Drone read (http.Limits): body bytes, pages of a list, seconds a request,
+    # bytes of a list's pages in all.
     http_max_bytes: int = Limits.max_body_bytes
     http_max_pages: int = Limits.max_pages
     http_deadline: float = Limits.request_seconds
+    http_max_list_bytes: int = Limits.max_list_bytes
+    # One Docker engine answer's body at most (ghostgates/fetch/engine.py bound_bodies).
+    engine_max_bytes: int = ENGINE_MAX_BYTES
 
     def retry_policy(self) -> RetryPolicy:
         """The run's one retry policy, for Gitea, Drone and the Docker engine alike."""
@@ -61,7 +67,8 @@ def missing_config(settings: Settings) -> str | None:
 
 
 def limits(settings: Settings) -> Limits:
-    return Limits(settings.http_max_bytes, settings.http_max_pages, settings.http_deadline)
+    return Limits(settings.http_max_bytes, settings.http_max_pages, settings.http_deadline,
+                  settings.http_max_list_bytes)
 
 
 def gitea_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
