@@ -67,7 +67,8 @@ def read_recent(api: ApiClient, path: str, params: dict[str, Any], floor_of: Cal
     params = {**params, "sort": "recentupdate"}
     order = _Order()
     paging = {"pages": 1, "ahead_unused": 0}
-    batch, total, has_next, url = api.gitea_page(path, params, 1, limit)
+    budget = api.list_budget()  # the pages together (--http-max-list-bytes)
+    batch, total, has_next, url = api.gitea_page(path, params, 1, limit, None, budget)
     on_batch(batch)
     order.see(batch)
     items = list(batch)
@@ -82,7 +83,7 @@ def read_recent(api: ApiClient, path: str, params: dict[str, Any], floor_of: Cal
         while batch and len(batch) >= size and not order.reached(floor):
             page += 1
             api.check_page(page, url)
-            batch, _, has_next, url = api.gitea_page(path, params, page, limit, size)
+            batch, _, has_next, url = api.gitea_page(path, params, page, limit, size, budget)
             paging["pages"] += 1
             on_batch(batch)
             order.see(batch)
@@ -98,7 +99,7 @@ def read_recent(api: ApiClient, path: str, params: dict[str, Any], floor_of: Cal
         window = ahead if order.sorted else last  # out of order: everything is needed, all at once
         for n in range(page, min(page + window, last + 1)):
             if n not in sent:
-                sent[n] = submit(api.gitea_page, path, params, n, limit, size)
+                sent[n] = submit(api.gitea_page, path, params, n, limit, size, budget)
         batch, _, _, url = sent[page].result()
         used += 1
         on_batch(batch)

@@ -153,3 +153,18 @@ def test_a_claimed_count_over_the_page_limit_is_refused_before_asking() -> None:
                     submit=lambda *a: ThreadPoolExecutor(1).submit(*a), on_batch=lambda b: None, ahead=2,
                     limit=10)
     assert gitea.pages == [1]
+
+
+def test_the_pages_share_one_byte_budget() -> None:
+    # --http-max-list-bytes counts a list's pages together (http.ListBudget): here the budget holds
+    # about two pages, and the read stops with the limit's error before the floor is reached.
+    gitea = FakeGitea(hundred())
+    api = ApiClient("Gitea", BASE, {}, policy=RetryPolicy(retries=1, backoff=0))
+    api._client = httpx.Client(base_url=BASE, transport=httpx.MockTransport(gitea))
+    page = len(httpx.Response(200, json=hundred()[:10]).content)
+    api.limits = Limits(max_list_bytes=int(page * 2.5))
+    with pytest.raises(LimitExceeded, match="limit of one list"):
+        read_recent(api, "/repos/o/r/pulls", {"state": "all"}, lambda: (START - timedelta(days=9)).timestamp(),
+                    submit=lambda *a: ThreadPoolExecutor(1).submit(*a), on_batch=lambda b: None, ahead=1,
+                    limit=10)
+    assert len(gitea.pages) <= 4
