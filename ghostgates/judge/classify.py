@@ -32,19 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from ghostgates.judge.upgrade import Markers as Measuring
+
+# The class words, one definition (read/classes.py), listed highest precedence first: gates.md
+# fixes infra > timing (a pause under address exhaustion is the confound, not the recipe) and
+# timing > recipe-bug (a task killed mid-upgrade looks like a crash). A crash also beats a stale
+# test: a test that saw the wrong version of a crashing app says nothing about the test.
+from ghostgates.read.classes import CLASSES as CLASSES
+from ghostgates.read.classes import INFRA as INFRA
+from ghostgates.read.classes import RECIPE_BUG as RECIPE_BUG
+from ghostgates.read.classes import RECIPE_TIMING as RECIPE_TIMING
+from ghostgates.read.classes import STALE_TEST as STALE_TEST
+from ghostgates.read.classes import UNKNOWN as UNKNOWN
 from ghostgates.read.logtext import readable
-
-INFRA = "infra"
-RECIPE_TIMING = "recipe-timing"
-RECIPE_BUG = "recipe-bug"
-STALE_TEST = "stale-test"
-UNKNOWN = "unknown"
-
-# Highest precedence first. gates.md fixes infra > timing (a pause under address exhaustion is
-# the confound, not the recipe) and timing > recipe-bug (a task killed mid-upgrade looks like a
-# crash). A crash also beats a stale test: a test that saw the wrong version of a crashing app
-# says nothing about the test.
-CLASSES: tuple[str, ...] = (INFRA, RECIPE_TIMING, RECIPE_BUG, STALE_TEST, UNKNOWN)
 
 # The families, in the order their tables are applied (and their signatures cited).
 FAMILIES: tuple[str, ...] = ("infra", "mysql", "mariadb", "postgres")
