@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ghostgates.judge.upgrade import Markers as Measuring
-
 # The class words, one definition (read/classes.py), listed highest precedence first: gates.md
 # fixes infra > timing (a pause under address exhaustion is the confound, not the recipe) and
 # timing > recipe-bug (a task killed mid-upgrade looks like a crash). A crash also beats a stale
@@ -179,7 +177,9 @@ class Signature:
 @dataclass(frozen=True)
 class Markers:
     """A family's upgrade markers: `start` opens an in-place upgrade, `end` closes it, `failed`
-    ends it in failure (gates.md "Upgrade markers"). For `Upgrade took` (judge/upgrade.py)."""
+    ends it in failure (gates.md "Upgrade markers"). The one type: the classifier scans with it,
+    and judge/upgrade.py measures `Upgrade took` with it (start and end, on a line's text after
+    its timestamp)."""
 
     family: str
     start: Pattern
@@ -544,21 +544,10 @@ def upgrade_markers(family: str) -> Markers | None:
     return TABLES[family].markers if family in TABLES else None
 
 
-def measuring_markers(families: Iterable[str] | None) -> tuple[Measuring, ...]:
-    """The upgrade markers of the tables that apply (None: every table), as judge/upgrade.py measures
-    with them; a conjunction of patterns is one line holding each of its parts."""
-    out: list[Measuring] = []
-    for table in tables_for(families):
-        if table.markers is None:
-            continue
-        m = table.markers
-        out.append(Measuring(m.family, start=_one_line(m.start), end=_one_line(m.end), source=m.source))
-    return tuple(out)
-
-
-def _one_line(pattern: Pattern) -> tuple[str, ...]:
-    return tuple(conj[0] if len(conj) == 1 else "".join(f"(?=.*?{part})" for part in conj)
-                 for conj in pattern.texts)
+def measuring_markers(families: Iterable[str] | None) -> tuple[Markers, ...]:
+    """The upgrade markers of the tables that apply (None: every table), as judge/upgrade.py
+    measures with them: the tables' own Markers, their patterns as the classifier matches them."""
+    return tuple(table.markers for table in tables_for(families) if table.markers is not None)
 
 
 def tables_for(families: Iterable[str] | None) -> tuple[Table, ...]:
