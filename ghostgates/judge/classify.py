@@ -657,6 +657,8 @@ _ROOT_COMPOSE = re.compile(r"^compose(?:\.[^/]{1,200})?\.yml$")
 
 
 def is_root_compose_file(path: str) -> bool:
+    """One of the recipe's compose files (a path from the repository's root): the families' and
+    M2.fix-minimal's (compose_diff.is_compose_file) one reading."""
     return bool(_ROOT_COMPOSE.match(path))
 
 
