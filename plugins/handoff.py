@@ -29,14 +29,14 @@ from typing import Any
 
 import pytest
 
-from fixtures._run import peek, phase_of, run_dir, settings_of, shared
+from fixtures._run import peek, phase_of, run_dir, settings_of, shared, state_of
 from ghostgates.catalogue import ALL, GATES
 from ghostgates.errors import GateError
 from ghostgates.judge.facts import build_facts
 from ghostgates.judge.rules import done as done_rule
 from ghostgates.judge.rules.done import SignatureCheck, record_binding
 from ghostgates.judge.verdict import ERROR, FAIL, PASS
-from ghostgates.read.statefile import StateFile, read_optional, review_name, status_name
+from ghostgates.read.statefile import StateFile, read_optional, review_name, status_path
 from ghostgates.record import review, signing, summary
 from ghostgates.record.summary import GateResult, Result, RunReport, gate_result
 from plugins.verdicts import requirement_of, result_of
@@ -282,10 +282,11 @@ def done_readiness(config: pytest.Config, report: RunReport, context: dict[str, 
         return None  # this run fetched nothing from the services (-k on the Swarm alone)
     settings = settings_of(config)
     try:
-        status = peek(where, "status")
         phase = phase_of(config)
-        name = status_name(phase)
-        state = StateFile.parse(name, status) if status is not None else StateFile(name, "", {})
+        # The state file as this run's gates read it (fixtures/_run.state_of); where it does not
+        # exist, an empty one: `## DONE` is asked as if it were written now.
+        found = state_of(config)
+        state = found if found is not None else StateFile(str(status_path(settings.state_dir, phase)), "", {})
         asked = dataclasses.replace(state, sections={**state.sections, "DONE": ""})
         facts = build_facts(phase, asked, gitea, drone)
         text = read_optional(Path(settings.state_dir) / review_name(phase))

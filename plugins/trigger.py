@@ -12,7 +12,6 @@ whatever `--role` says (it prints the block it would write, as `--role builder` 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from ghostgates.drive import workflow as drive
 from ghostgates.errors import ConfigError, GateError
 from ghostgates.fetch import services
 from ghostgates.fetch.engine import read_swarm, target_for
-from ghostgates.read.statefile import StateFile, read_optional, status_name
+from ghostgates.read.statefile import read_state
 from ghostgates.record import escape
 from plugins.run import is_builder_run
 
@@ -97,9 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--watch-build takes a build number or `latest`, not {options.watch_build!r}")
     settings = settings_of(config)
     phase = phase_of(config)
-    path = Path(settings.state_dir) / status_name(phase)
-    text = read_optional(path)
-    state = None if text is None else StateFile.parse(str(path), text)
+    state = read_state(settings.state_dir, phase)
     out = _printer(config)
     try:
         services = _services(config)

@@ -31,20 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ghostgates.judge.upgrade import Markers as Measuring
+# The class words, one definition (read/classes.py), listed highest precedence first: gates.md
+# fixes infra > timing (a pause under address exhaustion is the confound, not the recipe) and
+# timing > recipe-bug (a task killed mid-upgrade looks like a crash). A crash also beats a stale
+# test: a test that saw the wrong version of a crashing app says nothing about the test.
+from ghostgates.read.classes import CLASSES as CLASSES
+from ghostgates.read.classes import INFRA as INFRA
+from ghostgates.read.classes import RECIPE_BUG as RECIPE_BUG
+from ghostgates.read.classes import RECIPE_TIMING as RECIPE_TIMING
+from ghostgates.read.classes import STALE_TEST as STALE_TEST
+from ghostgates.read.classes import UNKNOWN as UNKNOWN
 from ghostgates.read.logtext import readable
-
-INFRA = "infra"
-RECIPE_TIMING = "recipe-timing"
-RECIPE_BUG = "recipe-bug"
-STALE_TEST = "stale-test"
-UNKNOWN = "unknown"
-
-# Highest precedence first. gates.md fixes infra > timing (a pause under address exhaustion is
-# the confound, not the recipe) and timing > recipe-bug (a task killed mid-upgrade looks like a
-# crash). A crash also beats a stale test: a test that saw the wrong version of a crashing app
-# says nothing about the test.
-CLASSES: tuple[str, ...] = (INFRA, RECIPE_TIMING, RECIPE_BUG, STALE_TEST, UNKNOWN)
 
 # The families, in the order their tables are applied (and their signatures cited).
 FAMILIES: tuple[str, ...] = ("infra", "mysql", "mariadb", "postgres")
@@ -180,7 +177,9 @@ class Signature:
 @dataclass(frozen=True)
 class Markers:
     """A family's upgrade markers: `start` opens an in-place upgrade, `end` closes it, `failed`
-    ends it in failure (gates.md "Upgrade markers"). For `Upgrade took` (judge/upgrade.py)."""
+    ends it in failure (gates.md "Upgrade markers"). The one type: the classifier scans with it,
+    and judge/upgrade.py measures `Upgrade took` with it (start and end, on a line's text after
+    its timestamp)."""
 
     family: str
     start: Pattern
@@ -545,21 +544,10 @@ def upgrade_markers(family: str) -> Markers | None:
     return TABLES[family].markers if family in TABLES else None
 
 
-def measuring_markers(families: Iterable[str] | None) -> tuple[Measuring, ...]:
-    """The upgrade markers of the tables that apply (None: every table), as judge/upgrade.py measures
-    with them; a conjunction of patterns is one line holding each of its parts."""
-    out: list[Measuring] = []
-    for table in tables_for(families):
-        if table.markers is None:
-            continue
-        m = table.markers
-        out.append(Measuring(m.family, start=_one_line(m.start), end=_one_line(m.end), source=m.source))
-    return tuple(out)
-
-
-def _one_line(pattern: Pattern) -> tuple[str, ...]:
-    return tuple(conj[0] if len(conj) == 1 else "".join(f"(?=.*?{part})" for part in conj)
-                 for conj in pattern.texts)
+def measuring_markers(families: Iterable[str] | None) -> tuple[Markers, ...]:
+    """The upgrade markers of the tables that apply (None: every table), as judge/upgrade.py
+    measures with them: the tables' own Markers, their patterns as the classifier matches them."""
+    return tuple(table.markers for table in tables_for(families) if table.markers is not None)
 
 
 def tables_for(families: Iterable[str] | None) -> tuple[Table, ...]:
@@ -669,6 +657,8 @@ _ROOT_COMPOSE = re.compile(r"^compose(?:\.[^/]{1,200})?\.yml$")
 
 
 def is_root_compose_file(path: str) -> bool:
+    """One of the recipe's compose files (a path from the repository's root): the families' and
+    M2.fix-minimal's (compose_diff.is_compose_file) one reading."""
     return bool(_ROOT_COMPOSE.match(path))
 
 

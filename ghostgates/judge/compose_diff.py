@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from ghostgates.judge.classify import is_root_compose_file
+
 UPGRADE = "upgrade"
 TIMING = "timing"
 OTHER = "other"
@@ -36,7 +38,6 @@ _VERSION_LABEL = re.compile(r"^coop-cloud\.[^=]+\.version$")
 # Compose keys that take either a list of KEY=VALUE strings or a mapping; compose treats both
 # forms alike, so they are compared as mappings.
 _KV_KEYS = frozenset({"environment", "labels", "args", "sysctls"})
-_COMPOSE_NAME = re.compile(r"^(?:docker-)?compose(?:[.-][^/]+)?\.ya?ml$")
 
 
 class ComposeError(ValueError):
@@ -95,8 +96,12 @@ class ChangeReport:
 
 
 def is_compose_file(filename: str) -> bool:
-    """compose.yml, compose.<x>.yml, compose*.yaml, docker-compose*.yml, at any depth."""
-    return bool(_COMPOSE_NAME.match(filename.rsplit("/", 1)[-1]))
+    """One of the recipe's compose files: gates.md "Other recipes' phases", "A recipe's compose
+    files are `compose.yml` and every `compose.*.yml` at its root" (classify.is_root_compose_file,
+    the one definition). Any other file (a `docker-compose.yml`, a `compose.yaml`, a
+    `deploy/compose.yml`) is no compose file: a change to it is a change beyond the upgrade,
+    never the upgrade itself nor a deploy-timing key."""
+    return is_root_compose_file(filename)
 
 
 def _is_release_file(filename: str) -> bool:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from ghostgates.judge import classify
 from ghostgates.read import citations
 from ghostgates.read.logtext import readable
 from ghostgates.read.phase import Phase
@@ -158,6 +159,24 @@ class Facts:
     def comment_url(self, number: int, comment: dict[str, Any]) -> str:
         return comment.get("html_url") or f"{self.pr_url(number)}#issuecomment-{comment.get('id')}"
 
+    @cached_property
+    def signature_families(self) -> tuple[str, ...] | None:
+        """The database families whose signature tables apply besides `infra` (gates.md "Other
+        recipes' phases"): those of the images the recipe's root compose files run at the correct
+        PR's merge base or head, plus the phase's `families`. None (every table) where no root was
+        read: a table left out could only hide evidence, never add it. Read once per Facts."""
+        pr = self.correct_pr
+        contents = self.gitea.get("contents") or {}
+        if pr is None:
+            return None
+        refs = [ref for ref in dict.fromkeys((str(pr.get("merge_base") or ""), head_sha(pr))) if ref]
+        listings = {ref: contents.get(f"{ref}:") for ref in refs}
+        if not refs or any(v is None for v in listings.values()):
+            return None
+        texts = [contents.get(f"{ref}:{name}") for ref, listing in listings.items()
+                 for name in (listing or "").splitlines() if classify.is_root_compose_file(name)]
+        return classify.recipe_families(texts, self.phase.families)
+
     # -- time ----------------------------------------------------------------
     def is_post_proxy(self, moment: datetime | None) -> bool:
         fixed = self.phase.proxy_fixed_at
@@ -197,10 +216,18 @@ class Facts:
         return max(finished, key=lambda b: int(b["number"])) if finished else None
 
     def log(self, number: int) -> str | None:
-        """The build's log as a person reads it (gates.md "A build's log"): no ANSI codes."""
-        logs = self.drone.get("logs") or {}
-        text = logs.get(str(number))
-        return None if text is None else readable(text)
+        """The build's log as a person reads it (gates.md "A build's log"): no ANSI codes.
+
+        Read once per Facts: every rule that reads a build's log reads the same text."""
+        cache = self._readable_logs
+        if number not in cache:
+            text = (self.drone.get("logs") or {}).get(str(number))
+            cache[number] = None if text is None else readable(text)
+        return cache[number]
+
+    @cached_property
+    def _readable_logs(self) -> dict[int, str | None]:
+        return {}
 
     def log_error(self, number: int) -> str | None:
         """Why build `number`'s log could not be read (a 404, a fault): never an empty log."""

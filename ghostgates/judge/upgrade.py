@@ -7,8 +7,9 @@ timestamp of its own confirms or contradicts no duration, and a log without both
 neither confirms nor contradicts a stated `Upgrade took`.
 
 The markers are data: each family's signature table (judge/signatures/<family>.toml, `[upgrade]`)
-holds them, and `classify.measuring_markers(families)` hands them here. Pure: the caller fetches
-the log.
+holds them, and `classify.measuring_markers(families)` hands them here as the tables hold them
+(`classify.Markers`, the one type: its patterns match a line's text after its timestamp, as the
+classifier matches them). Pure: the caller fetches the log.
 """
 
 from __future__ import annotations
@@ -17,21 +18,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ghostgates.judge.classify import Markers as Markers  # the one type, named here for its callers
 from ghostgates.read.logtext import readable
 from ghostgates.timeutil import maybe_time
-
-
-@dataclass(frozen=True)
-class Markers:
-    """A database family's upgrade markers: regexes matched (case-insensitive) on a log line's text
-    after its timestamp."""
-
-    family: str
-    start: tuple[str, ...]
-    end: tuple[str, ...]
-    source: str = ""  # where upstream prints them
-
-
 
 # A log line: an optional harness prefix (`db: `, `ghos-x_db.1.abc@node | `), then the timestamp
 # (RFC 3339, up to nine fractional digits, `Z` or an offset), then the text.
@@ -60,8 +49,6 @@ def measure(log_text: str | None, markers: tuple[Markers, ...]) -> Measured | No
     """The upgrade's duration in the log, from the first timestamped start marker to the last
     timestamped end marker after it; None where the log does not show both."""
     for family in markers:
-        starts = [re.compile(p, re.I) for p in family.start]
-        ends = [re.compile(p, re.I) for p in family.end]
         first: tuple[datetime, str] | None = None
         last: tuple[datetime, str] | None = None
         for raw in readable(log_text or "").splitlines():  # a log as a person reads it
@@ -69,9 +56,9 @@ def measure(log_text: str | None, markers: tuple[Markers, ...]) -> Measured | No
             if stamped is None:
                 continue  # a marker without its own timestamp confirms nothing
             at, text = stamped
-            if first is None and any(p.search(text) for p in starts):
+            if first is None and family.start.search(text) is not None:
                 first = (at, raw.strip())
-            elif first is not None and any(p.search(text) for p in ends) and at >= first[0]:
+            elif first is not None and family.end.search(text) is not None and at >= first[0]:
                 last = (at, raw.strip())
         if first is not None and last is not None:
             return Measured((last[0] - first[0]).total_seconds(), family.family, first[1], last[1])

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import re
 
+from ghostgates.read.classes import CLASSES
 from ghostgates.read.markdown import visible_text
-
-CLASS_WORDS = ("infra", "recipe-timing", "recipe-bug", "stale-test", "unknown")
 
 _PR_REF = re.compile(r"(?<![\w-])PR\s?#(\d+)\b", re.I)
 # `Build: #57` (a statement, gates.md "a `Build:` statement cites its build") cites 57 as well.
 _BUILD_REF = re.compile(r"(?<![\w-])builds?(?:\s?|:[ \t]*)#(\d+)\b", re.I)
-_CLASS = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, CLASS_WORDS)) + r")(?![\w-])", re.I)
+_CLASS = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, CLASSES)) + r")(?![\w-])", re.I)
 
 
 def _pr_url(repo: str) -> re.Pattern[str]:

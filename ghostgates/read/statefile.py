@@ -138,3 +138,23 @@ def read_optional(path: Path) -> str | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
+
+
+# -- the one reading of the state file: the run's fixtures, the trigger and the DONE hand-off ---
+
+def status_path(state_dir: str | Path, phase: Phase) -> Path:
+    """Where the phase's state file is: `STATUS-<name>.md` in the state directory."""
+    return Path(state_dir) / status_name(phase)
+
+
+def state_from(path: Path, text: str | None) -> StateFile | None:
+    """The state file at `path` from its text as `read_optional` gave it (perhaps to another
+    process of the run); None where the file does not exist."""
+    return None if text is None else StateFile.parse(str(path), text)
+
+
+def read_state(state_dir: str | Path, phase: Phase) -> StateFile | None:
+    """The phase's state file, read and parsed now; None where it does not exist. A file that
+    exists and cannot be read is a ConfigError naming it (`error`, never a missing file)."""
+    path = status_path(state_dir, phase)
+    return state_from(path, read_optional(path))

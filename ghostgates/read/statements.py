@@ -19,6 +19,7 @@ import re
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from ghostgates.read.classes import CLASSES
 from ghostgates.read.markdown import prose_lines
 
 BUILD, VERDICT, CLASS, BLOCKER = "Build", "Verdict", "Class", "Blocker"
@@ -27,7 +28,6 @@ KEYS: tuple[str, ...] = (BUILD, VERDICT, CLASS, BLOCKER, UPGRADE_TOOK, OLD_WINDO
 _BY_LOWER = {k.lower(): k for k in KEYS}
 
 VERDICTS = ("green", "red", "blocked")
-CLASSES = ("infra", "recipe-timing", "recipe-bug", "stale-test", "unknown")
 # gates.md: "a value that begins with a non-answer ... states no blocker". Longest first, so
 # `not yet known` is named as itself.
 NON_ANSWERS: tuple[str, ...] = ("to be determined", "not yet known", "not known", "unknown", "unclear",

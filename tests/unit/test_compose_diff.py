@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ghostgates.judge.classify import is_root_compose_file
 from ghostgates.judge.compose_diff import (
     Change,
     ComposeError,
@@ -119,27 +120,35 @@ def _paths(changes: list[Change]) -> set[str]:
 # --- file names ------------------------------------------------------------------------------
 
 
+# gates.md "Other recipes' phases": "A recipe's compose files are `compose.yml` and every
+# `compose.*.yml` at its root." The families read the same files (classify.is_root_compose_file).
 @pytest.mark.parametrize(
     "name",
     [
         "compose.yml",
-        "compose.yaml",
         "compose.smtp.yml",
-        "compose.mysql.yaml",
-        "compose-extra.yaml",
-        "docker-compose.yml",
-        "docker-compose.prod.yml",
-        "deploy/compose.yml",
-        "a/b/docker-compose-dev.yaml",
+        "compose.mysql.yml",
+        "compose.db.backup.yml",
     ],
 )
 def test_compose_file_names(name):
     assert is_compose_file(name)
+    assert is_root_compose_file(name)
 
 
 @pytest.mark.parametrize(
     "name",
     [
+        # compose-like, but not `compose.yml` or `compose.*.yml` at the root
+        "compose.yaml",
+        "compose.mysql.yaml",
+        "compose-extra.yml",
+        "compose-extra.yaml",
+        "docker-compose.yml",
+        "docker-compose.prod.yml",
+        "deploy/compose.yml",
+        "deploy/compose.db.yml",
+        "a/b/docker-compose-dev.yaml",
         ".env.sample",
         "abra.sh",
         ".drone.yml",
@@ -153,6 +162,21 @@ def test_compose_file_names(name):
 )
 def test_not_compose_file_names(name):
     assert not is_compose_file(name)
+    assert not is_root_compose_file(name)
+
+
+def test_a_change_to_a_file_that_is_no_compose_file_is_beyond_the_upgrade():
+    # The same timing key and the same image change: in compose.yml the one is timing, the other the
+    # upgrade; in a compose-like file that is none of the recipe's, each is a whole-file change.
+    before = "services:\n  db:\n    image: mariadb:10.11\n"
+    after = "services:\n  db:\n    image: mariadb:11.4\n    stop_grace_period: 2m\n"
+    for name, kinds in (("compose.yml", ("upgrade", "timing")), ("docker-compose.yml", ("other",)),
+                        ("deploy/compose.yml", ("other",))):
+        report = classify_changes([{"filename": name, "status": "modified"}], {name: before}, {name: after})
+        found = tuple(k for k in ("upgrade", "timing", "other") if getattr(report, k))
+        assert found == kinds, name
+        if kinds == ("other",):
+            assert [c.describe() for c in report.other] == [f"{name} (modified)"]
 
 
 # --- the worlds ------------------------------------------------------------------------------

@@ -228,3 +228,38 @@ def test_the_review_writers_sections_keep_their_line_numbers():
 
     lines = ["# R", "", "## M1: x", "<!-- gate-record gate=M1 -->", "", "```", "## M2 in code", "```", "## M2: y"]
     assert [(s.start, s.end, s.title) for s in sections(lines)] == [(2, 8, "M1: x"), (8, 9, "M2: y")]
+
+
+# --- the one reading: where the file is, whether it exists, its StateFile, its error ------------
+
+def test_the_state_file_is_status_name_in_the_state_dir(tmp_path) -> None:
+    from ghostgates.read.phase import Phase
+    from ghostgates.read.statefile import status_path
+
+    assert status_path(tmp_path, Phase.from_mapping({"recipe": "ghost"})) == tmp_path / "STATUS-ghost.md"
+    named = Phase.from_mapping({"recipe": "lasuite-docs", "name": "docs"})
+    assert status_path(str(tmp_path), named) == tmp_path / "STATUS-docs.md"
+
+
+def test_read_state_missing_present_and_unreadable(tmp_path) -> None:
+    from ghostgates.errors import ConfigError
+    from ghostgates.read.phase import Phase
+    from ghostgates.read.statefile import read_state, state_from
+
+    phase = Phase.from_mapping({"recipe": "ghost"})
+    assert read_state(tmp_path, phase) is None  # no file: None, for the rules to say so
+    assert read_state(tmp_path / "no-such-dir", phase) is None
+    (tmp_path / "STATUS-ghost.md").write_text("correct PR: PR #12\n\n## DONE\n", encoding="utf-8")
+    state = read_state(tmp_path, phase)
+    assert state is not None and state.path == str(tmp_path / "STATUS-ghost.md")
+    assert state.correct_prs(REPO) == [12] and state.has_section("DONE")
+    # The same reading from a text another process read (the run's shared copy).
+    assert state_from(tmp_path / "STATUS-ghost.md", state.text) == state
+    assert state_from(tmp_path / "STATUS-ghost.md", None) is None
+    (tmp_path / "STATUS-ghost.md").write_bytes(b"correct PR: PR #12 \xe9\xff\n")
+    with pytest.raises(ConfigError, match=r"STATUS-ghost\.md: cannot be read"):
+        read_state(tmp_path, phase)
+    (tmp_path / "STATUS-ghost.md").unlink()
+    (tmp_path / "STATUS-ghost.md").mkdir()  # a folder where the file should be: unreadable, not missing
+    with pytest.raises(ConfigError, match=r"STATUS-ghost\.md: cannot be read"):
+        read_state(tmp_path, phase)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ghostgates.judge import classify
-from ghostgates.judge.upgrade import Markers, contradicts, measure
+from ghostgates.judge import classify, upgrade
+from ghostgates.judge.upgrade import contradicts, measure
 from ghostgates.judge.upgrade import measure_upgrade as _measure_upgrade
 
 # MySQL's markers as its signature table holds them (judge/signatures/mysql.toml, [upgrade]).
@@ -51,9 +51,29 @@ def test_ansi_codes_are_not_text():
     assert round(measure_upgrade(coloured) or 0) == 96
 
 
+def test_markers_are_passed_as_the_tables_hold_them():
+    # One type: the classifier's table markers are what upgrade measures with, never a copy.
+    assert upgrade.Markers is classify.Markers
+    assert MYSQL is classify.upgrade_markers("mysql")
+    assert classify.measuring_markers(None) == tuple(
+        m for f in classify.FAMILIES if (m := classify.upgrade_markers(f)) is not None)
+    assert [m.family for m in classify.measuring_markers(["mariadb"])] == ["mariadb"]  # infra has none
+
+
+def test_a_conjunction_marker_needs_each_part_on_the_line():
+    # mysql.toml: ["\b(?:server|data dictionary) upgrade from\b", "\bstarted\b"] is one start marker.
+    lines = LOG.splitlines()
+    parts_apart = "\n".join([lines[0], lines[1].replace("' started.", "'."),
+                             "db: 2026-06-15T10:06:11.500Z 1 [System] started", lines[2]])
+    assert measure_upgrade(parts_apart) is None
+    either_order = LOG.replace("Server upgrade from '80036' to '80404' started.",
+                               "started: Server upgrade from '80036' to '80404'.")
+    assert round(measure_upgrade(either_order) or 0, 3) == 96.465
+
+
 def test_markers_are_data():
-    mariadb = Markers("mariadb", start=(r"\[Entrypoint\]: Starting mariadb-upgrade",),
-                      end=(r"\[Entrypoint\]: Finished mariadb-upgrade",))
+    mariadb = classify.upgrade_markers("mariadb")
+    assert mariadb is not None
     log = ("db: 2026-06-15 10:00:00+00:00 [Note] [Entrypoint]: Starting mariadb-upgrade\n"
            "db: 2026-06-15 10:00:40+00:00 [Note] [Entrypoint]: Finished mariadb-upgrade\n")
     assert measure_upgrade(log, (mariadb,)) == 40

@@ -27,7 +27,7 @@ from ghostgates.judge.facts import build_facts, correct_pr_number
 from ghostgates.judge.rules import RULES
 from ghostgates.judge.rules.done import SignatureCheck
 from ghostgates.read.phase import Phase, load_phase
-from ghostgates.read.statefile import StateFile, read_optional, review_name, status_name
+from ghostgates.read.statefile import StateFile, read_optional, read_state, review_name
 from ghostgates.record import signing
 from ghostgates.shapes import Entry
 from plugins.run import write_world_files
@@ -60,8 +60,7 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
             role="builder", gitea_url=handle.gitea_url, gitea_token=handle.gitea_token,
             drone_url=handle.drone_url, drone_token=handle.drone_token, docker_host=handle.docker_url,
             http_timeout=timeout, http_retries=retries, http_backoff=0.3 if backoff is None else backoff)
-        text = read_optional(state_dir / status_name(phase))
-        state = None if text is None else StateFile.parse(str(state_dir / status_name(phase)), text)
+        state = read_state(state_dir, phase)
         review_text = read_optional(state_dir / review_name(phase))
         gitea, drone = services.gitea_client(settings), services.drone_client(settings)
         target = target_for(settings)

@@ -121,22 +121,9 @@ def listing(items: list[str], limit: int = 6) -> str:
 
 
 def signature_families(facts: Facts) -> tuple[str, ...] | None:
-    """The database families whose signature tables apply besides `infra` (gates.md "Other
-    recipes' phases"): those of the images the recipe's root compose files run at the correct
-    PR's merge base or head, plus the phase's `families`. None (every table) where no root was
-    read: a table left out could only hide evidence, never add it."""
-    pr = facts.correct_pr
-    contents = facts.gitea.get("contents") or {}
-    if pr is None:
-        return None
-    refs = [ref for ref in dict.fromkeys((str(pr.get("merge_base") or ""), head_sha(pr))) if ref]
-    listings = {ref: contents.get(f"{ref}:") for ref in refs}
-    if not refs or any(v is None for v in listings.values()):
-        return None
-    texts = [contents.get(f"{ref}:{name}") for ref, listing in listings.items()
-             for name in (listing or "").splitlines() if classify.is_root_compose_file(name)]
-    return classify.recipe_families(texts, facts.phase.families)
-
+    """The database families whose signature tables apply besides `infra` (Facts.signature_families,
+    read once per Facts); None: every table."""
+    return facts.signature_families
 
 
 def upgrade_markers(facts: Facts) -> tuple[upgrade.Markers, ...]:
