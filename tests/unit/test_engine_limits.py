@@ -18,7 +18,6 @@ import json
 import shutil
 import socketserver
 import tempfile
-import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -33,6 +32,8 @@ from ghostgates.fetch.http import LimitExceeded
 from ghostgates.fetch.retry import RetryPolicy
 from ghostgates.fetch.services import ENGINE_MAX_BYTES, Settings
 from ghostgates.read.phase import Phase
+
+from ._serving import serving
 
 LIMIT = 4 << 20
 SERVER_SECONDS = 8.0  # no endless answer lasts longer than this,
@@ -162,13 +163,10 @@ def fake_engine(request: pytest.FixtureRequest) -> Iterator[str]:
         folder = tempfile.mkdtemp(prefix="gg-engine-")  # a short path: sun_path holds 108 bytes
         server = _UnixServer(f"{folder}/docker.sock", FakeEngine)
         address = f"unix://{folder}/docker.sock"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
     try:
-        yield address
+        with serving(server):
+            yield address
     finally:
-        server.shutdown()
-        server.server_close()
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -23,6 +23,8 @@ from ghostgates.fetch import preflight
 from ghostgates.fetch.http import ApiClient, LimitExceeded, Limits
 from ghostgates.fetch.retry import RetryPolicy
 
+from ._serving import serving
+
 SERVER_SECONDS = 8.0  # no answer of the hostile server lasts longer than this
 PAGE = 50
 
@@ -110,13 +112,8 @@ def hostile() -> Iterator[str]:
     Hostile.hits = {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _client(base: str, **limits: Any) -> ApiClient:

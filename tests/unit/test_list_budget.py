@@ -15,7 +15,6 @@ are padded so that a page weighs about PAGE_BYTES.
 from __future__ import annotations
 
 import json
-import threading
 import tracemalloc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,8 @@ from ghostgates.fetch.plan import DRONE_PER_PAGE, DronePlan, fetch_all
 from ghostgates.fetch.retry import RetryPolicy
 from ghostgates.fetch.services import Settings, gitea_client
 from ghostgates.read.phase import Phase
+
+from ._serving import serving
 
 PER_PAGE = 50
 PAD = 20000  # bytes of padding per item: a Gitea page of 50 about 1 MiB
@@ -106,13 +107,8 @@ class _Server(ThreadingHTTPServer):
 def lists() -> Iterator[str]:
     Lists.hits, Lists.items, Lists.builds = {}, 1000, 3000
     server = _Server(("127.0.0.1", 0), Lists)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _client(base: str, service: str = "Gitea", budget: int = BUDGET) -> ApiClient:
