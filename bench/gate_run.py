@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/gate_run.py [WORLD ...] [--sizes 1,16,64] [--latency-ms 100] [-n 2] [--repeat 3]
     .venv/bin/python bench/gate_run.py --sizes 1,16,64 --depth-only      # requests and chain depth only
+    .venv/bin/python bench/gate_run.py --sizes 16 --depth-only --served  # the twin in a process of its own
     .venv/bin/python bench/gate_run.py --log-mb 100                      # a red build with a 100 MB log
 
 Per world it runs the suite serially at 0 ms and at LATENCY ms injected on every answer, and
@@ -40,26 +41,30 @@ sys.path.insert(0, str(ROOT))
 
 from bench.biglog import LOG_BUILD, LOG_MB, PEAK_DIR  # noqa: E402
 from bench.make_world import grow  # noqa: E402
+from bench.served import served_run  # noqa: E402
 from twin.faults import REQUEST_LOG_ENV  # noqa: E402
 
 BIG_LOG_BUILD = 280  # worlds/base.yaml: the red build the state file classifies recipe-timing
 
 
 def run(world: Path, latency: int, workers: int = 0, extra_env: dict[str, str] | None = None,
-        plugins: tuple[str, ...] = ()) -> dict[str, Any]:
+        plugins: tuple[str, ...] = (), served: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "gates.json"
         log = Path(tmp) / "requests.jsonl"
-        cmd = [sys.executable, "-m", "pytest", "gates", "--world", str(world), "--gates-json", str(out),
-               "--role", "builder", "--twin-latency-ms", str(latency), "-q", "-p", "no:cacheprovider",
-               "--html", str(Path(tmp) / "r.html")]
-        if workers:
-            cmd += ["-n", str(workers)]
-        for plugin in plugins:
-            cmd += ["-p", plugin]
-        env = {**os.environ, REQUEST_LOG_ENV: str(log), **(extra_env or {})}
         start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+        if served:
+            proc = served_run(world, latency, Path(tmp), log, out)
+        else:
+            cmd = [sys.executable, "-m", "pytest", "gates", "--world", str(world), "--gates-json", str(out),
+                   "--role", "builder", "--twin-latency-ms", str(latency), "-q", "-p", "no:cacheprovider",
+                   "--html", str(Path(tmp) / "r.html")]
+            if workers:
+                cmd += ["-n", str(workers)]
+            for plugin in plugins:
+                cmd += ["-p", plugin]
+            env = {**os.environ, REQUEST_LOG_ENV: str(log), **(extra_env or {})}
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
         seconds = time.perf_counter() - start
         if not out.exists():
             raise SystemExit(f"no gates.json for {world}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}")
@@ -99,9 +104,10 @@ def expected(world: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in (data.get("expect") or {}).items()}
 
 
-def depth_only(world: Path, latency: int, expect: dict[str, str]) -> dict[str, Any]:
-    warm = run(world, latency)
-    return {"world": world.stem, "requests": warm["requests"], "total": sum((warm["requests"] or {}).values()),
+def depth_only(world: Path, latency: int, expect: dict[str, str], served: bool = False) -> dict[str, Any]:
+    warm = run(world, latency, served=served)
+    name = world.stem + (" (served apart)" if served else "")
+    return {"world": name, "requests": warm["requests"], "total": sum((warm["requests"] or {}).values()),
             "twin_saw": warm["seen"], f"wall_{latency}": warm["seconds"], "chain_depth": warm["depth"],
             "chain_by_service": warm["depth_by_service"], "as_expected": warm["verdicts"] == expect}
 
@@ -137,6 +143,8 @@ def main() -> int:
     parser.add_argument("worlds", nargs="*")
     parser.add_argument("--sizes", default="", help="also generated worlds at these scales, e.g. 1,16,64")
     parser.add_argument("--depth-only", action="store_true", help="one run at LATENCY each: requests, chain depth")
+    parser.add_argument("--served", action="store_true",
+                        help="with --depth-only: the twin served by `python -m twin serve` in its own process")
     parser.add_argument("--log-mb", type=float, default=0, help="run base.yaml with a red build's log this large")
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("-n", type=int, default=2, help="xdist workers for the third run (0: none)")
@@ -163,7 +171,7 @@ def main() -> int:
         for world in worlds:
             if args.depth_only:
                 expect = base_expect if world.parent == Path(tmp) else expected(world)
-                print(json.dumps(depth_only(world, args.latency_ms, expect)), flush=True)
+                print(json.dumps(depth_only(world, args.latency_ms, expect, served=args.served)), flush=True)
             else:
                 print(json.dumps(measure(world, args.latency_ms, args.n, args.repeat)), flush=True)
     return 0

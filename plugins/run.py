@@ -313,11 +313,10 @@ def check_services(settings: Settings) -> None:
     one line naming the service and why (ghostgates.fetch.preflight)."""
     from ghostgates.fetch import preflight
 
-    for service in (preflight.gitea(settings.gitea_url, settings.gitea_token),
-                    preflight.drone(settings.drone_url, settings.drone_token)):
-        problem = preflight.problem(service, settings.http_timeout)
-        if problem:
-            raise pytest.UsageError(problem)
+    found = preflight.problems([preflight.gitea(settings.gitea_url, settings.gitea_token),
+                                preflight.drone(settings.drone_url, settings.drone_token)], settings.http_timeout)
+    if found:
+        raise pytest.UsageError(found[0])
 
 
 def pytest_configure_node(node: Any) -> None:

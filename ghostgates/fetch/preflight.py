@@ -26,6 +26,7 @@ import json
 import socket
 import ssl
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,19 +75,28 @@ def problem(service: Service, timeout: float) -> str | None:
     except (socket.gaierror, UnicodeError) as exc:
         return f"{head}: the host {parts.hostname} does not resolve ({_reason(exc)}): is the name right?"
     auth = {"Authorization": f"{service.auth} {service.token}"} if service.token else {}
-    with httpx.Client(base_url=service.base.rstrip("/"), timeout=timeout, follow_redirects=False) as client:
+    with httpx.Client(base_url=service.base.rstrip("/"), timeout=timeout, follow_redirects=False) as client, \
+            ThreadPoolExecutor(2) as pool:
+        # The two questions go out together (one round trip, not two); the version's answer is
+        # judged first, so the line names the same cause as if they had been asked in turn.
         # With the token the run will send anyway: a server that wants sign-in for everything still answers.
-        problem = _ask(client, service, service.version_path, auth, "its version",
-                       lambda status, body: status == 200 and isinstance(body, dict)
-                       and isinstance(body.get("version"), str))
-        if problem or not service.token:
-            return problem
+        version = pool.submit(_ask, client, service, service.version_path, auth, "its version",
+                              lambda status, body: status == 200 and isinstance(body, dict)
+                              and isinstance(body.get("version"), str))
         # The token's own user: a 401 is a wrong token; a 403 may be a token without that scope,
         # which can still read the repo; a 200 must be a user.
-        return _ask(client, service, service.user_path, auth, "the token's user with a login",
-                    lambda status, body: status != 200 or (isinstance(body, dict)
-                                                           and isinstance(body.get("login"), str)))
-    return None
+        user = pool.submit(_ask, client, service, service.user_path, auth, "the token's user with a login",
+                           lambda status, body: status != 200 or (isinstance(body, dict)
+                                                                  and isinstance(body.get("login"), str))
+                           ) if service.token else None
+        return version.result() or (user.result() if user is not None else None)
+
+
+def problems(services: list[Service], timeout: float) -> list[str]:
+    """`problem` of each service, asked of all at once; in the order given."""
+    with ThreadPoolExecutor(max(1, len(services))) as pool:
+        answers = [pool.submit(problem, service, timeout) for service in services]
+        return [found for found in (a.result() for a in answers) if found]
 
 
 def _ask(client: httpx.Client, service: Service, path: str, auth: dict[str, str], wanted: str,
