@@ -12,10 +12,14 @@ through the plugin in a subprocess, and compares the two.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from fixtures._plan import NEEDS, SOURCES
 from ghostgates.errors import GateError
@@ -36,6 +40,14 @@ from twin.server import running_twin
 from twin.world import World, load_world
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS context (httpx.create_ssl_context: certificates checked), made once for every
+    world judged here rather than once per client: reading the CA bundle was a fifth of judging a world.
+    The twin is plain http, so the context is never used; a gate run's clients make their own."""
+    return httpx.create_ssl_context()
 
 @dataclass(frozen=True)
 class DoneInput:
@@ -63,7 +75,7 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
         text = read_optional(state_dir / status_name(phase))
         state = None if text is None else StateFile.parse(str(state_dir / status_name(phase)), text)
         review_text = read_optional(state_dir / review_name(phase))
-        gitea, drone = services.gitea_client(settings), services.drone_client(settings)
+        gitea, drone = services.gitea_client(settings, verify=_tls()), services.drone_client(settings, verify=_tls())
         target = target_for(settings)
         try:
             entries = fetch_all(phase, state, correct_pr_number(phase, state), gitea=gitea, drone=drone,
