@@ -60,9 +60,11 @@ class DoneInput:
 
 
 def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
-          timeout: float = 15.0, retries: int = 3, backoff: float | None = None) -> dict[str, dict[str, Any]]:
-    """{id: {"verdict", "reason"}} for a world, as a Builder's gate run concludes (writes nothing)."""
-    world: World = load_world(world_path)
+          timeout: float = 15.0, retries: int = 3, backoff: float | None = None,
+          loaded: World | None = None) -> dict[str, dict[str, Any]]:
+    """{id: {"verdict", "reason"}} for a world, as a Builder's gate run concludes (writes nothing).
+    `loaded`: the world at `world_path` as load_world read it, where the caller has it already."""
+    world: World = loaded if loaded is not None else load_world(world_path)
     phase = load_phase(ROOT / "phases" / "ghost.toml", world.phase or {}, f"{world_path}: phase")
     state_dir = tmp / "state"
     with running_twin(world, faults=faults) as handle:
