@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -99,7 +100,7 @@ class ListBudget:
 class ApiClient:
     def __init__(self, service: str, base_url: str, headers: dict[str, str], *,
                  timeout: float = 15.0, policy: RetryPolicy = DEFAULT_POLICY, on_wait: OnWait = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, verify: ssl.SSLContext | bool = True) -> None:
         self.service = service
         self.limits = limits or Limits()
         # What the client shows (messages, evidence links) never carries the URL's userinfo;
@@ -111,8 +112,10 @@ class ApiClient:
         self.requests = 0
         self.server_date: datetime | None = None
         self._lock = threading.Lock()
+        # `verify`: httpx's own (True: its default TLS context, certificates checked); a caller making many
+        # clients may hand them one such context made once (reading the CA bundle is most of a client's cost).
         self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
-                                    follow_redirects=False)
+                                    follow_redirects=False, verify=verify)
 
     @property
     def retries(self) -> int:

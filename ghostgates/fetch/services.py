@@ -6,6 +6,7 @@ the fixtures (and the fetch plan) make clients from them; neither imports the ot
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 
 from ghostgates.errors import ConfigError
@@ -71,7 +72,7 @@ def limits(settings: Settings) -> Limits:
                   settings.http_max_list_bytes)
 
 
-def gitea_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
+def gitea_client(settings: Settings, on_wait: OnWait = None, verify: ssl.SSLContext | bool = True) -> ApiClient:
     if not settings.gitea_url:
         raise ConfigError("GITEA_URL is not set: the Gitea base URL, e.g. https://git.example.org")
     headers = {"Accept": "application/json"}
@@ -79,13 +80,13 @@ def gitea_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
         headers["Authorization"] = f"token {settings.gitea_token}"
     return ApiClient("Gitea", settings.gitea_url.rstrip("/") + "/api/v1", headers,
                      timeout=settings.http_timeout, policy=settings.retry_policy(), on_wait=on_wait,
-                     limits=limits(settings))
+                     limits=limits(settings), verify=verify)
 
 
-def drone_client(settings: Settings, on_wait: OnWait = None) -> ApiClient:
+def drone_client(settings: Settings, on_wait: OnWait = None, verify: ssl.SSLContext | bool = True) -> ApiClient:
     if not settings.drone_url:
         raise ConfigError("DRONE_SERVER is not set: the Drone base URL, e.g. https://drone.example.org")
     headers = {"Authorization": f"Bearer {settings.drone_token}"} if settings.drone_token else {}
     return ApiClient("Drone", settings.drone_url.rstrip("/") + "/api", headers,
                      timeout=settings.http_timeout, policy=settings.retry_policy(), on_wait=on_wait,
-                     limits=limits(settings))
+                     limits=limits(settings), verify=verify)

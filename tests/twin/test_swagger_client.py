@@ -35,7 +35,7 @@ def test_the_decoder_is_strict() -> None:
 
 def test_every_answer_the_suite_reads_decodes_strictly(world_path: Path) -> None:
     world = load_world(world_path)
-    with running_twin(world_path) as twin:
+    with running_twin(world) as twin:  # the world loaded once (the twin only reads it here: GETs only)
         client = GiteaClient(twin.gitea_url, twin.gitea_token)
         try:
             assert client.call("getVersion").body.version

@@ -12,10 +12,14 @@ through the plugin in a subprocess, and compares the two.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from fixtures._plan import NEEDS, SOURCES
 from ghostgates.errors import GateError
@@ -37,6 +41,14 @@ from twin.world import World, load_world
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS context (httpx.create_ssl_context: certificates checked), made once for every
+    world judged here rather than once per client: reading the CA bundle was a fifth of judging a world.
+    The twin is plain http, so the context is never used; a gate run's clients make their own."""
+    return httpx.create_ssl_context()
+
 @dataclass(frozen=True)
 class DoneInput:
     """As plugins/handoff.py's `done_review` for a Builder's run: the review file as found."""
@@ -48,9 +60,11 @@ class DoneInput:
 
 
 def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
-          timeout: float = 15.0, retries: int = 3, backoff: float | None = None) -> dict[str, dict[str, Any]]:
-    """{id: {"verdict", "reason"}} for a world, as a Builder's gate run concludes (writes nothing)."""
-    world: World = load_world(world_path)
+          timeout: float = 15.0, retries: int = 3, backoff: float | None = None,
+          loaded: World | None = None) -> dict[str, dict[str, Any]]:
+    """{id: {"verdict", "reason"}} for a world, as a Builder's gate run concludes (writes nothing).
+    `loaded`: the world at `world_path` as load_world read it, where the caller has it already."""
+    world: World = loaded if loaded is not None else load_world(world_path)
     phase = load_phase(ROOT / "phases" / "ghost.toml", world.phase or {}, f"{world_path}: phase")
     state_dir = tmp / "state"
     with running_twin(world, faults=faults) as handle:
@@ -62,7 +76,7 @@ def judge(world_path: Path, tmp: Path, faults: Iterable[Fault | str] = (), *,
             http_timeout=timeout, http_retries=retries, http_backoff=0.3 if backoff is None else backoff)
         state = read_state(state_dir, phase)
         review_text = read_optional(state_dir / review_name(phase))
-        gitea, drone = services.gitea_client(settings), services.drone_client(settings)
+        gitea, drone = services.gitea_client(settings, verify=_tls()), services.drone_client(settings, verify=_tls())
         target = target_for(settings)
         try:
             entries = fetch_all(phase, state, correct_pr_number(phase, state), gitea=gitea, drone=drone,

@@ -154,7 +154,7 @@ def test_the_draft_is_the_builders(tmp_path: Path) -> None:
 @pytest.mark.parametrize("planted", ["file", "link"])
 def test_the_draft_never_replaces_a_file_it_did_not_write(tmp_path: Path, planted: str) -> None:
     """--draft given a state file (or a link to one) by mistake: refused before the run, the file
-    kept byte for byte; an earlier draft at the same path is replaced."""
+    kept byte for byte (an earlier draft of its own at the same path is replaced: the next test)."""
     kept = tmp_path / "STATUS-ghost.md"
     kept.write_text("# STATUS: ghost\nthe operator's own notes\n", encoding="utf-8")
     target = kept if planted == "file" else tmp_path / "draft.md"
@@ -166,7 +166,15 @@ def test_the_draft_never_replaces_a_file_it_did_not_write(tmp_path: Path, plante
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert kept.read_text(encoding="utf-8") == "# STATUS: ghost\nthe operator's own notes\n"
+
+
+def test_the_draft_replaces_its_own_earlier_draft(tmp_path: Path) -> None:
+    """An earlier draft at the same path is the draft's own: a second run replaces it (once, not once per
+    planted kind above: this part does not depend on what was planted)."""
     again = tmp_path / "again.md"
-    write_draft(ROOT / "demo" / "world.yaml", again)
-    write_draft(ROOT / "demo" / "world.yaml", again)  # an earlier draft of its own is replaced
-    assert again.read_text(encoding="utf-8").startswith("# Builder's draft")
+    first = write_draft(ROOT / "demo" / "world.yaml", again)
+    assert first.startswith("# Builder's draft")
+    again.write_text(first + "a line only the earlier draft had\n", encoding="utf-8")
+    second = write_draft(ROOT / "demo" / "world.yaml", again)  # an earlier draft of its own is replaced
+    assert second.startswith("# Builder's draft")
+    assert "a line only the earlier draft had" not in second

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.worlds.judge import judge
+from twin.world import load_world
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ROOT / "worlds"
@@ -69,10 +70,10 @@ def mismatches(expect: dict[str, str], results: dict) -> list[str]:
 
 @pytest.mark.parametrize("world", _cases())
 def test_world_verdicts(world: Path, tmp_path: Path) -> None:
-    data = _load(world)
-    results = judge(world, tmp_path)
-    bad = mismatches(data["expect"], results)
-    assert not bad, f"{data['world']} ({data['about']}):\n  " + "\n  ".join(bad)
+    data = load_world(world)  # read once: its `expect` here, its services for the judge
+    results = judge(world, tmp_path, loaded=data)
+    bad = mismatches(data.expect, results)
+    assert not bad, f"{data.name} ({data.about}):\n  " + "\n  ".join(bad)
 
 
 def _family_worlds() -> list:
