@@ -170,16 +170,20 @@ def _trigger(phase: Phase, state: StateFile | None, services: Services, options:
     def view() -> Any:
         return watch.pr_view(g, d, phase, state, the_plan.number)
 
+    # A Ctrl-C anywhere from here on (between two lines as well as inside a wait) is the user's
+    # "stop watching": the build is left alone and the hint names it once it is known.
+    number: int | None = None
     try:
         build = watch.locate(view, testme, timeout=min(options.timeout, LOCATE_LIMIT), interval=options.interval,
                              emit=out.progress, sleep=sleep)
+        if build is None:
+            out.line(f"trigger: no build for testme {testme.id} yet; {_how_to_resume(None, options)}")
+            return Outcome(None)
+        number = int(build["number"])
+        return _follow(phase, services, number, options, out, sleep,
+                       announce=f"trigger: the bridge started build #{number}: {build.get('link', '')}")
     except KeyboardInterrupt:
-        return _interrupted(options, None)
-    if build is None:
-        out.line(f"trigger: no build for testme {testme.id} yet; {_how_to_resume(None, options)}")
-        return Outcome(None)
-    out.line(f"trigger: the bridge started build #{build['number']}: {build.get('link', '')}")
-    return _follow(phase, services, int(build["number"]), options, out, sleep)
+        return _interrupted(options, number)
 
 
 def _resume(phase: Phase, state: StateFile | None, services: Services, options: Options, out: Printer,
@@ -202,8 +206,10 @@ def _resume(phase: Phase, state: StateFile | None, services: Services, options: 
 
 
 def _follow(phase: Phase, services: Services, number: int, options: Options, out: Printer,
-            sleep: Callable[[float], None]) -> Outcome:
+            sleep: Callable[[float], None], announce: str = "") -> Outcome:
     try:
+        if announce:
+            out.line(announce)  # inside the try: a Ctrl-C right after the line still names the build
         watched = watch.follow(services.drone, phase.drone_repo, number, timeout=options.timeout,
                                interval=options.interval, emit=out.progress, sleep=sleep)
     except KeyboardInterrupt:

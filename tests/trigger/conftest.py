@@ -72,7 +72,7 @@ def on_twin() -> Iterator[Callable[..., Drive]]:
     stack: list[Any] = []
 
     def run(world: str | Path, *, twin: TwinHandle | None = None, sleep: Callable[[float], None] | None = None,
-            **options: Any) -> Drive:
+            on_line: Callable[[str], None] | None = None, **options: Any) -> Drive:
         path = world if isinstance(world, Path) else world_path(world)
         loaded = load_world(path)
         if twin is None:
@@ -83,7 +83,13 @@ def on_twin() -> Iterator[Callable[..., Drive]]:
         status = loaded.files.get("machine-docs/STATUS-ghost.md")
         state = StateFile.parse("STATUS-ghost.md", status) if status is not None else None
         lines: list[str] = []
-        printer = Printer(lines.append)
+
+        def show(line: str) -> None:
+            lines.append(line)
+            if on_line is not None:
+                on_line(line)  # a test's hook: e.g. a Ctrl-C right after a given line
+
+        printer = Printer(show)
         opts = Options(**{"interval": 0.02, **options})
         builds_before = len(twin.state.drone.list_builds("recipe-maintainers", "cc-ci"))
         pull = twin.state.gitea.get_pull("recipe-maintainers", "ghost", 4)

@@ -165,6 +165,19 @@ def test_ctrl_c_leaves_the_build_and_says_how_to_resume(on_twin, tmp_path: Path)
     assert len(_testmes(run.comments())) == 2
 
 
+def test_ctrl_c_right_after_the_build_is_named_still_names_it(on_twin, tmp_path: Path) -> None:
+    # The Ctrl-C lands between printing "the bridge started build #55" and the watch's first wait:
+    # still the user's stop, and the hint resumes that build (it once escaped as a bare KeyboardInterrupt).
+    def ctrl_c_after(line: str) -> None:
+        if "the bridge started build #" in line:
+            raise KeyboardInterrupt
+
+    run = on_twin(slowed(tmp_path, "green", 6), trigger=True, yes=True, on_line=ctrl_c_after,
+                  args=("gates/m1", "--trigger-testme", "--yes"))
+    assert run.outcome.code == INTERRUPTED
+    assert run.outcome.message.endswith(f"`{interpreter()} -m pytest gates/m1 --watch-build 55`")
+
+
 def test_resume_watches_without_posting(on_twin) -> None:
     first = on_twin("green", trigger=True, yes=True, sleep=_interrupt_on(1))
     assert first.outcome.code == INTERRUPTED
