@@ -21,6 +21,17 @@ SHARED_WORLDS = ROOT.parent / "shared" / "worlds"
 DEMO = ROOT / "demo" / "world.yaml"
 
 
+def world_without_files(tmp_path: Path, world: Path = DEMO) -> Path:
+    """A copy of `world` whose `files:` are empty: the state dir is the test's own to fill."""
+    import yaml
+
+    data = yaml.safe_load(world.read_text())
+    data["files"] = {}
+    path = tmp_path / "no-files.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
 @dataclass
 class GateRun:
     code: int

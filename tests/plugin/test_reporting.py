@@ -7,7 +7,7 @@ from pathlib import Path
 from ghostgates.catalogue import ALL
 from ghostgates.record.review import records
 
-from .conftest import DEMO
+from .conftest import DEMO, world_without_files
 
 # An M1 block of the older shape (record line, no closing marker) with text after it up to the next
 # level-2 heading, and a user's own `## M1 notes` section: the old block runs to that heading and
@@ -39,7 +39,7 @@ def test_review_blocks_replaced_and_the_rest_kept(run_gates, tmp_path: Path):
     run = run_gates("--role", "builder", state_dir=state)
     (state / "REVIEW-ghost.md").write_bytes(USER_TEXT.encode())
     status = (state / "STATUS-ghost.md").read_text()
-    run = run_gates(world=_world_without_files(tmp_path), state_dir=state, served=True)
+    run = run_gates(world=world_without_files(tmp_path), state_dir=state, served=True)
     assert (state / "STATUS-ghost.md").read_text() == status
     text = (state / "REVIEW-ghost.md").read_bytes().decode()
     assert text.startswith("# REVIEW: ghost\r\n\r\nNotes by hand.\r\n\r\n## M1: State inventory")
@@ -51,19 +51,9 @@ def test_review_blocks_replaced_and_the_rest_kept(run_gates, tmp_path: Path):
     assert recs["M1"].head == "f1e2d3c4b5a6978877665544332211a0b9c8d7e6" and recs["M1"].build == "58"
     assert run.code == 1
     # A second run replaces the blocks again and changes nothing else.
-    run_gates(world=_world_without_files(tmp_path), state_dir=state, served=True)
+    run_gates(world=world_without_files(tmp_path), state_dir=state, served=True)
     # Equal but for the twin's ports, which the evidence links carry.
     assert _portless((state / "REVIEW-ghost.md").read_bytes().decode()) == _portless(text)
-
-
-def _world_without_files(tmp_path: Path) -> Path:
-    import yaml
-
-    world = yaml.safe_load(DEMO.read_text())
-    world["files"] = {}
-    path = tmp_path / "no-files.yaml"
-    path.write_text(yaml.safe_dump(world, sort_keys=False))
-    return path
 
 
 def test_builder_role_writes_nothing_and_prints_the_block(run_gates, tmp_path: Path):
@@ -141,7 +131,7 @@ def test_unreadable_state_file_is_an_error(run_gates, tmp_path: Path):
     state = tmp_path / "latin1"
     run_gates("--role", "builder", state_dir=state)
     (state / "STATUS-ghost.md").write_bytes(b"correct PR: PR #4 \xe9\xff\n")
-    run = run_gates(world=_world_without_files(tmp_path), state_dir=state, served=True)
+    run = run_gates(world=world_without_files(tmp_path), state_dir=state, served=True)
     assert run.results["M1.inventory"]["verdict"] == "error"
     assert "STATUS-ghost.md" in run.results["M1.inventory"]["reason"]
 

@@ -7,17 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-from .conftest import DEMO
-
-
-def _world_without_files(tmp_path: Path) -> Path:
-    world = yaml.safe_load(DEMO.read_text())
-    world["files"] = {}
-    path = tmp_path / "no-files.yaml"
-    path.write_text(yaml.safe_dump(world, sort_keys=False))
-    return path
+from .conftest import world_without_files
 
 
 def _last_line(output: str) -> str:
@@ -28,7 +18,7 @@ def test_an_unreadable_state_file_is_no_missing_one(run_gates, tmp_path: Path) -
     state = tmp_path / "latin1"
     run_gates("--role", "builder", state_dir=state)  # the demo's files, written once
     (state / "STATUS-ghost.md").write_bytes(b"correct PR: PR #4 \xe9\xff\n## DONE\n")
-    run = run_gates("--role", "builder", world=_world_without_files(tmp_path), state_dir=state, served=True)
+    run = run_gates("--role", "builder", world=world_without_files(tmp_path), state_dir=state, served=True)
     # Every requirement is `error`: the fetch plan reads the state file first (the correct PR).
     assert set(run.verdicts().values()) == {"error"}
     assert "STATUS-ghost.md: cannot be read" in run.results["DONE.signed"]["reason"]
@@ -40,7 +30,7 @@ def test_a_missing_state_file_asks_done_as_if_written(run_gates, tmp_path: Path)
     state = tmp_path / "none"
     run_gates("--role", "builder", state_dir=state)
     (state / "STATUS-ghost.md").unlink()
-    run = run_gates("--role", "builder", world=_world_without_files(tmp_path), state_dir=state, served=True)
+    run = run_gates("--role", "builder", world=world_without_files(tmp_path), state_dir=state, served=True)
     assert run.results["M1.inventory"]["verdict"] == "fail"
     assert "is missing" in run.results["M1.inventory"]["reason"]
     # No state file: the phase's expected PR is the correct PR, and DONE is asked of the demo's records.
