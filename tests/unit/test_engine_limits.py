@@ -121,8 +121,10 @@ class FakeEngine(BaseHTTPRequestHandler):
             pass
 
     def _write(self, path: str, data: bytes) -> None:
-        self.wfile.write(data)
+        # Counted before the write: a client that hangs up mid-write has read part of it, and the
+        # write then fails (counted after, the tally lagged one write behind what the client saw).
         FakeEngine.sent[path] = FakeEngine.sent.get(path, 0) + len(data)
+        self.wfile.write(data)
 
     def _json(self, body: Any) -> None:
         self._body(json.dumps(body).encode(), "application/json")
@@ -210,7 +212,7 @@ def test_an_endless_answer_is_cut_near_the_limit(fake_engine: str, mode: str) ->
     assert FakeEngine.hits["/tasks"] == 1 and took < 5
     # Held: the body up to the limit, and requests' join of it; never the gigabytes the engine offers.
     assert peak < 4 * LIMIT, f"{peak} bytes held while reading"
-    # The engine wrote the limit and what the sockets' buffers took before the client hung up.
+    # The engine offered the limit and what the sockets' buffers took before the client hung up.
     time.sleep(0.2)
     assert LIMIT < FakeEngine.sent["/tasks"] < LIMIT + (16 << 20), FakeEngine.sent
 
