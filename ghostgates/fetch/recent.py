@@ -1,7 +1,8 @@
 """A Gitea list read newest-updated first, back to a floor: a busy repo's old PRs are not read.
 
 Gitea's pulls list can be asked `sort=recentupdate` (routers/api/v1/repo/pull.go ListPullRequests;
-models/issues/issue_search.go applySorts: `issue.updated_unix` descending). A PR's `updated_at` is
+models/issues/pull_list.go PullRequests applies models/issues/issue_search.go applySorts:
+`issue.updated_unix` descending, then `created_unix`, then id). A PR's `updated_at` is
 never before anything that happened to it: every comment bumps it (models/issues/comment.go
 updateCommentInfos, "update the issue's updated_unix column"), and closing and merging write the
 row, whose xorm `updated` tag bumps it too. So a PR that a rule needs because of something that
