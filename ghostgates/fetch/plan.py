@@ -258,7 +258,6 @@ class GiteaPlan:
         path = f"{self.base}/pulls"
         starts = [self.phase.phase_started_at, self.phase.proxy_fixed_at]
         windowed = single_f is not None and all(m is not None for m in starts)
-        floors: list[float] = []
 
         def floor_of() -> float | None:
             if not windowed or single_f is None:
@@ -269,8 +268,7 @@ class GiteaPlan:
             except (KeyError, TypeError, ValueError):
                 return None  # no correct PR to date duplicates from: the whole list
             moments = [m for m in starts if m is not None] + [born]
-            floors.append(min(moments).timestamp() - CLOCK_SKEW.total_seconds())
-            return floors[-1]
+            return min(moments).timestamp() - CLOCK_SKEW.total_seconds()
 
         open_f = self.pages(path, {"state": "open"}, on_batch=self._on_pulls) if windowed else None
         recent = read_recent(self.api, path, {"state": "all"}, floor_of, on_batch=self._on_pulls,
@@ -279,7 +277,7 @@ class GiteaPlan:
         if not recent.complete and open_f is not None:
             seen = {p.get("number") for p in items if isinstance(p, dict)}
             items.extend(p for p in open_f.result() if isinstance(p, dict) and p.get("number") not in seen)
-        since = None if recent.complete or not floors else rfc3339(datetime.fromtimestamp(floors[-1], UTC))
+        since = None if recent.since is None else rfc3339(datetime.fromtimestamp(recent.since, UTC))
         return items, since, recent.paging
 
     @staticmethod

@@ -33,6 +33,11 @@ class Recent:
     items: list[Any]
     complete: bool  # read to the list's end (no floor, a list in another order, or a short repo)
     paging: dict[str, int] = field(default_factory=dict)
+    floor: float | None = None  # where the read stopped looking further back (None: read to its end)
+
+    @property
+    def since(self) -> float | None:
+        return None if self.complete else self.floor
 
 
 class _Order:
@@ -77,7 +82,8 @@ def read_recent(api: ApiClient, path: str, params: dict[str, Any], floor_of: Cal
     size = len(batch) if has_next and batch else limit
     last = max(1, -(-total // size)) if total is not None else None
     if order.reached(floor) or last == 1:
-        return Recent(items, complete=last == 1 or (last is None and len(batch) < size), paging=paging)
+        return Recent(items, complete=last == 1 or (last is None and len(batch) < size), paging=paging,
+                      floor=floor)
     if last is None:
         # No count: page by page, as Gitea's own `Link: rel="next"` leads, to the floor or the end.
         page = 1
@@ -89,7 +95,7 @@ def read_recent(api: ApiClient, path: str, params: dict[str, Any], floor_of: Cal
             on_batch(batch)
             order.see(batch)
             items.extend(batch)
-        return Recent(items, complete=not order.reached(floor), paging=paging)
+        return Recent(items, complete=not order.reached(floor), paging=paging, floor=floor)
     assert total is not None
     if last > api.limits.max_pages:
         api.check_page(last, url)  # the same refusal, before asking, as a whole list's
@@ -114,5 +120,5 @@ def read_recent(api: ApiClient, path: str, params: dict[str, Any], floor_of: Cal
     paging["ahead_unused"] = len(sent) - used
     if complete and len(items) < total:
         raise Malformed(f"{api.service}: GET {url} was cut short: {len(items)} of {total} items", url=url)
-    return Recent(items, complete=complete, paging=paging)
+    return Recent(items, complete=complete, paging=paging, floor=floor)
 
