@@ -22,7 +22,7 @@ from typing import Any
 from ghostgates.judge import classify, compose_diff, justification, upgrade
 from ghostgates.judge.facts import GREEN, RED, Facts, MembershipHidden, head_branch, head_sha
 from ghostgates.judge.rules import m2
-from ghostgates.judge.rules.common import signature_families, upgrade_markers
+from ghostgates.judge.rules.common import upgrade_markers
 from ghostgates.read import statements as st
 from ghostgates.read.statefile import status_name
 from ghostgates.record import escape
@@ -155,7 +155,7 @@ def _final_comment(facts: Facts, draft: Draft, number: int, timing: _Timing | No
     notes = [f"Post as a comment on PR #{number} ({facts.pr_url(number)}), after build #{n} finished."]
     if red:
         log = facts.log(n)
-        cls = classify.classify_log(log, signature_families(facts)).cls if log is not None else classify.UNKNOWN
+        cls = classify.classify_log(log, facts.signature_families).cls if log is not None else classify.UNKNOWN
         lines.append(f"Class: {cls}")
         lines.append(f"Blocker: {_fill('what blocks the PR, in at least three words')}")
         notes.append("Fill in `Blocker`: M2.outcome fails until it states what blocks the PR.")
@@ -231,7 +231,7 @@ def _status(facts: Facts, draft: Draft, number: int, timing: _Timing | None) -> 
             continue
         n = int(b["number"])
         log = facts.log(n)
-        cls = classify.classify_log(log, signature_families(facts)).cls if log is not None else classify.UNKNOWN
+        cls = classify.classify_log(log, facts.signature_families).cls if log is not None else classify.UNKNOWN
         created = facts.created(b)
         day = created.astimezone(UTC).date().isoformat() if created else "undated"
         classified.append(f"- build #{n} ({day}): {cls}." + ("" if log is not None else " (its log was not read)"))

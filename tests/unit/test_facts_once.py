@@ -16,7 +16,6 @@ import pytest
 from ghostgates.judge import classify
 from ghostgates.judge import facts as facts_module
 from ghostgates.judge.facts import Facts
-from ghostgates.judge.rules.common import signature_families
 from ghostgates.read.phase import Phase
 from ghostgates.read.statefile import StateFile
 
@@ -43,7 +42,6 @@ ROOTS = {f"{BASE}:": "compose.yml\ncompose.mysql.yml\n", f"{HEAD}:": "compose.ym
 def test_the_families_of_the_root_compose_files_at_base_and_head() -> None:
     facts = facts_with(ROOTS)
     assert facts.signature_families == ("mysql", "mariadb", "postgres")
-    assert signature_families(facts) == facts.signature_families  # the rules' name for it
     assert facts_with(ROOTS, families=["mysql"]).signature_families == ("mysql", "mariadb", "postgres")
     head_only = {f"{BASE}:": "", f"{HEAD}:": "compose.yml\n", f"{HEAD}:compose.yml": compose("mariadb:11")}
     assert facts_with(head_only).signature_families == ("mariadb",)
@@ -66,7 +64,7 @@ def test_the_root_compose_files_are_parsed_once_per_facts(monkeypatch: pytest.Mo
     monkeypatch.setattr(classify, "compose_images", counting)
     facts = facts_with(ROOTS)
     for _ in range(5):  # M1.no-stale-evidence, M2.classified, M2.fix-minimal's markers, the draft...
-        assert signature_families(facts) == ("mysql", "mariadb", "postgres")
+        assert facts.signature_families == ("mysql", "mariadb", "postgres")
     assert len(parsed) == 3  # base's two root files and head's one, each once
     assert facts_with(ROOTS).signature_families == ("mysql", "mariadb", "postgres")  # another Facts reads its own
     assert len(parsed) == 6

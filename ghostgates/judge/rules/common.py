@@ -120,13 +120,7 @@ def listing(items: list[str], limit: int = 6) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def signature_families(facts: Facts) -> tuple[str, ...] | None:
-    """The database families whose signature tables apply besides `infra` (Facts.signature_families,
-    read once per Facts); None: every table."""
-    return facts.signature_families
-
-
 def upgrade_markers(facts: Facts) -> tuple[upgrade.Markers, ...]:
     """The upgrade markers of the families whose tables apply to the correct PR (gates.md "Upgrade
     markers"), for `Upgrade took`."""
-    return classify.measuring_markers(signature_families(facts))
+    return classify.measuring_markers(facts.signature_families)

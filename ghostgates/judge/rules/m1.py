@@ -15,7 +15,6 @@ from ghostgates.judge.rules.common import (
     ev_testme,
     listing,
     needs_membership,
-    signature_families,
     state_missing,
 )
 from ghostgates.judge.snapshot import engine_evidence, host_addresses, not_manager, used_addresses
@@ -263,7 +262,7 @@ def no_stale_evidence(facts: Facts) -> Verdict:
                 return errored(f"The log of build #{item.build} could not be read: {why_not}", ev)
             continue
         ev.append(ev_build(facts, build, classified=item.cls))
-        why = classify.contradiction(item.cls, log, signature_families(facts))
+        why = classify.contradiction(item.cls, log, facts.signature_families)
         if why:
             problems.append(f"build #{item.build} is classified {item.cls}, but its {why}")
     if problems:

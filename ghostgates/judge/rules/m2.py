@@ -16,7 +16,6 @@ from ghostgates.judge.rules.common import (
     ev_state,
     listing,
     needs_membership,
-    signature_families,
     state_missing,
     upgrade_markers,
 )
@@ -560,7 +559,7 @@ def classified(facts: Facts) -> Verdict:
         if log is None:
             why_not = facts.log_error(n) or "Drone gave no log for it"
             return errored(f"The log of build #{n} could not be read: {why_not}", ev)
-        why = classify.contradiction(item.cls, log, signature_families(facts))
+        why = classify.contradiction(item.cls, log, facts.signature_families)
         if why:
             problems.append(f"build #{n} is classified {item.cls}, but its {why}")
     if problems:
